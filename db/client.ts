@@ -1,0 +1,44 @@
+// Opens Pomona's SQLite database with the pragmas every connection needs (reliability-security.md §3).
+import fs from "node:fs";
+import path from "node:path";
+
+import Database from "better-sqlite3";
+import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
+
+import * as schema from "./schema";
+
+export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+
+/** How long a writer waits for another connection's lock before SQLite reports SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Opens (creating if needed) the database at `file`, or an in-memory one for ":memory:".
+ * `synchronous` is set on every open because better-sqlite3's effective default depends on whether the file
+ * was already in WAL mode. NORMAL in WAL keeps every committed transaction across an application crash
+ * (SIGKILL); only an OS crash or power loss can roll back the last commits. See README, "Reliability".
+ */
+export function createDb(file: string): Db {
+  if (file !== ":memory:") fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const sqlite = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  applyPragmas(sqlite);
+  return drizzle({ client: sqlite, schema });
+}
+
+export function applyPragmas(sqlite: Database.Database) {
+  sqlite.pragma("journal_mode = WAL"); // ":memory:" stays "memory", which is fine
+  sqlite.pragma("synchronous = NORMAL");
+  sqlite.pragma("foreign_keys = ON");
+  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+}
+
+/** The pragmas as SQLite reports them, for startup checks and tests. */
+export function readPragmas(db: Db) {
+  const c = db.$client;
+  return {
+    journalMode: c.pragma("journal_mode", { simple: true }) as string,
+    synchronous: c.pragma("synchronous", { simple: true }) as number,
+    foreignKeys: c.pragma("foreign_keys", { simple: true }) as number,
+    busyTimeout: c.pragma("busy_timeout", { simple: true }) as number,
+  };
+}

@@ -1,0 +1,493 @@
+// Pomona's database schema: every entity of DESIGN §2, one file split by domain (STYLE §3.8).
+// Instants are stored as integer milliseconds (drizzle "timestamp_ms") and always come from the injected
+// clock, never from SQL's CURRENT_TIMESTAMP, so simulated time drives every rule.
+import { sql } from "drizzle-orm";
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+const instant = (name: string) => integer(name, { mode: "timestamp_ms" });
+const flag = (name: string) => integer(name, { mode: "boolean" });
+
+/** Allowed values, shared by the schema's CHECK constraints and the TypeScript types. */
+export const ARCHITECTURES = ["arm64", "x86_64"] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+
+export const DISTRIBUTION_METHODS = ["install_automatically", "self_service"] as const;
+export type DistributionMethod = (typeof DISTRIBUTION_METHODS)[number];
+
+export const UPDATE_METHODS = ["automatic", "manual"] as const;
+export type UpdateMethod = (typeof UPDATE_METHODS)[number];
+
+/** DESIGN §3.1 statuses (API values). */
+export const TARGET_STATUSES = ["in_progress", "self_service_available", "installed", "unqualified", "failed"] as const;
+export type TargetStatus = (typeof TARGET_STATUSES)[number];
+
+/** DESIGN §3.1 phases: the finer step shown beside "In progress" (and kept on other statuses for the timeline). */
+export const TARGET_PHASES = [
+  "waiting_for_inventory",
+  "waiting_for_device_information",
+  "waiting_for_device",
+  "waiting_for_install_slot",
+  "profiles_sent",
+  "install_sent",
+  "not_now",
+  "acknowledged",
+  "verifying",
+  "waiting_for_next_attempt",
+  "waiting_for_user",
+  "done",
+] as const;
+export type TargetPhase = (typeof TARGET_PHASES)[number];
+
+/** DESIGN §4.2 command statuses. */
+export const COMMAND_STATUSES = ["queued", "sent", "acknowledged", "error", "command_format_error", "not_now", "canceled"] as const;
+export type CommandStatus = (typeof COMMAND_STATUSES)[number];
+export const TERMINAL_COMMAND_STATUSES = ["acknowledged", "error", "command_format_error", "canceled"] as const satisfies readonly CommandStatus[];
+
+/** Why a command was queued: lets the scheduler and the history tell an inventory refresh from a verification. */
+export const COMMAND_PURPOSES = ["device_information", "inventory", "verify", "profile", "install", "admin"] as const;
+export type CommandPurpose = (typeof COMMAND_PURPOSES)[number];
+
+export const ROLES = ["admin", "auditor"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const EVENT_CATEGORIES = ["status", "device", "admin", "security", "system"] as const;
+export type EventCategory = (typeof EVENT_CATEGORIES)[number];
+
+const inList = (column: string, values: readonly string[]) => sql.raw(`${column} in (${values.map((v) => `'${v}'`).join(", ")})`);
+
+// ---------------------------------------------------------------------------------------------------------
+// Computers and inventory
+// ---------------------------------------------------------------------------------------------------------
+
+export const computers = sqliteTable(
+  "computers",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    udid: text("udid").notNull(),
+    serialNumber: text("serial_number"),
+    name: text("name").notNull().default(""),
+    model: text("model"), // model identifier, e.g. Mac14,2
+    modelName: text("model_name"), // e.g. MacBook Air
+    productName: text("product_name"),
+    osVersion: text("os_version"),
+    buildVersion: text("build_version"),
+    architecture: text("architecture", { enum: ARCHITECTURES }),
+    enrolled: flag("enrolled").notNull().default(false),
+    enrolledAt: instant("enrolled_at"),
+    unenrolledAt: instant("unenrolled_at"),
+    lastCheckinAt: instant("last_checkin_at"),
+    lastInventoryAt: instant("last_inventory_at"),
+    deviceInformationAt: instant("device_information_at"),
+    pushToken: text("push_token"), // hex of the APNs device token
+    pushMagic: text("push_magic"),
+    pushTopic: text("push_topic"),
+    pushTokenInvalidAt: instant("push_token_invalid_at"), // APNs said 410 Unregistered: wait for a new TokenUpdate
+    identityCertSha256: text("identity_cert_sha256"), // bound at Authenticate (NanoMDM cert-auth)
+    createdAt: instant("created_at").notNull(),
+    updatedAt: instant("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("computers_udid_unique").on(t.udid),
+    index("computers_name_idx").on(t.name),
+    index("computers_serial_idx").on(t.serialNumber),
+    check("computers_architecture_check", sql`${t.architecture} is null or ${inList("architecture", ARCHITECTURES)}`),
+  ],
+);
+
+export const installedApps = sqliteTable(
+  "installed_apps",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    computerId: integer("computer_id")
+      .notNull()
+      .references(() => computers.id, { onDelete: "cascade" }),
+    bundleId: text("bundle_id"), // macOS may omit Identifier: such entries are kept by name
+    name: text("name").notNull().default(""),
+    version: text("version"),
+    shortVersion: text("short_version"),
+    bundleSize: integer("bundle_size"),
+    installing: flag("installing").notNull().default(false),
+  },
+  (t) => [index("installed_apps_computer_idx").on(t.computerId, t.bundleId), index("installed_apps_bundle_idx").on(t.bundleId)],
+);
+
+// ---------------------------------------------------------------------------------------------------------
+// Smart groups (DESIGN §2.1)
+// ---------------------------------------------------------------------------------------------------------
+
+export const smartGroups = sqliteTable(
+  "smart_groups",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    lastCalculatedAt: instant("last_calculated_at"),
+    createdAt: instant("created_at").notNull(),
+    updatedAt: instant("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("smart_groups_name_unique").on(t.name)],
+);
+
+export const smartGroupCriteria = sqliteTable(
+  "smart_group_criteria",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    smartGroupId: integer("smart_group_id")
+      .notNull()
+      .references(() => smartGroups.id, { onDelete: "cascade" }),
+    position: integer("position").notNull(),
+    joiner: text("joiner", { enum: ["and", "or"] })
+      .notNull()
+      .default("and"),
+    openParen: flag("open_paren").notNull().default(false),
+    field: text("field").notNull(),
+    operator: text("operator").notNull(),
+    value: text("value").notNull().default(""),
+    closeParen: flag("close_paren").notNull().default(false),
+  },
+  (t) => [uniqueIndex("smart_group_criteria_position_unique").on(t.smartGroupId, t.position)],
+);
+
+export const smartGroupMembers = sqliteTable(
+  "smart_group_members",
+  {
+    smartGroupId: integer("smart_group_id")
+      .notNull()
+      .references(() => smartGroups.id, { onDelete: "cascade" }),
+    computerId: integer("computer_id")
+      .notNull()
+      .references(() => computers.id, { onDelete: "cascade" }),
+    addedAt: instant("added_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.smartGroupId, t.computerId] }), index("smart_group_members_computer_idx").on(t.computerId)],
+);
+
+// ---------------------------------------------------------------------------------------------------------
+// Catalog: titles, versions, supporting profiles
+// ---------------------------------------------------------------------------------------------------------
+
+export const catalogTitles = sqliteTable(
+  "catalog_titles",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    name: text("name").notNull(),
+    bundleId: text("bundle_id").notNull(),
+    publisher: text("publisher").notNull(),
+    category: text("category").notNull(),
+    createdAt: instant("created_at").notNull(),
+    updatedAt: instant("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("catalog_titles_bundle_unique").on(t.bundleId)],
+);
+
+export const catalogVersions = sqliteTable(
+  "catalog_versions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    titleId: integer("title_id")
+      .notNull()
+      .references(() => catalogTitles.id, { onDelete: "cascade" }),
+    version: text("version").notNull(),
+    shortVersion: text("short_version"),
+    minimumOsVersion: text("minimum_os_version").notNull(),
+    architectures: text("architectures", { mode: "json" }).$type<Architecture[]>().notNull(),
+    packageUrl: text("package_url"), // null: a placeholder package served by Pomona itself
+    sizeBytes: integer("size_bytes").notNull(),
+    sha256: text("sha256").notNull(), // of the whole package
+    chunkSizeBytes: integer("chunk_size_bytes").notNull(), // manifest `sha256-size`
+    chunkSha256s: text("chunk_sha256s", { mode: "json" }).$type<string[]>().notNull(), // manifest `sha256s`
+    releasedAt: instant("released_at"),
+    createdAt: instant("created_at").notNull(),
+    updatedAt: instant("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("catalog_versions_title_version_unique").on(t.titleId, t.version)],
+);
+
+export const catalogProfiles = sqliteTable(
+  "catalog_profiles",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    titleId: integer("title_id")
+      .notNull()
+      .references(() => catalogTitles.id, { onDelete: "cascade" }),
+    identifier: text("identifier").notNull(),
+    displayName: text("display_name").notNull(),
+    mobileconfig: text("mobileconfig").notNull(),
+    createdAt: instant("created_at").notNull(),
+    updatedAt: instant("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("catalog_profiles_title_identifier_unique").on(t.titleId, t.identifier)],
+);
+
+// ---------------------------------------------------------------------------------------------------------
+// Deployments (App Installers) and their per-computer targets
+// ---------------------------------------------------------------------------------------------------------
+
+export const deployments = sqliteTable(
+  "deployments",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    name: text("name").notNull(),
+    titleId: integer("title_id")
+      .notNull()
+      .references(() => catalogTitles.id, { onDelete: "restrict" }),
+    smartGroupId: integer("smart_group_id")
+      .notNull()
+      .references(() => smartGroups.id, { onDelete: "restrict" }),
+    distributionMethod: text("distribution_method", { enum: DISTRIBUTION_METHODS }).notNull(),
+    updateMethod: text("update_method", { enum: UPDATE_METHODS }).notNull(),
+    // Manual: the version the admin chose. Automatic: null, the catalog's newest version is the target.
+    version: text("version"),
+    installSupportingProfiles: flag("install_supporting_profiles").notNull().default(false),
+    enabled: flag("enabled").notNull().default(true),
+    selfServiceCategory: text("self_service_category"),
+    selfServiceDescription: text("self_service_description"),
+    createdAt: instant("created_at").notNull(),
+    updatedAt: instant("updated_at").notNull(),
+  },
+  (t) => [
+    index("deployments_title_idx").on(t.titleId),
+    check("deployments_distribution_check", inList("distribution_method", DISTRIBUTION_METHODS)),
+    check("deployments_update_check", inList("update_method", UPDATE_METHODS)),
+    check("deployments_manual_version_check", sql`${t.updateMethod} = 'automatic' or ${t.version} is not null`),
+  ],
+);
+
+export const deploymentTargets = sqliteTable(
+  "deployment_targets",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    deploymentId: integer("deployment_id")
+      .notNull()
+      .references(() => deployments.id, { onDelete: "cascade" }),
+    computerId: integer("computer_id")
+      .notNull()
+      .references(() => computers.id, { onDelete: "cascade" }),
+    status: text("status", { enum: TARGET_STATUSES }).notNull(),
+    phase: text("phase", { enum: TARGET_PHASES }).notNull(),
+    reason: text("reason").notNull(),
+    targetVersion: text("target_version").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: instant("next_attempt_at"),
+    lastError: text("last_error"),
+    selfServiceRequestedAt: instant("self_service_requested_at"),
+    // The InstalledApplicationList this target waits on (dispatch or verification), if any.
+    pendingInventoryCommandUuid: text("pending_inventory_command_uuid"),
+    installCommandUuid: text("install_command_uuid"), // the current attempt's install command
+    statusChangedAt: instant("status_changed_at").notNull(),
+    createdAt: instant("created_at").notNull(),
+    updatedAt: instant("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("deployment_targets_unique").on(t.deploymentId, t.computerId),
+    index("deployment_targets_status_idx").on(t.deploymentId, t.status),
+    index("deployment_targets_computer_idx").on(t.computerId),
+    index("deployment_targets_due_idx").on(t.nextAttemptAt),
+    check("deployment_targets_status_check", inList("status", TARGET_STATUSES)),
+    check("deployment_targets_phase_check", inList("phase", TARGET_PHASES)),
+    check("deployment_targets_attempts_check", sql`${t.attempts} >= 0`),
+  ],
+);
+
+// ---------------------------------------------------------------------------------------------------------
+// The command queue (DESIGN §3.4, reliability-security.md §3)
+// ---------------------------------------------------------------------------------------------------------
+
+export const commands = sqliteTable(
+  "commands",
+  {
+    uuid: text("uuid").primaryKey(),
+    computerId: integer("computer_id")
+      .notNull()
+      .references(() => computers.id, { onDelete: "cascade" }),
+    requestType: text("request_type").notNull(),
+    payload: text("payload").notNull(), // the full command plist as sent to the Mac
+    status: text("status", { enum: COMMAND_STATUSES }).notNull().default("queued"),
+    priority: integer("priority").notNull().default(0), // higher first; FIFO within a priority
+    seq: integer("seq").notNull(), // monotonic enqueue order: FIFO does not depend on clock resolution
+    purpose: text("purpose", { enum: COMMAND_PURPOSES }).notNull(),
+    isInstall: flag("is_install").notNull().default(false), // InstallEnterpriseApplication / InstallApplication
+    deploymentId: integer("deployment_id").references(() => deployments.id, { onDelete: "set null" }),
+    attempt: integer("attempt"),
+    idempotencyKey: text("idempotency_key"),
+    createdAt: instant("created_at").notNull(),
+    sentAt: instant("sent_at"),
+    completedAt: instant("completed_at"),
+    notNowAt: instant("not_now_at"), // first NotNow
+    notNowCount: integer("not_now_count").notNull().default(0),
+    // Set when an install stops occupying the Mac's single install slot (confirmed, failed, or timed out).
+    releasedAt: instant("released_at"),
+    errorChain: text("error_chain", { mode: "json" }).$type<CommandErrorChainItem[]>(),
+    response: text("response"), // the raw report plist
+    result: text("result", { mode: "json" }).$type<Record<string, unknown>>(), // parsed response keys that matter
+  },
+  (t) => [
+    uniqueIndex("commands_computer_uuid_unique").on(t.computerId, t.uuid),
+    uniqueIndex("commands_idempotency_unique").on(t.idempotencyKey),
+    uniqueIndex("commands_seq_unique").on(t.seq),
+    index("commands_next_idx").on(t.computerId, t.status, t.priority, t.seq),
+    index("commands_deployment_idx").on(t.deploymentId),
+    // At most one install in flight per Mac (DESIGN §3.4 item 7), enforced by the database itself.
+    uniqueIndex("commands_one_install_in_flight")
+      .on(t.computerId)
+      .where(sql`${t.isInstall} = 1 and ${t.sentAt} is not null and ${t.releasedAt} is null`),
+    check("commands_status_check", inList("status", COMMAND_STATUSES)),
+    check("commands_purpose_check", inList("purpose", COMMAND_PURPOSES)),
+  ],
+);
+
+export type CommandErrorChainItem = {
+  ErrorCode?: number;
+  ErrorDomain?: string;
+  LocalizedDescription?: string;
+  USEnglishDescription?: string;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Events: append-only history of status changes, device traffic, admin actions and security refusals
+// ---------------------------------------------------------------------------------------------------------
+
+export const events = sqliteTable(
+  "events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: instant("at").notNull(),
+    category: text("category", { enum: EVENT_CATEGORIES }).notNull(),
+    type: text("type").notNull(), // e.g. target.status_changed, command.acknowledged, deployment.created
+    actor: text("actor").notNull(), // "system", "device", or the admin's email / token label
+    computerId: integer("computer_id").references(() => computers.id, { onDelete: "set null" }),
+    deploymentId: integer("deployment_id").references(() => deployments.id, { onDelete: "set null" }),
+    commandUuid: text("command_uuid"),
+    message: text("message").notNull(), // the human reason
+    data: text("data", { mode: "json" }).$type<Record<string, unknown>>(),
+  },
+  (t) => [
+    index("events_computer_idx").on(t.computerId, t.at),
+    index("events_deployment_idx").on(t.deploymentId, t.at),
+    index("events_category_idx").on(t.category, t.at),
+    check("events_category_check", inList("category", EVENT_CATEGORIES)),
+  ],
+);
+
+// ---------------------------------------------------------------------------------------------------------
+// Settings, clock, credentials
+// ---------------------------------------------------------------------------------------------------------
+
+export const settings = sqliteTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value", { mode: "json" }).notNull(),
+  updatedAt: instant("updated_at").notNull(),
+});
+
+/** The simulated clock's anchor (one row), so every part of the process and a restart read the same time. */
+export const clockState = sqliteTable(
+  "clock_state",
+  {
+    id: integer("id").primaryKey(),
+    simulatedMs: integer("simulated_ms").notNull(),
+    realMs: integer("real_ms").notNull(),
+    scale: integer("scale").notNull().default(0),
+  },
+  (t) => [check("clock_state_singleton", sql`${t.id} = 1`)],
+);
+
+/** Key pairs Pomona holds: its device CA, the APNs push certificate. PEM text. */
+export const credentials = sqliteTable("credentials", {
+  name: text("name").primaryKey(), // "device_ca", "apns_push"
+  certificatePem: text("certificate_pem").notNull(),
+  privateKeyPem: text("private_key_pem").notNull(),
+  subject: text("subject"),
+  topic: text("topic"),
+  notAfter: instant("not_after"),
+  createdAt: instant("created_at").notNull(),
+  updatedAt: instant("updated_at").notNull(),
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// People and tokens
+// ---------------------------------------------------------------------------------------------------------
+
+export const users = sqliteTable(
+  "users",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    email: text("email").notNull(),
+    name: text("name").notNull().default(""),
+    role: text("role", { enum: ROLES }).notNull(),
+    passwordHash: text("password_hash").notNull(),
+    disabled: flag("disabled").notNull().default(false),
+    createdAt: instant("created_at").notNull(),
+    updatedAt: instant("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("users_email_unique").on(t.email), check("users_role_check", inList("role", ROLES))],
+);
+
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(), // SHA-256 of the cookie value
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: instant("created_at").notNull(),
+    expiresAt: instant("expires_at").notNull(),
+  },
+  (t) => [index("sessions_user_idx").on(t.userId)],
+);
+
+export const apiTokens = sqliteTable(
+  "api_tokens",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    label: text("label").notNull(),
+    tokenHash: text("token_hash").notNull(), // SHA-256 hex; the token itself is shown once
+    role: text("role", { enum: ROLES }).notNull(),
+    createdByUserId: integer("created_by_user_id").references(() => users.id, { onDelete: "set null" }),
+    createdAt: instant("created_at").notNull(),
+    lastUsedAt: instant("last_used_at"),
+    revokedAt: instant("revoked_at"),
+  },
+  (t) => [uniqueIndex("api_tokens_hash_unique").on(t.tokenHash), check("api_tokens_role_check", inList("role", ROLES))],
+);
+
+export const enrollmentTokens = sqliteTable(
+  "enrollment_tokens",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    label: text("label").notNull().default(""),
+    tokenHash: text("token_hash").notNull(),
+    createdAt: instant("created_at").notNull(),
+    expiresAt: instant("expires_at"),
+    revokedAt: instant("revoked_at"),
+    lastUsedAt: instant("last_used_at"),
+    useCount: integer("use_count").notNull().default(0),
+  },
+  (t) => [uniqueIndex("enrollment_tokens_hash_unique").on(t.tokenHash)],
+);
+
+// ---------------------------------------------------------------------------------------------------------
+// Row types
+// ---------------------------------------------------------------------------------------------------------
+
+export type Computer = typeof computers.$inferSelect;
+export type NewComputer = typeof computers.$inferInsert;
+export type InstalledApp = typeof installedApps.$inferSelect;
+export type NewInstalledApp = typeof installedApps.$inferInsert;
+export type SmartGroup = typeof smartGroups.$inferSelect;
+export type SmartGroupCriterion = typeof smartGroupCriteria.$inferSelect;
+export type CatalogTitle = typeof catalogTitles.$inferSelect;
+export type CatalogVersion = typeof catalogVersions.$inferSelect;
+export type NewCatalogVersion = typeof catalogVersions.$inferInsert;
+export type CatalogProfile = typeof catalogProfiles.$inferSelect;
+export type Deployment = typeof deployments.$inferSelect;
+export type NewDeployment = typeof deployments.$inferInsert;
+export type DeploymentTarget = typeof deploymentTargets.$inferSelect;
+export type NewDeploymentTarget = typeof deploymentTargets.$inferInsert;
+export type Command = typeof commands.$inferSelect;
+export type NewCommand = typeof commands.$inferInsert;
+export type Event = typeof events.$inferSelect;
+export type NewEvent = typeof events.$inferInsert;
+export type User = typeof users.$inferSelect;
+export type ApiToken = typeof apiTokens.$inferSelect;
+export type EnrollmentToken = typeof enrollmentTokens.$inferSelect;
+export type Credential = typeof credentials.$inferSelect;

@@ -1,0 +1,12 @@
+// Validate the environment when Next loads its config, so `next build` fails early with every problem listed.
+import "./server/env.js";
+
+/** @type {import("next").NextConfig} */
+const config = {
+  // better-sqlite3 is a native addon: Node loads it, the bundler must not.
+  serverExternalPackages: ["better-sqlite3"],
+  poweredByHeader: false,
+  reactStrictMode: true,
+};
+
+export default config;

@@ -1,0 +1,63 @@
+// The durations of DESIGN §3.4, stored as settings with DESIGN's defaults.
+import { z } from "zod";
+
+import { DAY, HOUR, MINUTE } from "@/server/clock";
+import type { Deps } from "@/server/deps";
+import { events, settings } from "@/db/schema";
+
+export const ZSettings = z.object({
+  /** An in-progress target gets its InstalledApplicationList within this window (15 minutes). */
+  dispatchWindowMs: z.number().int().min(MINUTE).max(DAY),
+  /** Install attempts before a target is Failed (3). */
+  maxAttempts: z.number().int().min(1).max(10),
+  /** Time between attempts, and how long an unconfirmed attempt may stay in flight (6 hours). */
+  retryIntervalMs: z.number().int().min(MINUTE).max(30 * DAY),
+  /** How often each Mac's inventory (DeviceInformation + InstalledApplicationList) is refreshed (1 day). */
+  inventoryIntervalMs: z.number().int().min(15 * MINUTE).max(30 * DAY),
+  /** Delay before the confirming InstalledApplicationList after an acknowledged install, and between repeats (5 minutes). */
+  confirmationDelayMs: z.number().int().min(10_000).max(DAY),
+});
+export type Settings = z.infer<typeof ZSettings>;
+export const ZSettingsUpdate = ZSettings.partial();
+export type TSettingsUpdate = z.infer<typeof ZSettingsUpdate>;
+
+export const DEFAULT_SETTINGS: Settings = {
+  dispatchWindowMs: 15 * MINUTE,
+  maxAttempts: 3,
+  retryIntervalMs: 6 * HOUR,
+  inventoryIntervalMs: DAY,
+  confirmationDelayMs: 5 * MINUTE,
+};
+
+/** The current settings: stored values over DESIGN's defaults (a stored value that no longer validates is ignored). */
+export function getSettings(deps: Pick<Deps, "db">): Settings {
+  const stored: Record<string, unknown> = {};
+  for (const row of deps.db.select().from(settings).all()) stored[row.key] = row.value;
+  const merged = { ...DEFAULT_SETTINGS };
+  for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof Settings)[]) {
+    const parsed = ZSettings.shape[key].safeParse(stored[key]);
+    if (parsed.success) merged[key] = parsed.data;
+  }
+  return merged;
+}
+
+/** Writes the given settings and one admin event, in one transaction. */
+export function updateSettings(deps: Pick<Deps, "db" | "clock">, update: TSettingsUpdate, actor: string): Settings {
+  const now = deps.clock.now();
+  const before = getSettings(deps);
+  const changed = Object.fromEntries(Object.entries(update).filter(([k, v]) => v !== undefined && before[k as keyof Settings] !== v));
+  deps.db.transaction(
+    (tx) => {
+      for (const [key, value] of Object.entries(changed)) {
+        tx.insert(settings).values({ key, value, updatedAt: now }).onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: now } }).run();
+      }
+      if (Object.keys(changed).length > 0) {
+        tx.insert(events)
+          .values({ at: now, category: "admin", type: "settings.updated", actor, message: `Settings changed: ${Object.keys(changed).join(", ")}`, data: { before, changed } })
+          .run();
+      }
+    },
+    { behavior: "immediate" },
+  );
+  return getSettings(deps);
+}
