@@ -29,7 +29,7 @@ async function main() {
 
   const server = http.createServer((req, res) => {
     const pathname = (req.url ?? "/").split("?")[0] ?? "/";
-    if (isMdmPath(pathname)) return handleMdmHttp(deps, req, res, pathname);
+    if (isMdmPath(pathname)) return void handleMdmHttp(deps, req, res);
     void handleNext(req, res);
   });
   server.keepAliveTimeout = 65_000;

@@ -2,6 +2,7 @@
 import { router } from "./init";
 import { catalogRouter } from "./routers/catalog";
 import { computersRouter } from "./routers/computers";
+import { enrollmentRouter } from "./routers/enrollment";
 import { systemRouter } from "./routers/system";
 
 export const appRouter = router({
@@ -10,7 +11,7 @@ export const appRouter = router({
   catalog: catalogRouter,
   deployments: router({}),
   selfService: router({}),
-  enrollment: router({}),
+  enrollment: enrollmentRouter,
   system: systemRouter,
 });
 

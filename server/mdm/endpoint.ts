@@ -1,0 +1,147 @@
+// PUT /mdm: check-ins and command reports on one URL (mdm-protocol.md §2–3, DESIGN §4.1), nanomdm's
+// CheckinAndCommandHandler split. Order matters: size cap, then device signature (before any heavy
+// parsing), then the codec, then identity binding, then state changes. Every refusal is a 400 with one
+// line and changes nothing; never 401, which can make a Mac unenroll.
+import type { Deps } from "@/server/deps";
+import { nextCommand } from "@/server/queue/queue";
+import {
+  findComputerByUdid,
+  findOtherComputerWithCertificate,
+  isPushable,
+  recordAuthenticate,
+  recordCheckOut,
+  recordCommandReport,
+  recordTokenUpdate,
+  recordUnknownCommandReport,
+  touchCheckin,
+} from "@/server/services/devices";
+import { ensureDeviceCa } from "@/server/services/pki";
+import { pushComputers } from "@/server/services/push";
+import type { Computer } from "@/db/schema";
+
+import { encodeQueuedCommand } from "./commands";
+import { verifyMdmSignature } from "./device-auth";
+import type { MdmHttpResult } from "./http-result";
+import { decodeCheckin, decodeReport, type CheckinMessage, type CommandReport } from "./messages";
+
+/** DESIGN §4.1: bodies over 1 MiB are refused (checked while streaming by the HTTP adapter, and here). */
+export const MAX_MDM_BODY_BYTES = 1024 * 1024;
+export const CHECKIN_CONTENT_TYPE = "application/x-apple-aspen-mdm-checkin";
+
+export type MdmRequest = { method: string; contentType: string; body: Buffer; signature?: string };
+
+const refuse = (reason: string, status = 400): MdmHttpResult => ({ status, headers: { "content-type": "text/plain; charset=utf-8" }, body: `${reason}\n` });
+const empty = (): MdmHttpResult => ({ status: 200 });
+const plist = (body: string): MdmHttpResult => ({ status: 200, headers: { "content-type": "application/xml; charset=utf-8" }, body });
+
+type Identity = { certificateSha256: string | null };
+
+/** Handles one PUT /mdm. Never throws: an unexpected failure is logged and answered 500. */
+export async function handleMdmRequest(deps: Deps, req: MdmRequest): Promise<MdmHttpResult> {
+  if (req.method !== "PUT") return { ...refuse("Method not allowed: Macs use PUT /mdm", 405), headers: { "content-type": "text/plain; charset=utf-8", allow: "PUT" } };
+  if (req.body.length > MAX_MDM_BODY_BYTES) return refuse(`body larger than ${MAX_MDM_BODY_BYTES} bytes`);
+  try {
+    let identity: Identity = { certificateSha256: null };
+    if (deps.env.POMONA_DEVICE_AUTH !== "none") {
+      const verified = await verifyMdmSignature(req.body, req.signature, ensureDeviceCa(deps).certificatePem, deps.clock.now());
+      if (!verified.ok) return refuse(verified.reason);
+      identity = { certificateSha256: verified.certificateSha256 };
+    }
+    const text = req.body.toString("utf8");
+    if (req.contentType.toLowerCase().startsWith(CHECKIN_CONTENT_TYPE)) {
+      const decoded = decodeCheckin(text);
+      if (!decoded.ok) return refuse(decoded.reason);
+      return handleCheckin(deps, decoded.message, identity);
+    }
+    const decoded = decodeReport(text);
+    if (!decoded.ok) return refuse(decoded.reason);
+    return handleReport(deps, decoded.message, decoded.raw, identity);
+  } catch (e) {
+    deps.log.error("PUT /mdm failed", { error: e, cause: (e as Error).cause });
+    return refuse("internal error", 500);
+  }
+}
+
+/** The computer this request speaks for, if its identity matches the one bound at Authenticate. */
+function authorize(deps: Deps, udid: string, identity: Identity): { ok: true; computer: Computer } | { ok: false; result: MdmHttpResult } {
+  const computer = findComputerByUdid(deps, udid);
+  if (!computer) return { ok: false, result: refuse(`unknown device ${udid}: send Authenticate first`) };
+  if (identity.certificateSha256 !== null && computer.identityCertSha256 !== identity.certificateSha256) {
+    deps.log.warn("identity certificate does not match the device's enrollment", { udid });
+    return { ok: false, result: refuse("identity certificate does not match the one this device enrolled with") };
+  }
+  return { ok: true, computer };
+}
+
+function handleCheckin(deps: Deps, msg: CheckinMessage, identity: Identity): MdmHttpResult {
+  if (msg.MessageType === "Authenticate") {
+    if (identity.certificateSha256 !== null) {
+      const other = findOtherComputerWithCertificate(deps, identity.certificateSha256, msg.UDID);
+      if (other !== undefined) return refuse("identity certificate already belongs to another device");
+    }
+    recordAuthenticate(deps, msg, identity.certificateSha256);
+    deps.log.info("Authenticate", { udid: msg.UDID });
+    return empty();
+  }
+
+  const auth = authorize(deps, msg.UDID, identity);
+  if (!auth.ok) return auth.result;
+  const { computer } = auth;
+
+  switch (msg.MessageType) {
+    case "TokenUpdate": {
+      const { computer: updated, firstOfEnrollment } = recordTokenUpdate(deps, computer, msg);
+      // Wake the Mac for its first inventory; the answer to this request goes out first.
+      if (firstOfEnrollment && isPushable(updated)) wake(deps, updated.id);
+      return empty();
+    }
+    case "CheckOut":
+      recordCheckOut(deps, computer);
+      return empty();
+    case "UserAuthenticate":
+      // Pomona does not manage user channels: 410 is Apple's documented way to decline.
+      touchCheckin(deps, computer.id);
+      return refuse("user channels are not used by Pomona", 410);
+    default:
+      return refuse(`${msg.MessageType} is not supported by Pomona`);
+  }
+}
+
+function handleReport(deps: Deps, report: CommandReport, raw: string, identity: Identity): MdmHttpResult {
+  const auth = authorize(deps, report.UDID, identity);
+  if (!auth.ok) return auth.result;
+  const { computer } = auth;
+  if (!computer.enrolled) return refuse("device is not enrolled: send TokenUpdate first");
+
+  let afterNotNow = false;
+  if (report.Status === "Idle" || report.CommandUUID === undefined) {
+    touchCheckin(deps, computer.id);
+    // Pomona sends no commands on user channels.
+    if (report.UserID !== undefined) return empty();
+  } else {
+    const outcome = recordCommandReport(deps, computer, {
+      commandUuid: report.CommandUUID,
+      status: report.Status,
+      errorChain: report.ErrorChain,
+      raw,
+      result: report.QueryResponses ? { QueryResponses: report.QueryResponses } : undefined,
+      queryResponses: report.QueryResponses,
+      installedApplications: report.InstalledApplicationList,
+    });
+    if (outcome.kind === "unknown") {
+      recordUnknownCommandReport(deps, computer, report.CommandUUID, report.Status);
+      return refuse(`CommandUUID ${report.CommandUUID.slice(0, 64)} was never sent to this device`);
+    }
+    // A repeat of a report already recorded: 200, and nothing changes (not even what is sent next).
+    if (outcome.kind === "duplicate") return empty();
+    deps.log.debug("report", { udid: computer.udid, commandUuid: report.CommandUUID, status: report.Status });
+    afterNotNow = report.Status === "NotNow";
+  }
+
+  const next = nextCommand(deps.db, computer.id, { afterNotNow }, deps.clock.now());
+  return next ? plist(encodeQueuedCommand(next)) : empty();
+}
+
+function wake(deps: Deps, computerId: number) {
+  pushComputers(deps, [computerId]).catch((e: unknown) => deps.log.warn("push failed", { computerId, error: e }));
+}

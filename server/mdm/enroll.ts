@@ -1,0 +1,47 @@
+// GET /mdm/enroll?token=T (DESIGN §4.1): checks the enrollment token, issues a device identity from
+// Pomona's CA and answers the enrollment profile. Synchronous: RSA keys come from node:crypto.
+import { randomBytes } from "node:crypto";
+
+import type { Deps } from "@/server/deps";
+import { recordEnrollmentProfileIssued, redeemEnrollmentToken } from "@/server/services/enrollment";
+import { certificateSha256, ensureDeviceCa, getPushTopic, issueDeviceIdentity } from "@/server/services/pki";
+
+import { buildEnrollmentProfile } from "./enrollment-profile";
+import type { MdmHttpResult } from "./http-result";
+
+export const ENROLLMENT_PROFILE_CONTENT_TYPE = "application/x-apple-aspen-config";
+export const ENROLLMENT_PROFILE_FILENAME = "pomona-enroll.mobileconfig";
+
+const pemToDer = (pem: string) => Buffer.from(pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, ""), "base64");
+
+/** Answers GET /mdm/enroll: 403 with one generic line for a bad token, else the enrollment profile. */
+export function handleEnrollRequest(deps: Deps, token: string | null): MdmHttpResult {
+  const redeemed = redeemEnrollmentToken(deps, token);
+  if (!redeemed.ok) {
+    // The Mac (or whoever holds the URL) learns only that the token was refused; the log says why.
+    deps.log.warn("enrollment refused", { reason: redeemed.reason });
+    return {
+      status: 403,
+      headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
+      body: "invalid or expired enrollment token\n",
+    };
+  }
+
+  ensureDeviceCa(deps);
+  const commonName = `Pomona device ${randomBytes(4).toString("hex")}`;
+  const identity = issueDeviceIdentity(deps, { commonName });
+  const profile = buildEnrollmentProfile({ publicUrl: deps.publicUrl, topic: getPushTopic(deps), identity });
+  recordEnrollmentProfileIssued(deps, { label: redeemed.label, commonName, certificateSha256: certificateSha256(pemToDer(identity.certificatePem)) });
+  deps.log.info("enrollment profile issued", { token: redeemed.label, identity: commonName });
+
+  return {
+    status: 200,
+    headers: {
+      "content-type": ENROLLMENT_PROFILE_CONTENT_TYPE,
+      "content-disposition": `attachment; filename="${ENROLLMENT_PROFILE_FILENAME}"`,
+      // The profile holds a private key and its password: never cache it anywhere.
+      "cache-control": "no-store",
+    },
+    body: profile,
+  };
+}

@@ -1,0 +1,93 @@
+// The plist codec: the only importer of `plist` (STYLE §3.2). Only XML reaches the parser, after cheap
+// structural checks (reliability-security.md §1.6): binary and OpenStep plists, entity declarations, deep
+// nesting and prototype keys are refused before xmldom sees them, and checked again on the parsed value.
+import { build, parse } from "plist";
+
+/** A decoded plist value. `<data>` is normalised to a base64 string (one encoding, STYLE §3.5). */
+export type PlistValue = string | number | boolean | Date | PlistValue[] | { [key: string]: PlistValue };
+/** What the encoder accepts: decoded values plus raw bytes for `<data>`. */
+export type PlistInput = string | number | boolean | Date | Uint8Array | PlistInput[] | { [key: string]: PlistInput | undefined };
+
+export const MAX_PLIST_DEPTH = 32;
+const FORBIDDEN_KEYS = new Set(["__proto__", "prototype", "constructor"]);
+
+/** Why a body was refused: one line, safe to send back to the device. */
+export class PlistError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PlistError";
+  }
+}
+
+/** Refuses what must never reach the XML parser, by looking at the text only. */
+export function precheckXmlPlist(text: string): void {
+  const head = text.replace(/^\uFEFF/, "").trimStart();
+  if (head.length === 0) throw new PlistError("empty body");
+  if (head.startsWith("bplist")) throw new PlistError("binary plists are not accepted: send an XML plist");
+  if (!head.startsWith("<")) throw new PlistError("not an XML plist (OpenStep and other formats are not accepted)");
+  if (/<!ENTITY/i.test(text)) throw new PlistError("entity declarations are not accepted");
+  if (/<!DOCTYPE[^>]*\[/i.test(text)) throw new PlistError("DOCTYPE internal subsets are not accepted");
+
+  let depth = 0;
+  const tags = /<(\/?)(dict|array)\b[^>]*?(\/?)>/g;
+  for (let m = tags.exec(text); m; m = tags.exec(text)) {
+    if (m[3] === "/") continue; // <dict/> opens and closes
+    depth += m[1] === "/" ? -1 : 1;
+    if (depth > MAX_PLIST_DEPTH) throw new PlistError(`plist nested deeper than ${MAX_PLIST_DEPTH} levels`);
+  }
+  const key = /<key>\s*(__proto__|prototype|constructor)\s*<\/key>/.exec(text);
+  if (key) throw new PlistError(`forbidden key ${key[1]}`);
+}
+
+/** Walks a parsed value: normalises `<data>` to base64, refuses forbidden keys, bad numbers and depth. */
+function normalize(value: unknown, depth: number): PlistValue {
+  if (depth > MAX_PLIST_DEPTH) throw new PlistError(`plist nested deeper than ${MAX_PLIST_DEPTH} levels`);
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64");
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) throw new PlistError("invalid <date> value");
+    return value;
+  }
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new PlistError("invalid <integer> or <real> value");
+    return value;
+  }
+  if (typeof value === "string" || typeof value === "boolean") return value;
+  if (Array.isArray(value)) return value.map((v) => normalize(v, depth + 1));
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, PlistValue> = Object.create(null) as Record<string, PlistValue>;
+    for (const [k, v] of Object.entries(value)) {
+      if (FORBIDDEN_KEYS.has(k)) throw new PlistError(`forbidden key ${k}`);
+      out[k] = normalize(v, depth + 1);
+    }
+    return out;
+  }
+  throw new PlistError("unsupported plist value");
+}
+
+/** Parses an XML plist, or throws PlistError with a one-line reason. */
+export function decodePlist(text: string): PlistValue {
+  precheckXmlPlist(text);
+  let parsed: unknown;
+  try {
+    parsed = parse(text);
+  } catch (e) {
+    const first = ((e as Error).message || "parse error").split("\n")[0]!.replace(/\[xmldom[^\]]*\]\s*/g, "").trim();
+    throw new PlistError(`malformed plist: ${first.slice(0, 200)}`);
+  }
+  return normalize(parsed, 0);
+}
+
+function toBuildable(value: PlistInput | undefined): unknown {
+  if (value === undefined) return undefined;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (Array.isArray(value)) return value.map(toBuildable);
+  if (value instanceof Date || typeof value !== "object") return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = toBuildable(v);
+  return out;
+}
+
+/** Builds an XML plist. Integral numbers become `<integer>`; Uint8Array becomes `<data>`; undefined keys are dropped. */
+export function encodePlist(value: PlistInput): string {
+  return build(toBuildable(value) as Parameters<typeof build>[0]);
+}

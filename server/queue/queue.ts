@@ -1,0 +1,232 @@
+// The per-computer command queue (DESIGN §3.4, mdm-protocol.md §9.2, reliability-security.md §3).
+// FIFO within a priority; serving changes nothing but `sent`, so a command whose report was lost is simply
+// served again (at-least-once); terminal statuses are sticky, so replays change nothing; at most one
+// install is in flight per Mac, enforced here and by a partial unique index in the schema.
+import { randomUUID } from "node:crypto";
+
+import { and, desc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
+
+import type { Db } from "@/db/client";
+import { commands, type Command, type CommandErrorChainItem, type CommandPurpose, type CommandStatus } from "@/db/schema";
+
+import { isInstallRequest, type CommandBody } from "./commands";
+
+/** Statuses a report can still change: everything that is not terminal. */
+const OPEN_STATUSES: CommandStatus[] = ["queued", "sent", "not_now"];
+
+export type EnqueueInput = {
+  computerId: number;
+  command: CommandBody;
+  purpose: CommandPurpose;
+  priority?: number;
+  deploymentId?: number | null;
+  attempt?: number | null;
+  /** A retry of the same request (same key) returns the first command instead of queueing a second. */
+  idempotencyKey?: string;
+  uuid?: string;
+};
+
+type Statements = ReturnType<typeof prepare>;
+const cache = new WeakMap<Db, Statements>();
+
+/** Per-request statements, built once per database (STYLE §3.8: prepared statements on the hot path). */
+function prepare(db: Db) {
+  return {
+    byUuid: db
+      .select()
+      .from(commands)
+      .where(eq(commands.uuid, sql.placeholder("uuid")))
+      .prepare(),
+    candidates: db
+      .select()
+      .from(commands)
+      .where(and(eq(commands.computerId, sql.placeholder("computerId")), inArray(commands.status, OPEN_STATUSES)))
+      .orderBy(desc(commands.priority), commands.seq)
+      .limit(64)
+      .prepare(),
+    installInFlight: db
+      .select({ uuid: commands.uuid })
+      .from(commands)
+      .where(
+        and(eq(commands.computerId, sql.placeholder("computerId")), eq(commands.isInstall, true), isNotNull(commands.sentAt), isNull(commands.releasedAt)),
+      )
+      .prepare(),
+    maxSeq: db
+      .select({ seq: sql<number | null>`max(${commands.seq})` })
+      .from(commands)
+      .prepare(),
+  };
+}
+
+function statements(db: Db): Statements {
+  let s = cache.get(db);
+  if (!s) {
+    s = prepare(db);
+    cache.set(db, s);
+  }
+  return s;
+}
+
+/** Queues a command. Runs in its own IMMEDIATE transaction (a savepoint when called inside one). */
+export function enqueueCommand(db: Db, input: EnqueueInput, now: Date): Command {
+  return db.transaction(
+    (tx) => {
+      if (input.idempotencyKey) {
+        const existing = tx.select().from(commands).where(eq(commands.idempotencyKey, input.idempotencyKey)).get();
+        if (existing) return existing;
+      }
+      const seq = (statements(db).maxSeq.get()?.seq ?? 0) + 1;
+      return tx
+        .insert(commands)
+        .values({
+          uuid: input.uuid ?? randomUUID().toUpperCase(),
+          computerId: input.computerId,
+          requestType: input.command.RequestType,
+          payload: JSON.stringify(input.command),
+          status: "queued",
+          priority: input.priority ?? 0,
+          seq,
+          purpose: input.purpose,
+          isInstall: isInstallRequest(input.command.RequestType),
+          deploymentId: input.deploymentId ?? null,
+          attempt: input.attempt ?? null,
+          idempotencyKey: input.idempotencyKey ?? null,
+          createdAt: now,
+        })
+        .returning()
+        .get();
+    },
+    { behavior: "immediate" },
+  );
+}
+
+/**
+ * The command to send at this poll, marked sent, or undefined for an empty queue. After a NotNow report
+ * (`afterNotNow`), NotNow'd commands wait for the next poll (Apple: "Handling NotNow status responses").
+ * An install waits while another install to this Mac is in flight.
+ */
+export function nextCommand(db: Db, computerId: number, options: { afterNotNow: boolean }, now: Date): Command | undefined {
+  return db.transaction(
+    () => {
+      const s = statements(db);
+      const inFlight = s.installInFlight.get({ computerId })?.uuid;
+      const next = s.candidates.all({ computerId }).find((c) => {
+        if (options.afterNotNow && c.status === "not_now") return false;
+        return !c.isInstall || inFlight === undefined || inFlight === c.uuid;
+      });
+      if (!next) return undefined;
+      const sentAt = next.sentAt ?? now;
+      db.update(commands).set({ status: "sent", sentAt }).where(eq(commands.uuid, next.uuid)).run();
+      return { ...next, status: "sent", sentAt };
+    },
+    { behavior: "immediate" },
+  );
+}
+
+export type ReportInput = {
+  commandUuid: string;
+  status: "Acknowledged" | "Error" | "CommandFormatError" | "NotNow";
+  errorChain?: CommandErrorChainItem[];
+  raw?: string;
+  result?: Record<string, unknown>;
+};
+
+/**
+ * - `recorded`: the report changed the command (the caller applies its result).
+ * - `duplicate`: a repeat for a command this computer already completed: nothing changes (answer 200).
+ * - `unknown`: never sent to this computer (unknown, another computer's, or still unsent): answer 400.
+ */
+export type ReportOutcome = { kind: "recorded"; command: Command } | { kind: "duplicate"; command: Command } | { kind: "unknown" };
+
+const TERMINAL_OF: Record<Exclude<ReportInput["status"], "NotNow">, CommandStatus> = {
+  Acknowledged: "acknowledged",
+  Error: "error",
+  CommandFormatError: "command_format_error",
+};
+
+/** Records a device's report on one command. Terminal statuses are sticky; replays change nothing. */
+export function recordReport(db: Db, computerId: number, report: ReportInput, now: Date): ReportOutcome {
+  return db.transaction(
+    () => {
+      const command = statements(db).byUuid.get({ uuid: report.commandUuid });
+      if (!command || command.computerId !== computerId) return { kind: "unknown" } as const;
+      if (command.status === "queued" || command.sentAt === null) return { kind: "unknown" } as const;
+      if (!OPEN_STATUSES.includes(command.status)) return { kind: "duplicate", command } as const;
+
+      if (report.status === "NotNow") {
+        const update = { status: "not_now" as const, notNowAt: command.notNowAt ?? now, notNowCount: command.notNowCount + 1 };
+        db.update(commands).set(update).where(eq(commands.uuid, command.uuid)).run();
+        return { kind: "recorded", command: { ...command, ...update } } as const;
+      }
+
+      const status = TERMINAL_OF[report.status];
+      const update = {
+        status,
+        completedAt: now,
+        errorChain: report.errorChain ?? null,
+        response: report.raw ?? null,
+        result: report.result ?? null,
+        // An install the Mac refused no longer occupies its install slot; an acknowledged one does until
+        // the engine confirms it, fails it or its window ends (releaseInstallSlot).
+        releasedAt: command.isInstall && status !== "acknowledged" ? now : command.releasedAt,
+      };
+      db.update(commands).set(update).where(eq(commands.uuid, command.uuid)).run();
+      return { kind: "recorded", command: { ...command, ...update } } as const;
+    },
+    { behavior: "immediate" },
+  );
+}
+
+/** Frees a Mac's install slot: the install was confirmed, failed, or its window ended (DESIGN §3.4 items 5, 7). */
+export function releaseInstallSlot(db: Db, commandUuid: string, now: Date): boolean {
+  const r = db
+    .update(commands)
+    .set({ releasedAt: now })
+    .where(and(eq(commands.uuid, commandUuid), eq(commands.isInstall, true), isNull(commands.releasedAt)))
+    .run();
+  return r.changes > 0;
+}
+
+/**
+ * Cancels a command that the Mac has not accepted: queued, or refused with NotNow. A command that is out
+ * on the device (sent, no answer yet) or finished cannot be cancelled.
+ */
+export function cancelCommand(db: Db, commandUuid: string, now: Date): { canceled: boolean; status?: CommandStatus } {
+  return db.transaction(
+    () => {
+      const command = statements(db).byUuid.get({ uuid: commandUuid });
+      if (!command) return { canceled: false };
+      if (command.status !== "queued" && command.status !== "not_now") return { canceled: false, status: command.status };
+      db.update(commands)
+        .set({ status: "canceled", completedAt: now, releasedAt: command.isInstall && command.sentAt ? now : command.releasedAt })
+        .where(eq(commands.uuid, commandUuid))
+        .run();
+      return { canceled: true, status: "canceled" as const };
+    },
+    { behavior: "immediate" },
+  );
+}
+
+/** Cancels every unfinished command of a computer and frees its install slot (re-enrollment, CheckOut). */
+export function clearQueue(db: Db, computerId: number, now: Date): number {
+  return db.transaction(
+    () => {
+      const r = db
+        .update(commands)
+        .set({ status: "canceled", completedAt: now })
+        .where(and(eq(commands.computerId, computerId), inArray(commands.status, OPEN_STATUSES)))
+        .run();
+      db.update(commands)
+        .set({ releasedAt: now })
+        .where(and(eq(commands.computerId, computerId), eq(commands.isInstall, true), isNull(commands.releasedAt)))
+        .run();
+      return r.changes;
+    },
+    { behavior: "immediate" },
+  );
+}
+
+/** The command body as queued. */
+export function commandBody(command: Pick<Command, "payload">): CommandBody {
+  return JSON.parse(command.payload) as CommandBody;
+}

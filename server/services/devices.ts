@@ -1,0 +1,300 @@
+// What a Mac's messages do to Pomona's state: enrollment check-ins, inventory answers, last check-in.
+// Called by the MDM endpoint after decoding and device authentication; every change is one transaction.
+import { and, eq, ne, sql } from "drizzle-orm";
+
+import { resolveArchitecture } from "@/server/engine/architecture";
+import type { Deps } from "@/server/deps";
+import { buildDeviceInformation, buildInstalledApplicationList } from "@/server/queue/commands";
+import { clearQueue, enqueueCommand, recordReport, type ReportInput, type ReportOutcome } from "@/server/queue/queue";
+import type { Db } from "@/db/client";
+import { computers, events, installedApps, type Computer, type NewEvent } from "@/db/schema";
+
+type DeviceDeps = Pick<Deps, "db" | "clock">;
+
+/** Check-in fields as the endpoint hands them over (Apple's keys, already validated). */
+export type AuthenticateInput = {
+  UDID: string;
+  Topic: string;
+  DeviceName?: string;
+  Model?: string;
+  ModelName?: string;
+  ProductName?: string;
+  SerialNumber?: string;
+  OSVersion?: string;
+  BuildVersion?: string;
+};
+export type TokenUpdateInput = { UDID: string; Topic: string; Token: string; PushMagic: string; UserID?: string };
+
+export type DeviceInformationAnswer = {
+  DeviceName?: string;
+  OSVersion?: string;
+  BuildVersion?: string;
+  Model?: string;
+  ModelName?: string;
+  ProductName?: string;
+  SerialNumber?: string;
+  IsAppleSilicon?: boolean;
+};
+export type InstalledApplicationAnswer = { Identifier?: string; Name?: string; Version?: string; ShortVersion?: string; BundleSize?: number; Installing?: boolean };
+
+const statementCache = new WeakMap<Db, ReturnType<typeof prepare>>();
+function prepare(db: Db) {
+  return {
+    byUdid: db
+      .select()
+      .from(computers)
+      .where(eq(computers.udid, sql.placeholder("udid")))
+      .prepare(),
+    byCertificate: db
+      .select({ id: computers.id, udid: computers.udid })
+      .from(computers)
+      .where(and(eq(computers.identityCertSha256, sql.placeholder("sha")), ne(computers.udid, sql.placeholder("udid"))))
+      .prepare(),
+    touch: db
+      .update(computers)
+      .set({ lastCheckinAt: sql`${sql.placeholder("now")}`, updatedAt: sql`${sql.placeholder("now")}` })
+      .where(eq(computers.id, sql.placeholder("id")))
+      .prepare(),
+  };
+}
+function statements(db: Db) {
+  let s = statementCache.get(db);
+  if (!s) statementCache.set(db, (s = prepare(db)));
+  return s;
+}
+
+export function findComputerByUdid(deps: Pick<Deps, "db">, udid: string): Computer | undefined {
+  return statements(deps.db).byUdid.get({ udid });
+}
+
+/** The UDID another computer is bound to with this certificate, if any (NanoMDM: no certificate reuse). */
+export function findOtherComputerWithCertificate(deps: Pick<Deps, "db">, certificateSha256: string, udid: string): string | undefined {
+  return statements(deps.db).byCertificate.get({ sha: certificateSha256, udid })?.udid;
+}
+
+function deviceEvent(computerId: number, type: string, message: string, at: Date, extra: Partial<NewEvent> = {}): NewEvent {
+  return { at, category: "device", type, actor: "device", computerId, message, ...extra };
+}
+
+/**
+ * Authenticate: a (new) enrollment begins. Creates or updates the computer, binds the identity certificate,
+ * and, for a known UDID, starts afresh: the old queue is cancelled and the Mac is not enrolled until its
+ * TokenUpdate (mdm-protocol.md §8 quirk 8).
+ */
+export function recordAuthenticate(deps: DeviceDeps, msg: AuthenticateInput, certificateSha256: string | null): Computer {
+  const now = deps.clock.now();
+  return deps.db.transaction(
+    (tx) => {
+      const facts = {
+        name: msg.DeviceName ?? "",
+        serialNumber: msg.SerialNumber ?? null,
+        model: msg.Model ?? null,
+        modelName: msg.ModelName ?? null,
+        productName: msg.ProductName ?? null,
+        osVersion: msg.OSVersion ?? null,
+        buildVersion: msg.BuildVersion ?? null,
+        enrolled: false,
+        pushToken: null,
+        pushMagic: null,
+        pushTopic: msg.Topic,
+        pushTokenInvalidAt: null,
+        identityCertSha256: certificateSha256,
+        lastCheckinAt: now,
+        updatedAt: now,
+      };
+      const existing = statements(deps.db).byUdid.get({ udid: msg.UDID });
+      let computer: Computer;
+      if (existing) {
+        computer = tx.update(computers).set(facts).where(eq(computers.id, existing.id)).returning().get();
+        const canceled = clearQueue(deps.db, existing.id, now);
+        tx.insert(events)
+          .values(deviceEvent(existing.id, "device.reenrolling", `Re-enrollment started (Authenticate); ${canceled} unfinished commands of the previous enrollment cancelled`, now))
+          .run();
+      } else {
+        const architecture = msg.Model ? resolveArchitecture({ model: msg.Model }) : undefined;
+        computer = tx
+          .insert(computers)
+          .values({ ...facts, udid: msg.UDID, architecture: architecture ?? null, createdAt: now })
+          .returning()
+          .get();
+        tx.insert(events).values(deviceEvent(computer.id, "device.authenticate", "Enrollment started (Authenticate)", now)).run();
+      }
+      return computer;
+    },
+    { behavior: "immediate" },
+  );
+}
+
+export type TokenUpdateOutcome = { computer: Computer; firstOfEnrollment: boolean };
+
+/**
+ * TokenUpdate: the MDM profile is installed, or the push token changed. The first one of an enrollment
+ * marks the Mac enrolled and queues its first inventory: DeviceInformation (architecture and macOS version
+ * come only from it) and InstalledApplicationList. User-channel TokenUpdates are accepted and not used.
+ */
+export function recordTokenUpdate(deps: DeviceDeps, computer: Computer, msg: TokenUpdateInput): TokenUpdateOutcome {
+  const now = deps.clock.now();
+  if (msg.UserID !== undefined) return { computer, firstOfEnrollment: false };
+  return deps.db.transaction(
+    (tx) => {
+      const firstOfEnrollment = !computer.enrolled;
+      const updated = tx
+        .update(computers)
+        .set({
+          pushToken: Buffer.from(msg.Token, "base64").toString("hex"),
+          pushMagic: msg.PushMagic,
+          pushTopic: msg.Topic,
+          pushTokenInvalidAt: null,
+          enrolled: true,
+          enrolledAt: firstOfEnrollment ? now : computer.enrolledAt,
+          unenrolledAt: null,
+          lastCheckinAt: now,
+          updatedAt: now,
+        })
+        .where(eq(computers.id, computer.id))
+        .returning()
+        .get();
+      if (firstOfEnrollment) {
+        tx.insert(events).values(deviceEvent(computer.id, "device.enrolled", "Enrolled (TokenUpdate); device information and inventory requested", now)).run();
+        queueInventory(deps.db, computer.id, now);
+      }
+      return { computer: updated, firstOfEnrollment };
+    },
+    { behavior: "immediate" },
+  );
+}
+
+/** Queues an inventory refresh: DeviceInformation, then the full InstalledApplicationList (DESIGN §4.1). */
+export function queueInventory(db: Db, computerId: number, now: Date) {
+  enqueueCommand(db, { computerId, command: buildDeviceInformation(), purpose: "device_information", priority: 1 }, now);
+  enqueueCommand(db, { computerId, command: buildInstalledApplicationList(), purpose: "inventory" }, now);
+}
+
+/** CheckOut: the MDM profile was removed. The Mac is unenrolled and its unfinished commands cancelled. */
+export function recordCheckOut(deps: DeviceDeps, computer: Computer) {
+  const now = deps.clock.now();
+  deps.db.transaction(
+    (tx) => {
+      tx.update(computers).set({ enrolled: false, unenrolledAt: now, lastCheckinAt: now, updatedAt: now }).where(eq(computers.id, computer.id)).run();
+      clearQueue(deps.db, computer.id, now);
+      tx.insert(events).values(deviceEvent(computer.id, "device.checked_out", "Unenrolled (CheckOut: the MDM profile was removed)", now)).run();
+    },
+    { behavior: "immediate" },
+  );
+}
+
+/** Any authenticated contact: stamps the last check-in. */
+export function touchCheckin(deps: DeviceDeps, computerId: number) {
+  statements(deps.db).touch.run({ id: computerId, now: deps.clock.now().getTime() });
+}
+
+/**
+ * A command report (Acknowledged, Error, CommandFormatError, NotNow): records it on the queue and, for an
+ * acknowledged inventory command, applies its answer, in one transaction, so a report answered 200 is kept
+ * with everything it changed.
+ */
+export function recordCommandReport(
+  deps: DeviceDeps,
+  computer: Computer,
+  report: ReportInput & { queryResponses?: DeviceInformationAnswer; installedApplications?: InstalledApplicationAnswer[] },
+): ReportOutcome {
+  const now = deps.clock.now();
+  return deps.db.transaction(
+    (tx) => {
+      const outcome = recordReport(deps.db, computer.id, report, now);
+      tx.update(computers).set({ lastCheckinAt: now, updatedAt: now }).where(eq(computers.id, computer.id)).run();
+      if (outcome.kind !== "recorded") return outcome;
+      const command = outcome.command;
+      if (command.status === "acknowledged") {
+        if (command.requestType === "DeviceInformation" && report.queryResponses) applyDeviceInformation(deps.db, computer.id, report.queryResponses, now);
+        if (command.requestType === "InstalledApplicationList" && report.installedApplications) {
+          applyInstalledApplicationList(deps.db, computer.id, report.installedApplications, now, { partial: hasIdentifiers(command.payload) });
+        }
+      }
+      if (command.status === "error" || command.status === "command_format_error") {
+        const first = report.errorChain?.[0];
+        const text = first?.USEnglishDescription ?? first?.LocalizedDescription ?? "no error description";
+        tx.insert(events)
+          .values(deviceEvent(computer.id, "command.error", `${command.requestType} failed: ${text}`, now, { commandUuid: command.uuid, deploymentId: command.deploymentId }))
+          .run();
+      }
+      return outcome;
+    },
+    { behavior: "immediate" },
+  );
+}
+
+function hasIdentifiers(payload: string): boolean {
+  return (JSON.parse(payload) as { Identifiers?: unknown[] }).Identifiers !== undefined;
+}
+
+/** DeviceInformation's QueryResponses update the computer; architecture from IsAppleSilicon, else the model. */
+export function applyDeviceInformation(db: Db, computerId: number, q: DeviceInformationAnswer, now: Date) {
+  const architecture = resolveArchitecture({ isAppleSilicon: q.IsAppleSilicon, model: q.Model });
+  db.update(computers)
+    .set({
+      ...(q.DeviceName !== undefined ? { name: q.DeviceName } : {}),
+      ...(q.OSVersion !== undefined ? { osVersion: q.OSVersion } : {}),
+      ...(q.BuildVersion !== undefined ? { buildVersion: q.BuildVersion } : {}),
+      ...(q.Model !== undefined ? { model: q.Model } : {}),
+      ...(q.ModelName !== undefined ? { modelName: q.ModelName } : {}),
+      ...(q.ProductName !== undefined ? { productName: q.ProductName } : {}),
+      ...(q.SerialNumber !== undefined ? { serialNumber: q.SerialNumber } : {}),
+      ...(architecture ? { architecture } : {}),
+      deviceInformationAt: now,
+      updatedAt: now,
+    })
+    .where(eq(computers.id, computerId))
+    .run();
+}
+
+const INSERT_CHUNK = 200; // stays under SQLite's bound-parameter limit (7 columns per row)
+
+/**
+ * An InstalledApplicationList answer replaces the computer's installed-app set (entries without an
+ * Identifier are kept by name). An answer limited to `Identifiers` replaces only those bundle ids.
+ */
+export function applyInstalledApplicationList(db: Db, computerId: number, apps: InstalledApplicationAnswer[], now: Date, options: { partial: boolean }) {
+  if (options.partial) {
+    for (const id of new Set(apps.map((a) => a.Identifier).filter((i): i is string => i !== undefined))) {
+      db.delete(installedApps).where(and(eq(installedApps.computerId, computerId), eq(installedApps.bundleId, id))).run();
+    }
+  } else {
+    db.delete(installedApps).where(eq(installedApps.computerId, computerId)).run();
+  }
+  const rows = apps
+    .filter((a) => a.Identifier !== undefined || a.Name !== undefined)
+    .map((a) => ({
+      computerId,
+      bundleId: a.Identifier ?? null,
+      name: a.Name ?? a.Identifier ?? "",
+      version: a.Version ?? null,
+      shortVersion: a.ShortVersion ?? null,
+      bundleSize: a.BundleSize ?? null,
+      installing: a.Installing ?? false,
+    }));
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) db.insert(installedApps).values(rows.slice(i, i + INSERT_CHUNK)).run();
+  if (!options.partial) db.update(computers).set({ lastInventoryAt: now, updatedAt: now }).where(eq(computers.id, computerId)).run();
+}
+
+/** Computers whose pushes are worth sending (enrolled, with a live token). */
+export function isPushable(c: Pick<Computer, "enrolled" | "pushToken" | "pushMagic" | "pushTokenInvalidAt">) {
+  return c.enrolled && c.pushToken !== null && c.pushMagic !== null && c.pushTokenInvalidAt === null;
+}
+
+/** Marks a CommandUUID this computer was never sent: one security event, nothing else changes. */
+export function recordUnknownCommandReport(deps: DeviceDeps, computer: Computer, commandUuid: string, status: string) {
+  deps.db
+    .insert(events)
+    .values({
+      at: deps.clock.now(),
+      category: "security",
+      type: "mdm.unknown_command_report",
+      actor: "device",
+      computerId: computer.id,
+      commandUuid: commandUuid.slice(0, 128),
+      message: `Report ${status} for command ${commandUuid.slice(0, 64)}, which was never sent to this computer: refused`,
+    })
+    .run();
+}
+

@@ -1,0 +1,75 @@
+import { createHash } from "node:crypto";
+
+import { TRPCError } from "@trpc/server";
+import { describe, expect, it } from "vitest";
+
+import { DAY } from "@/server/clock";
+import { createContextInner } from "@/server/trpc/context";
+import { createCallerFactory } from "@/server/trpc/init";
+import { appRouter } from "@/server/trpc/root";
+import { createTestDeps } from "@/server/testing";
+import { events } from "@/db/schema";
+
+const createCaller = createCallerFactory(appRouter);
+
+async function codeOf(promise: Promise<unknown>) {
+  try {
+    await promise;
+  } catch (e) {
+    return e instanceof TRPCError ? e.code : `not a TRPCError: ${String(e)}`;
+  }
+  return "no error";
+}
+
+describe("enrollment router", () => {
+  it("createToken returns the token once, with its enrollment URL", async () => {
+    const deps = createTestDeps();
+    const caller = createCaller(createContextInner({ deps }));
+    const expiresAt = new Date(deps.clock.now().getTime() + 7 * DAY).toISOString();
+    const created = await caller.enrollment.createToken({ label: "Lab", expiresAt });
+    expect(created.token).toMatch(/^enr_/);
+    expect(created.url).toContain(`/mdm/enroll?token=${created.token}`);
+    expect(created.url.startsWith(deps.publicUrl)).toBe(true);
+
+    const [listed] = await caller.enrollment.listTokens();
+    expect(listed).toMatchObject({ id: created.id, label: "Lab", useCount: 0, active: true, revokedAt: null });
+    expect(listed!.expiresAt?.toISOString()).toBe(expiresAt);
+    expect(deps.db.select().from(events).all().map((e) => [e.type, e.actor])).toEqual([["enrollment_token.created", "local admin"]]);
+  });
+
+  it("listTokens never returns the token or its hash", async () => {
+    const deps = createTestDeps();
+    const caller = createCaller(createContextInner({ deps }));
+    const { token } = await caller.enrollment.createToken({});
+    await caller.enrollment.createToken({ label: "second" });
+    const list = await caller.enrollment.listTokens();
+    expect(list).toHaveLength(2);
+    const text = JSON.stringify(list);
+    expect(text).not.toContain(token);
+    expect(text).not.toContain(createHash("sha256").update(token).digest("hex"));
+    for (const item of list) expect(Object.keys(item).sort()).toEqual(["active", "createdAt", "expiresAt", "id", "label", "lastUsedAt", "revokedAt", "useCount"]);
+  });
+
+  it("revokeToken revokes, and a missing id is NOT_FOUND", async () => {
+    const deps = createTestDeps();
+    const caller = createCaller(createContextInner({ deps, actor: { kind: "token", role: "admin", label: "ci" } }));
+    const { id } = await caller.enrollment.createToken({ label: "temp" });
+    await caller.enrollment.revokeToken({ id });
+    expect((await caller.enrollment.listTokens())[0]).toMatchObject({ id, active: false });
+    expect(deps.db.select().from(events).all().at(-1)).toMatchObject({ type: "enrollment_token.revoked", actor: "token:ci" });
+
+    expect(await codeOf(caller.enrollment.revokeToken({ id: 9999 }))).toBe("NOT_FOUND");
+    expect(await codeOf(caller.enrollment.revokeToken({ id: 0 }))).toBe("BAD_REQUEST");
+  });
+
+  it("validates input and roles", async () => {
+    const deps = createTestDeps();
+    const caller = createCaller(createContextInner({ deps }));
+    expect(await codeOf(caller.enrollment.createToken({ label: "x".repeat(201) }))).toBe("BAD_REQUEST");
+    expect(await codeOf(caller.enrollment.createToken({ expiresAt: "next tuesday" }))).toBe("BAD_REQUEST");
+    expect(await codeOf(caller.enrollment.createToken({ expiresAt: new Date(deps.clock.now().getTime() - DAY).toISOString() }))).toBe("BAD_REQUEST");
+    const auditor = createCaller(createContextInner({ deps, actor: { kind: "token", role: "auditor", label: "viewer" } }));
+    expect(await codeOf(auditor.enrollment.createToken({}))).toBe("FORBIDDEN");
+    expect(await codeOf(auditor.enrollment.listTokens())).toBe("FORBIDDEN");
+  });
+});
