@@ -37,6 +37,7 @@ export default defineConfig({
       POMONA_CLOCK: "simulated",
       POMONA_DEMO: "0",
       POMONA_API_TOKEN: "e2e-admin-token-0123456789abcdef",
+      POMONA_ENROLL_TOKEN: "e2e-enroll-token-0123456789abcdef",
     },
   },
 });

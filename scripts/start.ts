@@ -9,6 +9,8 @@ import { env } from "@/server/env.js";
 import { handleMdmHttp, isMdmPath } from "@/server/mdm/http";
 import { startScheduler } from "@/server/scheduler/driver";
 import { syncCatalog } from "@/server/services/catalog";
+import { enrollmentUrl } from "@/server/services/enrollment";
+import { ensureDeviceCa, getPushTopic } from "@/server/services/pki";
 
 const dev = process.argv.includes("--dev");
 
@@ -19,6 +21,10 @@ async function main() {
   if (env.POMONA_DEVICE_AUTH === "none") {
     deps.log.warn("POMONA_DEVICE_AUTH=none: Mdm-Signature checks are OFF. Any client can act as any Mac. For local experiments only.");
   }
+
+  ensureDeviceCa(deps);
+  deps.log.info("device identity CA ready", { pushTopic: getPushTopic(deps), push: deps.push.name });
+  if (env.POMONA_ENROLL_TOKEN) deps.log.info(`enrollment link: ${enrollmentUrl(deps, env.POMONA_ENROLL_TOKEN)}`);
 
   const report = await syncCatalog(deps);
   deps.log.info("catalog loaded", { source: report.source, titles: report.titles, versionsAdded: report.versionsAdded.length });
@@ -42,8 +48,10 @@ async function main() {
     deps.log.info("shutting down", { signal });
     scheduler.stop();
     server.close(() => {
-      deps.db.$client.close();
-      process.exit(0);
+      void deps.push.close().finally(() => {
+        deps.db.$client.close();
+        process.exit(0);
+      });
     });
     setTimeout(() => process.exit(0), 5000).unref();
   };

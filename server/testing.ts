@@ -3,15 +3,17 @@ import { createSimulatedClock, type SimulatedClock } from "@/server/clock";
 import { createDeps, type Deps } from "@/server/deps";
 import { parseEnv } from "@/server/env.js";
 import { createMemoryLogger } from "@/server/log";
+import { createLocalPushProvider, type LocalPushProvider } from "@/server/push/local";
 import { createDb } from "@/db/client";
 
 export const TEST_START = new Date("2026-03-02T09:00:00.000Z");
 
-export type TestDeps = Deps & { clock: SimulatedClock; log: ReturnType<typeof createMemoryLogger> };
+export type TestDeps = Deps & { clock: SimulatedClock; log: ReturnType<typeof createMemoryLogger>; push: LocalPushProvider };
 
 export function createTestDeps(env: Record<string, string> = {}): TestDeps {
   const clock = createSimulatedClock({ start: TEST_START });
   const log = createMemoryLogger();
-  const deps = createDeps({ env: parseEnv({ POMONA_DB: ":memory:", POMONA_CLOCK: "simulated", POMONA_DEMO: "0", ...env }), db: createDb(":memory:"), clock, log });
-  return { ...deps, clock, log };
+  const push = createLocalPushProvider({ log });
+  const deps = createDeps({ env: parseEnv({ POMONA_DB: ":memory:", POMONA_CLOCK: "simulated", POMONA_DEMO: "0", ...env }), db: createDb(":memory:"), clock, log, push });
+  return { ...deps, clock, log, push };
 }

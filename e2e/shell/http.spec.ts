@@ -16,3 +16,20 @@ test("[MDM] /mdm answers 405 to every method but PUT", async ({ request }) => {
     expect(res.headers().allow).toBe("PUT");
   }
 });
+
+test("[MDM] /mdm/enroll hands out a profile for a valid token only, and PUT /mdm refuses unsigned bodies with 400", async ({ request }) => {
+  const profile = await request.get("/mdm/enroll?token=e2e-enroll-token-0123456789abcdef");
+  expect(profile.status()).toBe(200);
+  expect(profile.headers()["content-type"]).toBe("application/x-apple-aspen-config");
+  const text = await profile.text();
+  expect(text).toContain("<string>com.apple.mdm</string>");
+  expect(text).toContain("<string>com.apple.security.pkcs12</string>");
+  expect((await request.get("/mdm/enroll?token=wrong")).status()).toBe(403);
+
+  const put = await request.put("/mdm", {
+    headers: { "content-type": "application/x-apple-aspen-mdm-checkin" },
+    data: '<?xml version="1.0"?><plist version="1.0"><dict><key>MessageType</key><string>Authenticate</string><key>UDID</key><string>X</string><key>Topic</key><string>t</string></dict></plist>',
+  });
+  expect(put.status()).toBe(400);
+  expect(await put.text()).toContain("missing Mdm-Signature header");
+});

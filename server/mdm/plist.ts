@@ -64,12 +64,29 @@ function normalize(value: unknown, depth: number): PlistValue {
   throw new PlistError("unsupported plist value");
 }
 
+/**
+ * plist@5 builds its xmldom DOMParser without options, so xmldom reports every malformed body on the
+ * console: hostile input would flood the log. parse() is synchronous, so silencing the console for
+ * exactly that call affects nothing else; the failure still reaches us as an exception.
+ */
+function parseQuietly(text: string): unknown {
+  const { error, warn } = console;
+  console.error = () => {};
+  console.warn = () => {};
+  try {
+    return parse(text);
+  } finally {
+    console.error = error;
+    console.warn = warn;
+  }
+}
+
 /** Parses an XML plist, or throws PlistError with a one-line reason. */
 export function decodePlist(text: string): PlistValue {
   precheckXmlPlist(text);
   let parsed: unknown;
   try {
-    parsed = parse(text);
+    parsed = parseQuietly(text);
   } catch (e) {
     const first = ((e as Error).message || "parse error").split("\n")[0]!.replace(/\[xmldom[^\]]*\]\s*/g, "").trim();
     throw new PlistError(`malformed plist: ${first.slice(0, 200)}`);

@@ -1,7 +1,9 @@
 import { z } from "zod";
 
+import { cancelComputerCommand, updateComputerInventory } from "@/server/services/computer-commands";
 import { getComputer, getComputerHistory, listComputers } from "@/server/services/computers";
 
+import { actorName } from "../context";
 import { adminProcedure, router } from "../init";
 
 export const computersRouter = router({
@@ -22,4 +24,8 @@ export const computersRouter = router({
   history: adminProcedure
     .input(z.object({ id: z.number().int().positive(), limit: z.number().int().min(1).max(5000).optional() }))
     .query(({ ctx, input }) => getComputerHistory(ctx.deps, input)),
+  cancelCommand: adminProcedure
+    .input(z.object({ uuid: z.string().min(1).max(128) }))
+    .mutation(({ ctx, input }) => cancelComputerCommand(ctx.deps, input, actorName(ctx.actor))),
+  updateInventory: adminProcedure.input(z.object({ id: z.number().int().positive() })).mutation(({ ctx, input }) => updateComputerInventory(ctx.deps, input, actorName(ctx.actor))),
 });
