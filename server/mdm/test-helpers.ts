@@ -5,6 +5,7 @@ import path from "node:path";
 import type { Deps } from "@/server/deps";
 
 import { CHECKIN_CONTENT_TYPE, handleMdmRequest } from "./endpoint";
+import { routeMdmGet } from "./http";
 import type { MdmHttpResult } from "./http-result";
 import { decodePlist, encodePlist, type PlistInput, type PlistValue } from "./plist";
 
@@ -65,4 +66,98 @@ export function fakeMac(deps: Deps, udid: string, facts: { model?: string; osVer
 
 function expect200(r: MdmHttpResult) {
   if (r.status !== 200) throw new Error(`expected 200, got ${r.status}: ${String(r.body)}`);
+}
+
+export type InstallBehaviour = "install" | "installing" | "error" | "notnow" | "ignore";
+
+/**
+ * A Mac that answers every command as a real one would, scriptable per test: what it has installed, how it
+ * answers installs, whether it is online. It speaks only plists through handleMdmRequest.
+ */
+export class ScriptedMac {
+  apps = new Map<string, { name: string; shortVersion: string; installing: boolean }>();
+  online = true;
+  onInstall: InstallBehaviour = "install";
+  installError = "Package signature cannot be verified";
+  received: string[] = [];
+  profiles: string[] = [];
+  readonly mac: ReturnType<typeof fakeMac>;
+
+  constructor(
+    readonly deps: Deps,
+    readonly udid: string,
+    readonly facts: { osVersion: string; model: string; appleSilicon: boolean; name?: string },
+  ) {
+    this.mac = fakeMac(deps, udid, { model: facts.model, osVersion: facts.osVersion, name: facts.name });
+  }
+
+  async enroll() {
+    await this.mac.enroll();
+    await this.poll();
+  }
+
+  /** One check-in session: Idle, then answer commands until the queue is empty. */
+  async poll(): Promise<void> {
+    if (!this.online) return;
+    let cmd = commandIn(await this.mac.idle());
+    while (cmd) cmd = commandIn(await this.answer(cmd));
+  }
+
+  private async answer(cmd: SentCommand): Promise<MdmHttpResult> {
+    const type = cmd.Command.RequestType;
+    this.received.push(type);
+    switch (type) {
+      case "DeviceInformation":
+        return this.mac.report(cmd.CommandUUID, "Acknowledged", {
+          QueryResponses: { OSVersion: this.facts.osVersion, Model: this.facts.model, DeviceName: this.facts.name ?? `Mac ${this.udid}`, IsAppleSilicon: this.facts.appleSilicon },
+        });
+      case "InstalledApplicationList": {
+        const ids = cmd.Command.Identifiers as string[] | undefined;
+        const list = [...this.apps]
+          .filter(([id]) => !ids || ids.includes(id))
+          .map(([id, a]) => ({ Identifier: id, Name: a.name, ShortVersion: a.installing ? "0" : a.shortVersion, Version: a.installing ? "0" : a.shortVersion, Installing: a.installing }));
+        return this.mac.report(cmd.CommandUUID, "Acknowledged", { InstalledApplicationList: list });
+      }
+      case "InstallProfile":
+        this.profiles.push(String(cmd.Command.Payload));
+        return this.mac.report(cmd.CommandUUID, "Acknowledged");
+      case "InstallEnterpriseApplication":
+        return this.install(cmd);
+      default:
+        return this.mac.report(cmd.CommandUUID, "Acknowledged");
+    }
+  }
+
+  private async install(cmd: SentCommand): Promise<MdmHttpResult> {
+    switch (this.onInstall) {
+      case "notnow":
+        return this.mac.report(cmd.CommandUUID, "NotNow");
+      case "error":
+        return this.mac.report(cmd.CommandUUID, "Error", {
+          ErrorChain: [{ ErrorCode: 100, ErrorDomain: "PKInstallErrorDomain", LocalizedDescription: this.installError }],
+        });
+      case "ignore":
+        return this.mac.report(cmd.CommandUUID, "Acknowledged");
+      case "install":
+      case "installing": {
+        const manifest = this.fetchManifest(String(cmd.Command.ManifestURL));
+        this.apps.set(manifest.bundleId, { name: manifest.title, shortVersion: manifest.version, installing: this.onInstall === "installing" });
+        return this.mac.report(cmd.CommandUUID, "Acknowledged");
+      }
+    }
+  }
+
+  /** Fetches the manifest from Pomona's own /mdm handler, as the Mac's storedownloadd would. */
+  private fetchManifest(url: string) {
+    const res = routeMdmGet(this.deps, "GET", new URL(url));
+    if (res.status !== 200) throw new Error(`manifest ${url}: ${res.status} ${String(res.body)}`);
+    const m = decodePlist(String(res.body)) as { items: { metadata: Record<string, string> }[] };
+    const meta = m.items[0]!.metadata;
+    return { bundleId: meta["bundle-identifier"]!, version: meta["bundle-version"]!, title: meta.title! };
+  }
+
+  /** Finishes an install that was reported as still running. */
+  finishInstalling() {
+    for (const a of this.apps.values()) a.installing = false;
+  }
 }

@@ -3,19 +3,17 @@ import type { Deps } from "@/server/deps";
 
 import { runSchedulerTick } from "./tick";
 
-/** Ticks every `intervalMs` of real time; a tick that throws is logged and the next one still runs. */
+/** Ticks every `intervalMs` of real time; a tick that fails is logged and the next one still runs. */
 export function startScheduler(deps: Deps, intervalMs = 1000): { stop(): void } {
   let running = false;
   const timer = setInterval(() => {
     if (running) return; // a slow tick is never overlapped by the next one
     running = true;
-    try {
-      runSchedulerTick(deps);
-    } catch (e) {
-      deps.log.error("scheduler tick failed", { error: e });
-    } finally {
-      running = false;
-    }
+    runSchedulerTick(deps)
+      .catch((e: unknown) => deps.log.error("scheduler tick failed", { error: e, cause: (e as Error).cause }))
+      .finally(() => {
+        running = false;
+      });
   }, intervalMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };

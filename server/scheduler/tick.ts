@@ -1,12 +1,37 @@
 // One scheduler tick (STYLE §3.6): the single function production's timer, system.tick and tests all call.
 import type { Deps } from "@/server/deps";
+import { runEnginePassNow } from "@/server/services/deployment-engine";
+import { queueDueInventory } from "@/server/services/devices";
+import { pushComputers } from "@/server/services/push";
+import { getSettings } from "@/server/services/settings";
 
-export type TickResult = { now: Date };
+export type TickResult = {
+  now: Date;
+  targetsCreated: number;
+  targetsRemoved: number;
+  statusChanges: number;
+  commandsQueued: number;
+  inventoryQueued: number;
+  pushed: number;
+};
 
 /**
- * Runs every scheduler pass once at the clock's current time. The passes (engine pass, 15-minute dispatch,
- * retries, inventory) arrive with the deployment engine; today a tick only reads the time.
+ * Runs every pass once at the clock's current time: recalculate smart groups and one engine pass over every
+ * deployment (scope, conflicts, compatibility, dispatch, installs, confirmation, retries), then inventory on
+ * its own interval, waking the Macs that have new work.
  */
-export function runSchedulerTick(deps: Pick<Deps, "clock">): TickResult {
-  return { now: deps.clock.now() };
+export async function runSchedulerTick(deps: Deps): Promise<TickResult> {
+  const now = deps.clock.now();
+  const pass = await runEnginePassNow(deps);
+  const inventory = queueDueInventory(deps, getSettings(deps).inventoryIntervalMs);
+  const inventoryPush = inventory.length > 0 ? await pushComputers(deps, inventory) : { sent: 0 };
+  return {
+    now,
+    targetsCreated: pass.targetsCreated,
+    targetsRemoved: pass.targetsRemoved,
+    statusChanges: pass.statusChanges,
+    commandsQueued: pass.commandsQueued,
+    inventoryQueued: inventory.length,
+    pushed: pass.pushed + inventoryPush.sent,
+  };
 }

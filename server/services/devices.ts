@@ -1,13 +1,13 @@
 // What a Mac's messages do to Pomona's state: enrollment check-ins, inventory answers, last check-in.
 // Called by the MDM endpoint after decoding and device authentication; every change is one transaction.
-import { and, eq, ne, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, ne, notExists, or, sql } from "drizzle-orm";
 
 import { resolveArchitecture } from "@/server/engine/architecture";
 import type { Deps } from "@/server/deps";
 import { buildDeviceInformation, buildInstalledApplicationList } from "@/server/queue/commands";
 import { clearQueue, enqueueCommand, recordReport, type ReportInput, type ReportOutcome } from "@/server/queue/queue";
 import type { Db } from "@/db/client";
-import { computers, events, installedApps, type Computer, type NewEvent } from "@/db/schema";
+import { commands, computers, events, installedApps, type Computer, type NewEvent } from "@/db/schema";
 
 type DeviceDeps = Pick<Deps, "db" | "clock">;
 
@@ -298,3 +298,39 @@ export function recordUnknownCommandReport(deps: DeviceDeps, computer: Computer,
     .run();
 }
 
+
+/**
+ * Keeps inventory fresh on its own interval (DESIGN §3.4 item 4): enrolled Macs whose last full inventory
+ * is older than `intervalMs`, and that have no inventory request open, get DeviceInformation and
+ * InstalledApplicationList. Returns the computers to wake.
+ */
+export function queueDueInventory(deps: DeviceDeps, intervalMs: number): number[] {
+  const now = deps.clock.now();
+  const cutoff = new Date(now.getTime() - intervalMs);
+  return deps.db.transaction(
+    () => {
+      const due = deps.db
+        .select({ id: computers.id })
+        .from(computers)
+        .where(
+          and(
+            eq(computers.enrolled, true),
+            or(isNull(computers.lastInventoryAt), lt(computers.lastInventoryAt, cutoff)),
+            notExists(
+              deps.db
+                .select({ one: sql`1` })
+                .from(commands)
+                .where(
+                  and(eq(commands.computerId, computers.id), inArray(commands.purpose, ["inventory", "device_information"]), inArray(commands.status, ["queued", "sent", "not_now"])),
+                ),
+            ),
+          ),
+        )
+        .all()
+        .map((r) => r.id);
+      for (const id of due) queueInventory(deps.db, id, now);
+      return due;
+    },
+    { behavior: "immediate" },
+  );
+}

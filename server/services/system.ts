@@ -10,8 +10,8 @@ export function describeClock(deps: Pick<Deps, "clock">) {
 }
 
 /** Moves the simulated clock forward and runs one scheduler tick (DESIGN §4.2 `system.tick`). */
-export function tickSimulatedClock(deps: Pick<Deps, "clock">, advanceMs: number) {
+export async function tickSimulatedClock(deps: Deps, advanceMs: number) {
   if (!isSimulatedClock(deps.clock)) throw new AppError("PRECONDITION_FAILED", "system.tick needs the simulated clock: start Pomona with POMONA_CLOCK=simulated");
   deps.clock.advance(advanceMs);
-  return { now: runSchedulerTick(deps).now };
+  return runSchedulerTick(deps);
 }

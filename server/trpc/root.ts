@@ -2,15 +2,18 @@
 import { router } from "./init";
 import { catalogRouter } from "./routers/catalog";
 import { computersRouter } from "./routers/computers";
+import { deploymentsRouter } from "./routers/deployments";
 import { enrollmentRouter } from "./routers/enrollment";
+import { selfServiceRouter } from "./routers/self-service";
+import { smartGroupsRouter } from "./routers/smart-groups";
 import { systemRouter } from "./routers/system";
 
 export const appRouter = router({
   computers: computersRouter,
-  smartGroups: router({}),
+  smartGroups: smartGroupsRouter,
   catalog: catalogRouter,
-  deployments: router({}),
-  selfService: router({}),
+  deployments: deploymentsRouter,
+  selfService: selfServiceRouter,
   enrollment: enrollmentRouter,
   system: systemRouter,
 });

@@ -1,0 +1,304 @@
+// The per-computer install flow of a deployment (DESIGN §3.1 statuses and phases, §3.4 transitions).
+// Pure: given a target's state and the facts of this moment, return its next state (status, phase, reason)
+// and the actions the scheduler carries out. Every outcome carries its reason.
+import type { Compatibility } from "./compatibility";
+import type { ManifestCheck } from "./manifest";
+import { hasAttemptsLeft, isAttemptExpired, isDue, nextAttemptAt } from "./retry";
+import { compareVersions } from "./versions";
+
+export type TargetStatus = "in_progress" | "self_service_available" | "installed" | "unqualified" | "failed";
+export type TargetPhase =
+  | "waiting_for_inventory"
+  | "waiting_for_device_information"
+  | "waiting_for_device"
+  | "waiting_for_install_slot"
+  | "profiles_sent"
+  | "install_sent"
+  | "not_now"
+  | "acknowledged"
+  | "verifying"
+  | "waiting_for_next_attempt"
+  | "waiting_for_user"
+  | "done";
+
+export type TargetState = {
+  status: TargetStatus;
+  phase: TargetPhase;
+  reason: string;
+  attempts: number;
+  nextAttemptAt: Date | null;
+  lastError: string | null;
+  targetVersion: string;
+  selfServiceRequestedAt: Date | null;
+  /** The InstalledApplicationList this target waits on (dispatch or confirmation). */
+  pendingInventoryCommandUuid: string | null;
+  /** The current attempt's install command. */
+  installCommandUuid: string | null;
+  statusChangedAt: Date;
+};
+
+export type CommandFact = {
+  uuid: string;
+  status: "queued" | "sent" | "acknowledged" | "error" | "command_format_error" | "not_now" | "canceled";
+  sentAt: Date | null;
+  completedAt: Date | null;
+  errorText: string | null;
+  /** Queued, but another install holds this Mac's single install slot. */
+  waitingForSlot?: boolean;
+};
+
+export type InstalledFact = { shortVersion: string | null; version: string | null; installing: boolean };
+
+export type TargetFacts = {
+  scope: { kind: "winner" } | { kind: "unqualified"; reason: string };
+  distributionMethod: "install_automatically" | "self_service";
+  /** The version to be on now: the newest for Automatic, the pinned one for Manual. */
+  target: { version: string; shortVersion: string | null };
+  compatibility: Compatibility;
+  /** The title as the Mac last reported it (the highest version found), or null when absent. */
+  installed: InstalledFact | null;
+  /** When the Mac's full inventory was last refreshed. */
+  lastInventoryAt: Date | null;
+  inventoryCommand: CommandFact | null;
+  installCommand: CommandFact | null;
+  manifestCheck: ManifestCheck;
+  hasSupportingProfiles: boolean;
+};
+
+export type TargetSettings = { maxAttempts: number; retryIntervalMs: number; confirmationDelayMs: number };
+
+export type TargetAction =
+  /** Queue InstalledApplicationList for the title; its UUID becomes pendingInventoryCommandUuid. */
+  | { kind: "queue_inventory" }
+  /** Queue the supporting profiles (if asked) then InstallEnterpriseApplication; its UUID becomes installCommandUuid. */
+  | { kind: "queue_install"; attempt: number; withProfiles: boolean }
+  /** Free the Mac's install slot held by the current install command. */
+  | { kind: "release_install" }
+  /** Cancel this deployment's unsent commands to this Mac. */
+  | { kind: "cancel_pending" };
+
+export type TargetStep = { state: TargetState; actions: TargetAction[] };
+
+const TERMINAL_FAILURE = new Set<CommandFact["status"]>(["error", "command_format_error", "canceled"]);
+
+/** The label of each status, exactly as DESIGN §3.1 words it. */
+export const STATUS_LABELS: Record<TargetStatus, string> = {
+  in_progress: "In progress",
+  self_service_available: "Available for install in Self Service",
+  installed: "Installed",
+  unqualified: "Unqualified",
+  failed: "Failed",
+};
+
+/** Whether the Mac has the title at or above the target version, finished installing (DESIGN §3.1 Installed). */
+export function isInstalledAtTarget(installed: InstalledFact | null, target: TargetFacts["target"]): boolean {
+  if (!installed || installed.installing) return false;
+  // ShortVersion is the marketing version the catalog speaks; Version (CFBundleVersion) is often a build
+  // number ("4210") that would compare above "4.2.1", so it is used only when ShortVersion is missing.
+  if (installed.shortVersion) return compareVersions(installed.shortVersion, target.shortVersion ?? target.version) >= 0;
+  return installed.version !== null && compareVersions(installed.version, target.version) >= 0;
+}
+
+export function initialTargetState(facts: TargetFacts, now: Date): TargetState {
+  return {
+    status: "in_progress",
+    phase: "waiting_for_inventory",
+    reason: "Waiting to check the Mac's installed applications",
+    attempts: 0,
+    nextAttemptAt: null,
+    lastError: null,
+    targetVersion: facts.target.version,
+    selfServiceRequestedAt: null,
+    pendingInventoryCommandUuid: null,
+    installCommandUuid: null,
+    statusChangedAt: now,
+  };
+}
+
+/** One step of the flow for one (deployment, computer). Deterministic in (state, facts, settings, now). */
+export function stepTarget(current: TargetState, facts: TargetFacts, settings: TargetSettings, now: Date): TargetStep {
+  const actions: TargetAction[] = [];
+  let s: TargetState = { ...current };
+  const attemptLabel = (n: number) => `attempt ${n} of ${settings.maxAttempts}`;
+  const to = (status: TargetStatus, phase: TargetPhase, reason: string) => {
+    if (status !== s.status) s.statusChangedAt = now;
+    s = { ...s, status, phase, reason };
+  };
+  const dropInstall = () => {
+    if (s.installCommandUuid) actions.push({ kind: "release_install" });
+    s.installCommandUuid = null;
+  };
+  const stopAll = () => {
+    if (s.pendingInventoryCommandUuid || s.installCommandUuid) actions.push({ kind: "cancel_pending" });
+    dropInstall();
+    s.pendingInventoryCommandUuid = null;
+    s.nextAttemptAt = null;
+  };
+
+  // A new target version (Automatic update, or the admin changed a Manual one): start again (item 9).
+  if (s.targetVersion !== facts.target.version) {
+    stopAll();
+    s = { ...s, targetVersion: facts.target.version, attempts: 0, lastError: null };
+    if (s.status !== "self_service_available") to("in_progress", "waiting_for_inventory", `New target version ${facts.target.shortVersion ?? facts.target.version}: checking the Mac`);
+  }
+
+  if (facts.scope.kind === "unqualified") {
+    stopAll();
+    to("unqualified", "done", facts.scope.reason);
+    return { state: s, actions };
+  }
+  if (facts.compatibility.kind === "incompatible") {
+    stopAll();
+    to("failed", "done", facts.compatibility.reason);
+    return { state: s, actions };
+  }
+  // A target that was Unqualified or incompatible and now is neither starts over.
+  if ((s.status === "unqualified" || (s.status === "failed" && s.attempts === 0 && s.lastError === null)) && s.phase === "done") {
+    to("in_progress", "waiting_for_inventory", "Waiting to check the Mac's installed applications");
+  }
+
+  // Settled outcomes: Installed stays; Failed turns Installed when a later inventory shows the title (item 5).
+  if (s.status === "installed") return { state: s, actions };
+  if (s.status === "failed") {
+    if (facts.lastInventoryAt && facts.lastInventoryAt >= s.statusChangedAt && isInstalledAtTarget(facts.installed, facts.target)) {
+      to("installed", "done", `Found ${facts.installed?.shortVersion ?? facts.installed?.version} in inventory after the attempts had failed`);
+    }
+    return { state: s, actions };
+  }
+
+  if (facts.distributionMethod === "self_service" && s.selfServiceRequestedAt === null) {
+    if (isInstalledAtTarget(facts.installed, facts.target) && facts.lastInventoryAt !== null) to("installed", "done", `Version ${facts.installed?.shortVersion ?? facts.installed?.version} is installed`);
+    else to("self_service_available", "waiting_for_user", "Available in Self Service: waiting for the user to click Install");
+    return { state: s, actions };
+  }
+  if (s.status === "self_service_available") to("in_progress", "waiting_for_inventory", "Install requested in Self Service");
+
+  if (facts.compatibility.kind === "unknown") {
+    to("in_progress", "waiting_for_device_information", facts.compatibility.reason);
+    return { state: s, actions };
+  }
+
+  const attemptFailed = (error: string) => {
+    const sentAt = facts.installCommand?.sentAt ?? now;
+    dropInstall();
+    s.pendingInventoryCommandUuid = null;
+    s.lastError = error;
+    if (hasAttemptsLeft(s.attempts, settings)) {
+      s.nextAttemptAt = nextAttemptAt(sentAt, settings);
+      to("in_progress", "waiting_for_next_attempt", `${capitalize(attemptLabel(s.attempts))} failed: ${error}. Next attempt at ${s.nextAttemptAt.toISOString()}`);
+    } else {
+      s.nextAttemptAt = null;
+      to("failed", "done", `Not installed after ${s.attempts} attempts: ${error}`);
+    }
+  };
+
+  // An install is out: follow it.
+  const install = facts.installCommand;
+  if (s.installCommandUuid && install) {
+    switch (install.status) {
+      case "queued":
+        if (install.waitingForSlot) to("in_progress", "waiting_for_install_slot", `Install queued (${attemptLabel(s.attempts)}): waiting for another install on this Mac to finish`);
+        else to("in_progress", facts.hasSupportingProfiles ? "profiles_sent" : "waiting_for_device", `Install queued (${attemptLabel(s.attempts)}): waiting for the Mac to check in`);
+        return { state: s, actions };
+      case "not_now":
+        to("in_progress", "not_now", `The Mac answered NotNow (busy, locked or no user logged in); the install will be offered again (${attemptLabel(s.attempts)})`);
+        return expireOr(install);
+      case "sent":
+        to("in_progress", "install_sent", `InstallEnterpriseApplication sent (${attemptLabel(s.attempts)})`);
+        return expireOr(install);
+      case "error":
+      case "command_format_error":
+        attemptFailed(install.errorText ?? "the Mac reported an error");
+        return { state: s, actions };
+      case "canceled":
+        // Cancelled outside the flow (re-enrollment, an admin): the attempt did not happen.
+        s.installCommandUuid = null;
+        s.attempts = Math.max(0, s.attempts - 1);
+        to("in_progress", "waiting_for_inventory", "The install command was cancelled; checking the Mac again");
+        break;
+      case "acknowledged":
+        return verify(install);
+    }
+  }
+
+  function expireOr(cmd: CommandFact): TargetStep {
+    if (cmd.sentAt && isAttemptExpired(cmd.sentAt, now, settings)) attemptFailed(`not confirmed within ${settings.retryIntervalMs / 3_600_000} hours of being sent`);
+    return { state: s, actions };
+  }
+
+  // After Acknowledged: confirm with InstalledApplicationList, repeated while the install is running (item 4).
+  function verify(cmd: CommandFact): TargetStep {
+    const inv = facts.inventoryCommand;
+    if (s.phase !== "verifying") {
+      s.pendingInventoryCommandUuid = null;
+      s.nextAttemptAt = new Date((cmd.completedAt ?? now).getTime() + settings.confirmationDelayMs);
+      to("in_progress", "verifying", `Acknowledged by the Mac (${attemptLabel(s.attempts)}); confirming the install shortly`);
+    } else if (s.pendingInventoryCommandUuid && inv?.status === "acknowledged") {
+      if (isInstalledAtTarget(facts.installed, facts.target)) {
+        dropInstall();
+        s.pendingInventoryCommandUuid = null;
+        s.nextAttemptAt = null;
+        to("installed", "done", `Installed ${facts.installed?.shortVersion ?? facts.installed?.version} (confirmed by InstalledApplicationList)`);
+        return { state: s, actions };
+      }
+      s.pendingInventoryCommandUuid = null;
+      s.nextAttemptAt = new Date(now.getTime() + settings.confirmationDelayMs);
+      const still = facts.installed?.installing ? "the Mac reports the install is still running" : "the title is not there yet";
+      to("in_progress", "verifying", `Verifying (${attemptLabel(s.attempts)}): ${still}`);
+    } else if (s.pendingInventoryCommandUuid && inv && TERMINAL_FAILURE.has(inv.status)) {
+      s.pendingInventoryCommandUuid = null;
+    }
+    if (cmd.sentAt && isAttemptExpired(cmd.sentAt, now, settings)) {
+      attemptFailed(`not confirmed within ${settings.retryIntervalMs / 3_600_000} hours of being sent`);
+      return { state: s, actions };
+    }
+    if (!s.pendingInventoryCommandUuid && isDue(s.nextAttemptAt, now)) {
+      actions.push({ kind: "queue_inventory" });
+      s.nextAttemptAt = null;
+    }
+    return { state: s, actions };
+  }
+
+  // Between attempts: wait for the next one to be due, then check the Mac again (item 5).
+  if (s.phase === "waiting_for_next_attempt") {
+    if (!isDue(s.nextAttemptAt, now)) return { state: s, actions };
+    s.nextAttemptAt = null;
+    to("in_progress", "waiting_for_inventory", `Retrying: checking the Mac before ${attemptLabel(s.attempts + 1)}`);
+  }
+
+  // Dispatch: ask the Mac what it has, and wait for its answer with no timeout and no attempt used (item 2).
+  const inv = facts.inventoryCommand;
+  if (s.pendingInventoryCommandUuid && inv && (inv.status === "queued" || inv.status === "sent" || inv.status === "not_now")) {
+    to("in_progress", "waiting_for_device", "Waiting for the Mac to report its installed applications (it may be offline)");
+    return { state: s, actions };
+  }
+  if (!s.pendingInventoryCommandUuid || !inv || inv.status !== "acknowledged") {
+    s.pendingInventoryCommandUuid = null;
+    actions.push({ kind: "queue_inventory" });
+    to("in_progress", "waiting_for_device", "Waiting for the Mac to report its installed applications (it may be offline)");
+    return { state: s, actions };
+  }
+
+  // The answer is in (item 3).
+  s.pendingInventoryCommandUuid = null;
+  if (isInstalledAtTarget(facts.installed, facts.target)) {
+    to("installed", "done", `Version ${facts.installed?.shortVersion ?? facts.installed?.version} is already installed`);
+    return { state: s, actions };
+  }
+  if (!facts.manifestCheck.ok) {
+    // Never send a manifest that fails validation: it can block every later install until a reboot (item 8).
+    // lastError marks it as a failure of the install itself, so it stays Failed until an admin retries.
+    s.lastError = facts.manifestCheck.reason;
+    to("failed", "done", facts.manifestCheck.reason);
+    return { state: s, actions };
+  }
+  s.attempts += 1;
+  s.lastError = null;
+  actions.push({ kind: "queue_install", attempt: s.attempts, withProfiles: s.attempts === 1 && facts.hasSupportingProfiles });
+  to("in_progress", facts.hasSupportingProfiles && s.attempts === 1 ? "profiles_sent" : "waiting_for_device", `Install queued (${attemptLabel(s.attempts)})`);
+  return { state: s, actions };
+}
+
+function capitalize(s: string) {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}

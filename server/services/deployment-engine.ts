@@ -1,0 +1,333 @@
+// The engine pass (DESIGN §3): who is in scope of which deployment, who wins each title, who can run it,
+// and one step of every target's install flow. Reads everything it needs in a handful of queries, asks the
+// pure engine, then writes the result and queues commands in one transaction.
+import { and, eq, inArray, isNotNull, isNull } from "drizzle-orm";
+
+import { resolvePrecedence, type PrecedenceCandidate } from "@/server/engine/precedence";
+import { checkCompatibility, type Compatibility } from "@/server/engine/compatibility";
+import { initialTargetState, STATUS_LABELS, stepTarget, type CommandFact, type InstalledFact, type TargetFacts, type TargetState } from "@/server/engine/status";
+import { newestVersion } from "@/server/engine/versions";
+import type { Deps } from "@/server/deps";
+import { buildInstalledApplicationList, buildInstallEnterpriseApplication, buildInstallProfile } from "@/server/queue/commands";
+import { enqueueCommand, releaseInstallSlot } from "@/server/queue/queue";
+import { getVersionManifest, type VersionManifest } from "@/server/services/manifests";
+import { pushComputers } from "@/server/services/push";
+import { getSettings, type Settings } from "@/server/services/settings";
+import { recalculateSmartGroups } from "@/server/services/smart-groups";
+import type { Db } from "@/db/client";
+import {
+  catalogProfiles,
+  catalogTitles,
+  catalogVersions,
+  commands,
+  computers,
+  deployments,
+  deploymentTargets,
+  events,
+  installedApps,
+  type CatalogVersion,
+  type Command,
+  type Deployment,
+  type DeploymentTarget,
+  type NewEvent,
+} from "@/db/schema";
+
+const CHUNK = 500;
+
+function chunks<T>(items: T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+type DeploymentInfo = Deployment & { bundleId: string; titleName: string; publisher: string };
+type ComputerInfo = { id: number; osVersion: string | null; architecture: "arm64" | "x86_64" | null; lastInventoryAt: Date | null; enrolled: boolean };
+
+/** A deployment's target version: the pinned one (Manual), else the catalog's newest (Automatic). */
+export function targetVersionOf(deployment: Pick<Deployment, "updateMethod" | "version">, versions: CatalogVersion[]): CatalogVersion | undefined {
+  if (deployment.updateMethod === "manual") return versions.find((v) => v.version === deployment.version);
+  return newestVersion(versions, (v) => v.version);
+}
+
+export type ScopeDecision = { deploymentId: number; computerId: number; version: CatalogVersion; scope: TargetFacts["scope"]; compatibility: Compatibility };
+
+/**
+ * Scope, precedence and compatibility for every (enabled deployment, computer in its group) pair: the part
+ * of a pass that `deployments.preview` shares. Pure apart from its inputs.
+ */
+export function decideScope(
+  enabled: DeploymentInfo[],
+  versionsByTitle: Map<number, CatalogVersion[]>,
+  membership: Map<number, Set<number>>,
+  computerById: Map<number, ComputerInfo>,
+): ScopeDecision[] {
+  const candidates = new Map<string, (PrecedenceCandidate & { version: CatalogVersion })[]>(); // `${computer}:${title}`
+  for (const d of enabled) {
+    const version = targetVersionOf(d, versionsByTitle.get(d.titleId) ?? []);
+    if (!version) continue;
+    for (const computerId of membership.get(d.smartGroupId) ?? []) {
+      const key = `${computerId}:${d.titleId}`;
+      const list = candidates.get(key) ?? [];
+      list.push({ id: d.id, name: d.name, distributionMethod: d.distributionMethod, updateMethod: d.updateMethod, targetVersion: version.version, version });
+      candidates.set(key, list);
+    }
+  }
+  const out: ScopeDecision[] = [];
+  for (const [key, list] of candidates) {
+    const computerId = Number(key.split(":")[0]);
+    const computer = computerById.get(computerId);
+    const { winner, losers } = resolvePrecedence(list);
+    const compatibility = computer
+      ? checkCompatibility({ version: { version: winner.version.version, minimumOsVersion: winner.version.minimumOsVersion, architectures: winner.version.architectures }, computer })
+      : ({ kind: "unknown", reason: "Waiting for device information (macOS version and architecture)" } as const);
+    out.push({ deploymentId: winner.id, computerId, version: winner.version, scope: { kind: "winner" }, compatibility });
+    for (const loser of losers) {
+      const version = list.find((c) => c.id === loser.id)!.version;
+      out.push({ deploymentId: loser.id, computerId, version, scope: { kind: "unqualified", reason: loser.reason }, compatibility });
+    }
+  }
+  return out;
+}
+
+function commandFact(c: Command | undefined, slotHolders: Set<number>): CommandFact | null {
+  if (!c) return null;
+  const first = c.errorChain?.[0];
+  return {
+    uuid: c.uuid,
+    status: c.status,
+    sentAt: c.sentAt,
+    completedAt: c.completedAt,
+    errorText: first ? (first.USEnglishDescription ?? first.LocalizedDescription ?? `error ${first.ErrorCode ?? "?"} (${first.ErrorDomain ?? "unknown domain"})`) : null,
+    waitingForSlot: c.isInstall && c.status === "queued" && slotHolders.has(c.computerId),
+  };
+}
+
+/** The highest version of a title the Mac reported (Installing wins: an install in progress is not done). */
+function installedFact(rows: { shortVersion: string | null; version: string | null; installing: boolean }[] | undefined): InstalledFact | null {
+  if (!rows || rows.length === 0) return null;
+  if (rows.some((r) => r.installing)) return { shortVersion: null, version: null, installing: true };
+  const best = newestVersion(rows, (r) => r.shortVersion ?? r.version ?? "0");
+  return best ? { shortVersion: best.shortVersion, version: best.version, installing: false } : null;
+}
+
+export type PassResult = { targetsCreated: number; targetsRemoved: number; statusChanges: number; commandsQueued: number; wake: number[] };
+
+/** Runs one engine pass at `now` over every deployment, given the current smart group membership. */
+export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membership: Map<number, Set<number>>, settings: Settings, now: Date): PassResult {
+  const { db } = deps;
+  const result: PassResult = { targetsCreated: 0, targetsRemoved: 0, statusChanges: 0, commandsQueued: 0, wake: [] };
+  const wake = new Set<number>();
+
+  const allDeployments: DeploymentInfo[] = db
+    .select({ d: deployments, bundleId: catalogTitles.bundleId, titleName: catalogTitles.name, publisher: catalogTitles.publisher })
+    .from(deployments)
+    .innerJoin(catalogTitles, eq(catalogTitles.id, deployments.titleId))
+    .all()
+    .map((r) => ({ ...r.d, bundleId: r.bundleId, titleName: r.titleName, publisher: r.publisher }));
+  if (allDeployments.length === 0) return result;
+  const enabled = allDeployments.filter((d) => d.enabled);
+  const deploymentById = new Map(allDeployments.map((d) => [d.id, d]));
+  const titleIds = [...new Set(allDeployments.map((d) => d.titleId))];
+
+  const versionsByTitle = new Map<number, CatalogVersion[]>();
+  for (const v of db.select().from(catalogVersions).where(inArray(catalogVersions.titleId, titleIds)).all()) {
+    versionsByTitle.set(v.titleId, [...(versionsByTitle.get(v.titleId) ?? []), v]);
+  }
+  const profilesByTitle = new Map<number, { mobileconfig: string; identifier: string }[]>();
+  for (const p of db.select().from(catalogProfiles).where(inArray(catalogProfiles.titleId, titleIds)).all()) {
+    profilesByTitle.set(p.titleId, [...(profilesByTitle.get(p.titleId) ?? []), p]);
+  }
+
+  const computerById = new Map<number, ComputerInfo>();
+  for (const c of db.select({ id: computers.id, osVersion: computers.osVersion, architecture: computers.architecture, lastInventoryAt: computers.lastInventoryAt, enrolled: computers.enrolled }).from(computers).all()) {
+    computerById.set(c.id, c);
+  }
+  // Only enrolled Macs are deployed to.
+  const enrolledMembership = new Map<number, Set<number>>();
+  for (const [groupId, members] of membership) enrolledMembership.set(groupId, new Set([...members].filter((id) => computerById.get(id)?.enrolled)));
+
+  const decisions = decideScope(enabled, versionsByTitle, enrolledMembership, computerById);
+  const decisionByKey = new Map(decisions.map((d) => [`${d.deploymentId}:${d.computerId}`, d]));
+
+  const existing = db.select().from(deploymentTargets).all();
+  const existingByKey = new Map(existing.map((t) => [`${t.deploymentId}:${t.computerId}`, t]));
+
+  // Installed apps for the deployed titles only.
+  const bundleIds = [...new Set(allDeployments.map((d) => d.bundleId))];
+  const appsByKey = new Map<string, { shortVersion: string | null; version: string | null; installing: boolean }[]>();
+  for (const part of chunks(bundleIds)) {
+    for (const a of db
+      .select({ computerId: installedApps.computerId, bundleId: installedApps.bundleId, shortVersion: installedApps.shortVersion, version: installedApps.version, installing: installedApps.installing })
+      .from(installedApps)
+      .where(inArray(installedApps.bundleId, part))
+      .all()) {
+      const key = `${a.computerId}:${a.bundleId}`;
+      appsByKey.set(key, [...(appsByKey.get(key) ?? []), a]);
+    }
+  }
+
+  // The commands targets follow, and which Macs have an install slot taken.
+  const uuids = existing.flatMap((t) => [t.pendingInventoryCommandUuid, t.installCommandUuid]).filter((u): u is string => u !== null);
+  const commandByUuid = new Map<string, Command>();
+  for (const part of chunks(uuids)) for (const c of db.select().from(commands).where(inArray(commands.uuid, part)).all()) commandByUuid.set(c.uuid, c);
+  const slotHolders = new Set(
+    db
+      .select({ computerId: commands.computerId })
+      .from(commands)
+      .where(and(eq(commands.isInstall, true), isNotNull(commands.sentAt), isNull(commands.releasedAt)))
+      .all()
+      .map((r) => r.computerId),
+  );
+
+  const manifests = new Map<number, VersionManifest | undefined>();
+  const manifestOf = (versionId: number) => {
+    if (!manifests.has(versionId)) manifests.set(versionId, getVersionManifest(deps, versionId));
+    return manifests.get(versionId);
+  };
+
+  const newEvents: NewEvent[] = [];
+  const targetSettings = { maxAttempts: settings.maxAttempts, retryIntervalMs: settings.retryIntervalMs, confirmationDelayMs: settings.confirmationDelayMs };
+
+  db.transaction(
+    () => {
+      // Leavers: the computer left the group (or the Mac unenrolled). Unsent commands go; what it installed stays.
+      for (const t of existing) {
+        const d = deploymentById.get(t.deploymentId);
+        if (!d?.enabled) continue; // a disabled deployment changes nothing
+        if (decisionByKey.has(`${t.deploymentId}:${t.computerId}`)) continue;
+        cancelUnsent(db, t.deploymentId, t.computerId, now);
+        if (t.installCommandUuid) releaseInstallSlot(db, t.installCommandUuid, now);
+        db.delete(deploymentTargets).where(eq(deploymentTargets.id, t.id)).run();
+        newEvents.push({ at: now, category: "status", type: "target.removed", actor: "system", computerId: t.computerId, deploymentId: t.deploymentId, message: "Left the App Installer's scope: unsent commands cancelled" });
+        result.targetsRemoved++;
+      }
+
+      for (const decision of decisions) {
+        const d = deploymentById.get(decision.deploymentId)!;
+        const computer = computerById.get(decision.computerId)!;
+        const row = existingByKey.get(`${decision.deploymentId}:${decision.computerId}`);
+        const facts: TargetFacts = {
+          scope: decision.scope,
+          distributionMethod: d.distributionMethod,
+          target: { version: decision.version.version, shortVersion: decision.version.shortVersion },
+          compatibility: decision.compatibility,
+          installed: installedFact(appsByKey.get(`${decision.computerId}:${d.bundleId}`)),
+          lastInventoryAt: computer.lastInventoryAt,
+          inventoryCommand: commandFact(row?.pendingInventoryCommandUuid ? commandByUuid.get(row.pendingInventoryCommandUuid) : undefined, slotHolders),
+          installCommand: commandFact(row?.installCommandUuid ? commandByUuid.get(row.installCommandUuid) : undefined, slotHolders),
+          manifestCheck: manifestOf(decision.version.id)?.check ?? { ok: false, reason: "Invalid manifest: the catalog version has no manifest" },
+          hasSupportingProfiles: d.installSupportingProfiles && (profilesByTitle.get(d.titleId)?.length ?? 0) > 0,
+        };
+        const before: TargetState = row ? stateOf(row) : initialTargetState(facts, now);
+        const step = stepTarget(before, facts, targetSettings, now);
+        const next = step.state;
+
+        for (const action of step.actions) {
+          switch (action.kind) {
+            case "queue_inventory": {
+              const c = enqueueCommand(db, { computerId: computer.id, command: buildInstalledApplicationList({ identifiers: [d.bundleId] }), purpose: "verify", deploymentId: d.id }, now);
+              next.pendingInventoryCommandUuid = c.uuid;
+              wake.add(computer.id);
+              result.commandsQueued++;
+              break;
+            }
+            case "queue_install": {
+              if (action.withProfiles) {
+                for (const p of profilesByTitle.get(d.titleId) ?? []) {
+                  enqueueCommand(db, { computerId: computer.id, command: buildInstallProfile(p.mobileconfig), purpose: "profile", deploymentId: d.id, attempt: action.attempt }, now);
+                  result.commandsQueued++;
+                }
+              }
+              const manifest = manifestOf(decision.version.id)!;
+              const c = enqueueCommand(
+                db,
+                { computerId: computer.id, command: buildInstallEnterpriseApplication({ manifestUrl: manifest.manifestUrl, installAsManaged: true, removeWithMdm: false }), purpose: "install", deploymentId: d.id, attempt: action.attempt },
+                now,
+              );
+              next.installCommandUuid = c.uuid;
+              wake.add(computer.id);
+              result.commandsQueued++;
+              break;
+            }
+            case "release_install":
+              if (before.installCommandUuid) releaseInstallSlot(db, before.installCommandUuid, now);
+              break;
+            case "cancel_pending":
+              cancelUnsent(db, d.id, computer.id, now);
+              break;
+          }
+        }
+
+        if (!row) {
+          db.insert(deploymentTargets).values({ ...next, deploymentId: d.id, computerId: computer.id, createdAt: now, updatedAt: now }).run();
+          result.targetsCreated++;
+        } else if (changed(before, next)) {
+          db.update(deploymentTargets).set({ ...next, updatedAt: now }).where(eq(deploymentTargets.id, row.id)).run();
+        }
+        if (!row || before.status !== next.status || (before.reason !== next.reason && next.status !== "in_progress")) {
+          result.statusChanges++;
+          newEvents.push({
+            at: now,
+            category: "status",
+            type: "target.status_changed",
+            actor: "system",
+            computerId: computer.id,
+            deploymentId: d.id,
+            message: `${STATUS_LABELS[next.status]}: ${next.reason}`,
+            data: { from: row ? before.status : null, to: next.status, phase: next.phase, attempts: next.attempts },
+          });
+        }
+      }
+      for (const part of chunks(newEvents, 200)) db.insert(events).values(part).run();
+    },
+    { behavior: "immediate" },
+  );
+  result.wake = [...wake];
+  return result;
+}
+
+/** Cancels a deployment's commands to one Mac that it has not accepted (queued or NotNow'd). */
+function cancelUnsent(db: Db, deploymentId: number, computerId: number, now: Date): number {
+  return db
+    .update(commands)
+    .set({ status: "canceled", completedAt: now })
+    .where(and(eq(commands.deploymentId, deploymentId), eq(commands.computerId, computerId), inArray(commands.status, ["queued", "not_now"])))
+    .run().changes;
+}
+
+function stateOf(t: DeploymentTarget): TargetState {
+  return {
+    status: t.status,
+    phase: t.phase,
+    reason: t.reason,
+    attempts: t.attempts,
+    nextAttemptAt: t.nextAttemptAt,
+    lastError: t.lastError,
+    targetVersion: t.targetVersion,
+    selfServiceRequestedAt: t.selfServiceRequestedAt,
+    pendingInventoryCommandUuid: t.pendingInventoryCommandUuid,
+    installCommandUuid: t.installCommandUuid,
+    statusChangedAt: t.statusChangedAt,
+  };
+}
+
+function changed(a: TargetState, b: TargetState): boolean {
+  return (Object.keys(b) as (keyof TargetState)[]).some((k) => {
+    const x = a[k];
+    const y = b[k];
+    return x instanceof Date || y instanceof Date ? (x as Date | null)?.getTime() !== (y as Date | null)?.getTime() : x !== y;
+  });
+}
+
+
+/**
+ * Recalculates smart groups, runs one pass and wakes the Macs with new work. The scheduler's tick and the
+ * admin actions that must take effect at once (create, edit, enable, retry, Self Service) share it.
+ */
+export async function runEnginePassNow(deps: Pick<Deps, "db" | "clock" | "log" | "push" | "publicUrl">): Promise<PassResult & { pushed: number }> {
+  const now = deps.clock.now();
+  const membership = recalculateSmartGroups(deps);
+  const pass = runDeploymentPass(deps, membership, getSettings(deps), now);
+  const pushed = pass.wake.length > 0 ? (await pushComputers(deps, pass.wake)).sent : 0;
+  return { ...pass, pushed };
+}

@@ -1,0 +1,345 @@
+// App Installer deployments: create, edit, enable, list, per-computer targets, retry, and the dry run.
+import { and, asc, count, desc, eq, inArray, type SQL } from "drizzle-orm";
+import { z } from "zod";
+
+import { compileSmartGroups, evaluateSmartGroups } from "@/server/engine/smart-groups";
+import type { Deps } from "@/server/deps";
+import { AppError } from "@/server/errors";
+import { decideScope, runEnginePassNow, targetVersionOf } from "@/server/services/deployment-engine";
+import { loadComputerFacts, loadGroupDefinitions } from "@/server/services/smart-groups";
+import {
+  catalogTitles,
+  catalogVersions,
+  computers,
+  deployments,
+  deploymentTargets,
+  events,
+  smartGroups,
+  TARGET_STATUSES,
+  type Deployment,
+  type TargetStatus,
+} from "@/db/schema";
+
+export const ZDeploymentFields = z.object({
+  name: z.string().trim().min(1).max(200),
+  titleId: z.number().int().positive(),
+  smartGroupId: z.number().int().positive(),
+  distributionMethod: z.enum(["install_automatically", "self_service"]),
+  updateMethod: z.enum(["automatic", "manual"]),
+  version: z.string().trim().min(1).max(100).nullish(),
+  installSupportingProfiles: z.boolean().optional(),
+  enabled: z.boolean().optional(),
+  selfService: z.object({ category: z.string().trim().max(100).optional(), description: z.string().trim().max(4000).optional() }).optional(),
+});
+export type TDeploymentFields = z.infer<typeof ZDeploymentFields>;
+export const ZUpdateDeploymentInput = ZDeploymentFields.partial().extend({ id: z.number().int().positive() });
+export type TUpdateDeploymentInput = z.infer<typeof ZUpdateDeploymentInput>;
+
+type DeploymentDeps = Pick<Deps, "db" | "clock" | "log" | "push" | "publicUrl">;
+
+/** Checks references and the Manual/version rule; returns the row values to write. */
+function validate(deps: Pick<Deps, "db">, input: TDeploymentFields) {
+  const title = deps.db.select().from(catalogTitles).where(eq(catalogTitles.id, input.titleId)).get();
+  if (!title) throw new AppError("BAD_REQUEST", `No catalog title with id ${input.titleId}`);
+  const group = deps.db.select({ id: smartGroups.id }).from(smartGroups).where(eq(smartGroups.id, input.smartGroupId)).get();
+  if (!group) throw new AppError("BAD_REQUEST", `No smart group with id ${input.smartGroupId}`);
+  let version: string | null = null;
+  if (input.updateMethod === "manual") {
+    if (!input.version) throw new AppError("BAD_REQUEST", "Manual update needs a version: pick one of the catalog's versions");
+    const listed = deps.db
+      .select({ id: catalogVersions.id })
+      .from(catalogVersions)
+      .where(and(eq(catalogVersions.titleId, title.id), eq(catalogVersions.version, input.version)))
+      .get();
+    if (!listed) throw new AppError("BAD_REQUEST", `${title.name} has no version ${input.version} in the catalog`);
+    version = input.version;
+  } else if (input.version) {
+    throw new AppError("BAD_REQUEST", "A version is chosen only with Manual update; Automatic always targets the newest version");
+  }
+  return {
+    name: input.name,
+    titleId: title.id,
+    smartGroupId: group.id,
+    distributionMethod: input.distributionMethod,
+    updateMethod: input.updateMethod,
+    version,
+    installSupportingProfiles: input.installSupportingProfiles ?? false,
+    enabled: input.enabled ?? true,
+    selfServiceCategory: input.selfService?.category ?? null,
+    selfServiceDescription: input.selfService?.description ?? null,
+  };
+}
+
+function getRow(deps: Pick<Deps, "db">, id: number): Deployment {
+  const row = deps.db.select().from(deployments).where(eq(deployments.id, id)).get();
+  if (!row) throw new AppError("NOT_FOUND", `No App Installer with id ${id}`);
+  return row;
+}
+
+/** Creates an App Installer and runs an engine pass at once, so its targets exist when this returns. */
+export async function createDeployment(deps: DeploymentDeps, input: TDeploymentFields, actor: string) {
+  const now = deps.clock.now();
+  const values = validate(deps, input);
+  const id = deps.db.transaction(
+    (tx) => {
+      const row = tx.insert(deployments).values({ ...values, createdAt: now, updatedAt: now }).returning({ id: deployments.id }).get();
+      tx.insert(events).values({ at: now, category: "admin", type: "deployment.created", actor, deploymentId: row.id, message: `App Installer "${values.name}" created by ${actor}`, data: { ...values } }).run();
+      return row.id;
+    },
+    { behavior: "immediate" },
+  );
+  await runEnginePassNow(deps);
+  return { id };
+}
+
+/** Edits an App Installer (every field of DESIGN §2); the change takes effect in the same engine pass. */
+export async function updateDeployment(deps: DeploymentDeps, input: TUpdateDeploymentInput, actor: string) {
+  const now = deps.clock.now();
+  const current = getRow(deps, input.id);
+  const merged: TDeploymentFields = {
+    name: input.name ?? current.name,
+    titleId: input.titleId ?? current.titleId,
+    smartGroupId: input.smartGroupId ?? current.smartGroupId,
+    distributionMethod: input.distributionMethod ?? current.distributionMethod,
+    updateMethod: input.updateMethod ?? current.updateMethod,
+    version: input.version !== undefined ? input.version : (input.updateMethod ?? current.updateMethod) === "manual" ? current.version : null,
+    installSupportingProfiles: input.installSupportingProfiles ?? current.installSupportingProfiles,
+    enabled: input.enabled ?? current.enabled,
+    selfService: input.selfService ?? { category: current.selfServiceCategory ?? undefined, description: current.selfServiceDescription ?? undefined },
+  };
+  const values = validate(deps, merged);
+  const changes = Object.fromEntries(Object.entries(values).filter(([k, v]) => current[k as keyof Deployment] !== v));
+  deps.db.transaction(
+    (tx) => {
+      tx.update(deployments).set({ ...values, updatedAt: now }).where(eq(deployments.id, input.id)).run();
+      if (Object.keys(changes).length > 0) {
+        tx.insert(events).values({ at: now, category: "admin", type: "deployment.updated", actor, deploymentId: input.id, message: `App Installer "${values.name}" changed by ${actor}: ${Object.keys(changes).join(", ")}`, data: changes }).run();
+      }
+    },
+    { behavior: "immediate" },
+  );
+  await runEnginePassNow(deps);
+  return { id: input.id };
+}
+
+/** Enable or disable: a disabled App Installer sends nothing new (DESIGN §3.4 item 10). */
+export async function setDeploymentEnabled(deps: DeploymentDeps, input: { id: number; enabled: boolean }, actor: string) {
+  const now = deps.clock.now();
+  const current = getRow(deps, input.id);
+  if (current.enabled !== input.enabled) {
+    deps.db.transaction(
+      (tx) => {
+        tx.update(deployments).set({ enabled: input.enabled, updatedAt: now }).where(eq(deployments.id, input.id)).run();
+        tx.insert(events)
+          .values({ at: now, category: "admin", type: input.enabled ? "deployment.enabled" : "deployment.disabled", actor, deploymentId: input.id, message: `App Installer "${current.name}" ${input.enabled ? "enabled" : "disabled"} by ${actor}` })
+          .run();
+      },
+      { behavior: "immediate" },
+    );
+    if (input.enabled) await runEnginePassNow(deps);
+  }
+  return { id: input.id, enabled: input.enabled };
+}
+
+function statusCounts(deps: Pick<Deps, "db">, deploymentIds?: number[]) {
+  const rows = deps.db
+    .select({ deploymentId: deploymentTargets.deploymentId, status: deploymentTargets.status, n: count() })
+    .from(deploymentTargets)
+    .where(deploymentIds ? inArray(deploymentTargets.deploymentId, deploymentIds) : undefined)
+    .groupBy(deploymentTargets.deploymentId, deploymentTargets.status)
+    .all();
+  const byDeployment = new Map<number, Record<TargetStatus, number>>();
+  for (const r of rows) {
+    const counts = byDeployment.get(r.deploymentId) ?? (Object.fromEntries(TARGET_STATUSES.map((s) => [s, 0])) as Record<TargetStatus, number>);
+    counts[r.status] = r.n;
+    byDeployment.set(r.deploymentId, counts);
+  }
+  return (id: number) => byDeployment.get(id) ?? (Object.fromEntries(TARGET_STATUSES.map((s) => [s, 0])) as Record<TargetStatus, number>);
+}
+
+const deploymentColumns = {
+  id: deployments.id,
+  name: deployments.name,
+  titleId: deployments.titleId,
+  titleName: catalogTitles.name,
+  bundleId: catalogTitles.bundleId,
+  smartGroupId: deployments.smartGroupId,
+  smartGroupName: smartGroups.name,
+  distributionMethod: deployments.distributionMethod,
+  updateMethod: deployments.updateMethod,
+  version: deployments.version,
+  installSupportingProfiles: deployments.installSupportingProfiles,
+  enabled: deployments.enabled,
+  selfServiceCategory: deployments.selfServiceCategory,
+  selfServiceDescription: deployments.selfServiceDescription,
+  createdAt: deployments.createdAt,
+  updatedAt: deployments.updatedAt,
+};
+
+/** Every App Installer with its per-status counts (DESIGN §4.2 `deployments.list`). */
+export function listDeployments(deps: Pick<Deps, "db">) {
+  const rows = deps.db
+    .select(deploymentColumns)
+    .from(deployments)
+    .innerJoin(catalogTitles, eq(catalogTitles.id, deployments.titleId))
+    .innerJoin(smartGroups, eq(smartGroups.id, deployments.smartGroupId))
+    .orderBy(asc(deployments.id))
+    .all();
+  const counts = statusCounts(deps);
+  return rows.map((r) => ({ ...r, counts: counts(r.id) }));
+}
+
+/** One App Installer with its counts and the version it targets now. */
+export function getDeployment(deps: Pick<Deps, "db">, id: number) {
+  const row = deps.db
+    .select(deploymentColumns)
+    .from(deployments)
+    .innerJoin(catalogTitles, eq(catalogTitles.id, deployments.titleId))
+    .innerJoin(smartGroups, eq(smartGroups.id, deployments.smartGroupId))
+    .where(eq(deployments.id, id))
+    .get();
+  if (!row) throw new AppError("NOT_FOUND", `No App Installer with id ${id}`);
+  const versions = deps.db.select().from(catalogVersions).where(eq(catalogVersions.titleId, row.titleId)).all();
+  const target = targetVersionOf(row, versions);
+  return { ...row, targetVersion: target?.version ?? null, counts: statusCounts(deps, [id])(id) };
+}
+
+/** The per-computer table of one App Installer, filterable by status (DESIGN §4.2 `deployments.targets`). */
+export function listDeploymentTargets(deps: Pick<Deps, "db">, input: { id: number; status?: TargetStatus; page?: number; pageSize?: number }) {
+  getRow(deps, input.id);
+  const page = input.page ?? 1;
+  const pageSize = input.pageSize ?? 50;
+  const where: SQL | undefined = and(eq(deploymentTargets.deploymentId, input.id), input.status ? eq(deploymentTargets.status, input.status) : undefined);
+  const total = deps.db.select({ n: count() }).from(deploymentTargets).where(where).get()?.n ?? 0;
+  const items = deps.db
+    .select({
+      computerId: deploymentTargets.computerId,
+      udid: computers.udid,
+      computerName: computers.name,
+      status: deploymentTargets.status,
+      phase: deploymentTargets.phase,
+      reason: deploymentTargets.reason,
+      attempts: deploymentTargets.attempts,
+      targetVersion: deploymentTargets.targetVersion,
+      lastError: deploymentTargets.lastError,
+      nextAttemptAt: deploymentTargets.nextAttemptAt,
+      updatedAt: deploymentTargets.updatedAt,
+    })
+    .from(deploymentTargets)
+    .innerJoin(computers, eq(computers.id, deploymentTargets.computerId))
+    .where(where)
+    .orderBy(asc(computers.name), asc(computers.id))
+    .limit(pageSize)
+    .offset((page - 1) * pageSize)
+    .all();
+  return { items, total, page, pageSize };
+}
+
+/** Failed targets start again with fresh attempts (DESIGN §3.4 item 12): all, or the chosen computers. */
+export async function retryFailedTargets(deps: DeploymentDeps, input: { id: number; computerIds?: number[] }, actor: string) {
+  const now = deps.clock.now();
+  const d = getRow(deps, input.id);
+  const retried = deps.db.transaction(
+    (tx) => {
+      const failed = tx
+        .select({ id: deploymentTargets.id, computerId: deploymentTargets.computerId })
+        .from(deploymentTargets)
+        .where(and(eq(deploymentTargets.deploymentId, d.id), eq(deploymentTargets.status, "failed"), input.computerIds ? inArray(deploymentTargets.computerId, input.computerIds) : undefined))
+        .all();
+      if (failed.length === 0) return 0;
+      tx.update(deploymentTargets)
+        .set({
+          status: "in_progress",
+          phase: "waiting_for_inventory",
+          reason: `Retry requested by ${actor}`,
+          attempts: 0,
+          lastError: null,
+          nextAttemptAt: null,
+          pendingInventoryCommandUuid: null,
+          installCommandUuid: null,
+          statusChangedAt: now,
+          updatedAt: now,
+        })
+        .where(inArray(deploymentTargets.id, failed.map((f) => f.id)))
+        .run();
+      tx.insert(events)
+        .values([
+          { at: now, category: "admin", type: "deployment.retry_failed", actor, deploymentId: d.id, message: `Retry of ${failed.length} failed computer(s) requested by ${actor}` },
+          ...failed.map((f) => ({ at: now, category: "status" as const, type: "target.status_changed", actor, computerId: f.computerId, deploymentId: d.id, message: `In progress: Retry requested by ${actor}` })),
+        ])
+        .run();
+      return failed.length;
+    },
+    { behavior: "immediate" },
+  );
+  if (retried > 0) await runEnginePassNow(deps);
+  return { retried };
+}
+
+export type PreviewOutcome = "install" | "self_service" | "unqualified" | "failed" | "waiting";
+
+/**
+ * The dry run of create (DESIGN §4.2 `deployments.preview`): who would install, be offered it in Self
+ * Service, be Unqualified, fail compatibility, or wait for device information — and why. Writes nothing.
+ */
+export function previewDeployment(deps: Pick<Deps, "db" | "clock">, input: TDeploymentFields, options: { sampleSize?: number } = {}) {
+  const values = validate(deps, input);
+  const sampleSize = options.sampleSize ?? 10;
+  const now = deps.clock.now();
+  const facts = loadComputerFacts(deps);
+  const membership = evaluateSmartGroups(compileSmartGroups(loadGroupDefinitions(deps)), facts, now);
+  const all = deps.db.select().from(deployments).all();
+  const previewId = Math.max(0, ...all.map((d) => d.id)) + 1;
+  const virtual: Deployment = { ...values, id: previewId, createdAt: now, updatedAt: now };
+  const titles = new Map(deps.db.select().from(catalogTitles).all().map((t) => [t.id, t]));
+  const versions = deps.db.select().from(catalogVersions).where(eq(catalogVersions.titleId, values.titleId)).all();
+  const sameTitle = [...all.filter((d) => d.enabled && d.titleId === values.titleId && d.id !== previewId), virtual].map((d) => ({
+    ...d,
+    bundleId: titles.get(d.titleId)?.bundleId ?? "",
+    titleName: titles.get(d.titleId)?.name ?? "",
+    publisher: titles.get(d.titleId)?.publisher ?? "",
+  }));
+  const enrolled = new Map(
+    deps.db
+      .select({ id: computers.id, osVersion: computers.osVersion, architecture: computers.architecture, lastInventoryAt: computers.lastInventoryAt, enrolled: computers.enrolled, name: computers.name })
+      .from(computers)
+      .where(eq(computers.enrolled, true))
+      .all()
+      .map((c) => [c.id, c]),
+  );
+  const scoped = new Map([...membership].map(([g, members]) => [g, new Set([...members].filter((id) => enrolled.has(id)))]));
+  const decisions = decideScope(sameTitle, new Map([[values.titleId, versions]]), scoped, enrolled).filter((d) => d.deploymentId === previewId);
+
+  const outcomes: Record<PreviewOutcome, { count: number; sample: { computerId: number; computerName: string; reason: string }[] }> = {
+    install: { count: 0, sample: [] },
+    self_service: { count: 0, sample: [] },
+    unqualified: { count: 0, sample: [] },
+    failed: { count: 0, sample: [] },
+    waiting: { count: 0, sample: [] },
+  };
+  for (const d of decisions.sort((a, b) => a.computerId - b.computerId)) {
+    let outcome: PreviewOutcome;
+    let reason: string;
+    if (d.scope.kind === "unqualified") [outcome, reason] = ["unqualified", d.scope.reason];
+    else if (d.compatibility.kind === "incompatible") [outcome, reason] = ["failed", d.compatibility.reason];
+    else if (d.compatibility.kind === "unknown") [outcome, reason] = ["waiting", d.compatibility.reason];
+    else if (values.distributionMethod === "self_service") [outcome, reason] = ["self_service", "Will be offered in Self Service"];
+    else [outcome, reason] = ["install", `Will install ${d.version.shortVersion ?? d.version.version}`];
+    const bucket = outcomes[outcome];
+    bucket.count++;
+    if (bucket.sample.length < sampleSize) bucket.sample.push({ computerId: d.computerId, computerName: enrolled.get(d.computerId)?.name ?? "", reason });
+  }
+  const target = targetVersionOf(values, versions);
+  return { targetVersion: target?.version ?? null, inScope: decisions.length, outcomes };
+}
+
+/** Recent status and admin events of one App Installer, newest first. */
+export function listDeploymentEvents(deps: Pick<Deps, "db">, input: { id: number; limit?: number }) {
+  return deps.db
+    .select({ id: events.id, at: events.at, category: events.category, type: events.type, actor: events.actor, computerId: events.computerId, message: events.message })
+    .from(events)
+    .where(eq(events.deploymentId, input.id))
+    .orderBy(desc(events.at), desc(events.id))
+    .limit(input.limit ?? 200)
+    .all();
+}

@@ -1,0 +1,58 @@
+// Self Service (DESIGN §3.4 item 1): what a Mac's user may install, and their Install click.
+import { and, asc, eq } from "drizzle-orm";
+
+import type { Deps } from "@/server/deps";
+import { AppError } from "@/server/errors";
+import { runEnginePassNow } from "@/server/services/deployment-engine";
+import { catalogTitles, computers, deployments, deploymentTargets, events } from "@/db/schema";
+
+/** The Self Service titles of one computer, with their live status. */
+export function listSelfService(deps: Pick<Deps, "db">, input: { computerId: number }) {
+  const computer = deps.db.select({ id: computers.id }).from(computers).where(eq(computers.id, input.computerId)).get();
+  if (!computer) throw new AppError("NOT_FOUND", `No computer with id ${input.computerId}`);
+  return deps.db
+    .select({
+      deploymentId: deployments.id,
+      name: deployments.name,
+      titleName: catalogTitles.name,
+      publisher: catalogTitles.publisher,
+      category: deployments.selfServiceCategory,
+      description: deployments.selfServiceDescription,
+      targetVersion: deploymentTargets.targetVersion,
+      status: deploymentTargets.status,
+      phase: deploymentTargets.phase,
+      reason: deploymentTargets.reason,
+      requestedAt: deploymentTargets.selfServiceRequestedAt,
+    })
+    .from(deploymentTargets)
+    .innerJoin(deployments, eq(deployments.id, deploymentTargets.deploymentId))
+    .innerJoin(catalogTitles, eq(catalogTitles.id, deployments.titleId))
+    .where(and(eq(deploymentTargets.computerId, input.computerId), eq(deployments.distributionMethod, "self_service"), eq(deployments.enabled, true)))
+    .orderBy(asc(catalogTitles.name))
+    .all()
+    .filter((r) => r.status !== "unqualified");
+}
+
+/** The user clicked Install: the target continues into the install flow at once. */
+export async function requestSelfServiceInstall(deps: Pick<Deps, "db" | "clock" | "log" | "push" | "publicUrl">, input: { computerId: number; deploymentId: number }, actor: string) {
+  const now = deps.clock.now();
+  const target = deps.db
+    .select()
+    .from(deploymentTargets)
+    .where(and(eq(deploymentTargets.computerId, input.computerId), eq(deploymentTargets.deploymentId, input.deploymentId)))
+    .get();
+  if (!target) throw new AppError("NOT_FOUND", "This title is not offered to this computer in Self Service");
+  if (target.status !== "self_service_available") {
+    if (target.selfServiceRequestedAt) return { requested: false, status: target.status };
+    throw new AppError("CONFLICT", `This title cannot be installed from Self Service now: ${target.reason}`);
+  }
+  deps.db.transaction(
+    (tx) => {
+      tx.update(deploymentTargets).set({ selfServiceRequestedAt: now, updatedAt: now }).where(eq(deploymentTargets.id, target.id)).run();
+      tx.insert(events).values({ at: now, category: "status", type: "self_service.requested", actor, computerId: input.computerId, deploymentId: input.deploymentId, message: `Install requested in Self Service by ${actor}` }).run();
+    },
+    { behavior: "immediate" },
+  );
+  await runEnginePassNow(deps);
+  return { requested: true, status: "in_progress" as const };
+}

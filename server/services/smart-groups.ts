@@ -1,0 +1,438 @@
+// Smart groups (DESIGN §2.1, §3.2, §4.2): CRUD with validation, preview, members, and the recalculation that
+// starts every engine pass. The rules live in server/engine/smart-groups.ts; this file reads and writes rows.
+import { and, asc, count, eq, inArray, ne } from "drizzle-orm";
+import safeRegex from "safe-regex2";
+
+import {
+  compileSmartGroups,
+  evaluateSmartGroups,
+  formatSmartGroupErrors,
+  normalizeAppName,
+  validateSmartGroup,
+  validateSmartGroupCriteria,
+  type ComputerFacts,
+  type Criterion,
+  type GroupDefinition,
+  type SmartGroupError,
+} from "@/server/engine/smart-groups";
+import type { Deps } from "@/server/deps";
+import { AppError } from "@/server/errors";
+import type { Db } from "@/db/client";
+import { computers, deployments, events, installedApps, smartGroupCriteria, smartGroupMembers, smartGroups } from "@/db/schema";
+
+/** Rows per INSERT, and ids per `IN (…)` list, when membership changes are written. */
+const WRITE_CHUNK = 300;
+/** Ids per `IN (…)` list when loading facts for chosen computers. */
+const READ_CHUNK = 5000;
+
+const COMPUTER_GROUP = "Computer Group";
+
+const validationOptions = { isSafeRegex: (pattern: string) => safeRegex(pattern) };
+
+const lowerName = (name: string) => name.trim().toLowerCase();
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export type SmartGroupInput = { name: string; description?: string; criteria: Criterion[] };
+export type UpdateSmartGroupInput = { id: number; name?: string; description?: string; criteria?: Criterion[] };
+export type StoredCriterion = Required<Criterion>;
+
+/** A criterion as stored: joiner "and" and no parentheses unless given. */
+function normalizeCriterion(c: Criterion): StoredCriterion {
+  return { joiner: c.joiner ?? "and", openParen: c.openParen ?? false, field: c.field, operator: c.operator, value: c.value, closeParen: c.closeParen ?? false };
+}
+
+/**
+ * Engine inputs for computers (all, or the given ids): the computers and their installed apps, two queries
+ * (per 5,000 ids). "Model" is the model name (MacBook Air) as in Jamf Pro, else the model identifier.
+ */
+export function loadComputerFacts(deps: Pick<Deps, "db">, computerIds?: number[]): ComputerFacts[] {
+  if (computerIds && computerIds.length > READ_CHUNK) return chunk(computerIds, READ_CHUNK).flatMap((ids) => loadComputerFacts(deps, ids));
+  if (computerIds?.length === 0) return [];
+  const rows = deps.db
+    .select({
+      id: computers.id,
+      name: computers.name,
+      serialNumber: computers.serialNumber,
+      model: computers.model,
+      modelName: computers.modelName,
+      osVersion: computers.osVersion,
+      architecture: computers.architecture,
+      lastCheckinAt: computers.lastCheckinAt,
+      lastInventoryAt: computers.lastInventoryAt,
+    })
+    .from(computers)
+    .where(computerIds ? inArray(computers.id, computerIds) : undefined)
+    .orderBy(asc(computers.id))
+    .all();
+  const apps = deps.db
+    .select({ computerId: installedApps.computerId, bundleId: installedApps.bundleId, name: installedApps.name })
+    .from(installedApps)
+    .where(computerIds ? inArray(installedApps.computerId, computerIds) : undefined)
+    .all();
+  const bundleIds = new Map<number, Set<string>>();
+  const names = new Map<number, Set<string>>();
+  const add = (map: Map<number, Set<string>>, id: number, value: string) => {
+    const set = map.get(id);
+    if (set) set.add(value);
+    else map.set(id, new Set([value]));
+  };
+  for (const app of apps) {
+    if (app.bundleId) add(bundleIds, app.computerId, app.bundleId.toLowerCase());
+    const name = normalizeAppName(app.name);
+    if (name) add(names, app.computerId, name);
+  }
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    serialNumber: r.serialNumber,
+    model: r.modelName ?? r.model,
+    osVersion: r.osVersion,
+    architecture: r.architecture,
+    lastCheckinAt: r.lastCheckinAt,
+    lastInventoryAt: r.lastInventoryAt,
+    appBundleIds: bundleIds.get(r.id) ?? new Set<string>(),
+    appNames: names.get(r.id) ?? new Set<string>(),
+  }));
+}
+
+/** Every stored group with its ordered criteria, as engine definitions (two queries). */
+export function loadGroupDefinitions(deps: Pick<Deps, "db">): GroupDefinition[] {
+  const { db } = deps;
+  const groups = db.select({ id: smartGroups.id, name: smartGroups.name }).from(smartGroups).orderBy(asc(smartGroups.id)).all();
+  const rows = db.select().from(smartGroupCriteria).orderBy(asc(smartGroupCriteria.smartGroupId), asc(smartGroupCriteria.position)).all();
+  const byGroup = new Map<number, Criterion[]>();
+  for (const r of rows) {
+    const c: Criterion = { joiner: r.joiner, openParen: r.openParen, field: r.field, operator: r.operator, value: r.value, closeParen: r.closeParen };
+    const list = byGroup.get(r.smartGroupId);
+    if (list) list.push(c);
+    else byGroup.set(r.smartGroupId, [c]);
+  }
+  return groups.map((g) => ({ id: g.id, name: g.name, criteria: byGroup.get(g.id) ?? [] }));
+}
+
+function currentMembers(db: Db, groupId?: number): Map<number, Set<number>> {
+  const rows = db
+    .select({ groupId: smartGroupMembers.smartGroupId, computerId: smartGroupMembers.computerId })
+    .from(smartGroupMembers)
+    .where(groupId === undefined ? undefined : eq(smartGroupMembers.smartGroupId, groupId))
+    .all();
+  const map = new Map<number, Set<number>>();
+  for (const r of rows) {
+    const set = map.get(r.groupId);
+    if (set) set.add(r.computerId);
+    else map.set(r.groupId, new Set([r.computerId]));
+  }
+  return map;
+}
+
+/** Writes only the differences between stored and computed membership: chunked inserts and deletes. */
+function writeMembershipChanges(db: Db, next: Map<number, Set<number>>, current: Map<number, Set<number>>, now: Date) {
+  const inserts: { smartGroupId: number; computerId: number; addedAt: Date }[] = [];
+  let added = 0;
+  let removed = 0;
+  for (const [groupId, members] of next) {
+    const before = current.get(groupId) ?? new Set<number>();
+    for (const computerId of members) if (!before.has(computerId)) inserts.push({ smartGroupId: groupId, computerId, addedAt: now });
+    const leavers = [...before].filter((id) => !members.has(id));
+    removed += leavers.length;
+    for (const ids of chunk(leavers, WRITE_CHUNK)) {
+      db.delete(smartGroupMembers)
+        .where(and(eq(smartGroupMembers.smartGroupId, groupId), inArray(smartGroupMembers.computerId, ids)))
+        .run();
+    }
+  }
+  for (const rows of chunk(inserts, WRITE_CHUNK)) {
+    db.insert(smartGroupMembers).values(rows).run();
+    added += rows.length;
+  }
+  return { added, removed };
+}
+
+function markCalculated(db: Db, groupIds: number[], now: Date) {
+  for (const ids of chunk(groupIds, WRITE_CHUNK)) db.update(smartGroups).set({ lastCalculatedAt: now }).where(inArray(smartGroups.id, ids)).run();
+}
+
+/** Evaluates every group over every computer and stores one group's membership (create, update). */
+function recalculateOne(db: Db, groupId: number, now: Date): number {
+  const membership = evaluateSmartGroups(compileSmartGroups(loadGroupDefinitions({ db })), loadComputerFacts({ db }), now);
+  const members = membership.get(groupId) ?? new Set<number>();
+  writeMembershipChanges(db, new Map([[groupId, members]]), currentMembers(db, groupId), now);
+  markCalculated(db, [groupId], now);
+  return members.size;
+}
+
+/**
+ * DESIGN §2.1, §3.2: evaluates every group over every computer and writes only the differences (new members
+ * with addedAt = now, leavers deleted), setting lastCalculatedAt, in one transaction. Called at the start of
+ * every engine pass; returns group id → member computer ids.
+ */
+export function recalculateSmartGroups(deps: Pick<Deps, "db" | "clock">): Map<number, Set<number>> {
+  const now = deps.clock.now();
+  return deps.db.transaction(
+    () => {
+      const defs = loadGroupDefinitions(deps);
+      const membership = evaluateSmartGroups(compileSmartGroups(defs), loadComputerFacts(deps), now);
+      writeMembershipChanges(deps.db, membership, currentMembers(deps.db), now);
+      markCalculated(
+        deps.db,
+        defs.map((d) => d.id),
+        now,
+      );
+      return membership;
+    },
+    { behavior: "immediate" },
+  );
+}
+
+function countsBy(rows: { id: number; n: number }[]) {
+  return new Map(rows.map((r) => [r.id, r.n]));
+}
+
+/** DESIGN §4.2 `smartGroups.list`: every group with its criteria and member counts, by name. */
+export function listSmartGroups(deps: Pick<Deps, "db">) {
+  const groups = deps.db.select().from(smartGroups).all();
+  const members = countsBy(
+    deps.db.select({ id: smartGroupMembers.smartGroupId, n: count() }).from(smartGroupMembers).groupBy(smartGroupMembers.smartGroupId).all(),
+  );
+  const criteria = countsBy(
+    deps.db.select({ id: smartGroupCriteria.smartGroupId, n: count() }).from(smartGroupCriteria).groupBy(smartGroupCriteria.smartGroupId).all(),
+  );
+  return groups
+    .sort((a, b) => a.name.localeCompare(b.name, "en", { sensitivity: "base" }) || a.id - b.id)
+    .map((g) => ({
+      id: g.id,
+      name: g.name,
+      description: g.description,
+      criteriaCount: criteria.get(g.id) ?? 0,
+      memberCount: members.get(g.id) ?? 0,
+      lastCalculatedAt: g.lastCalculatedAt,
+    }));
+}
+
+function findGroup(db: Db, id: number) {
+  const group = db.select().from(smartGroups).where(eq(smartGroups.id, id)).get();
+  if (!group) throw new AppError("NOT_FOUND", `No smart group with id ${id}`);
+  return group;
+}
+
+/** DESIGN §4.2 `smartGroups.get`: one group with its ordered criteria, member count and the deployments using it. */
+export function getSmartGroup(deps: Pick<Deps, "db">, id: number) {
+  const group = findGroup(deps.db, id);
+  const criteria = deps.db
+    .select({
+      joiner: smartGroupCriteria.joiner,
+      openParen: smartGroupCriteria.openParen,
+      field: smartGroupCriteria.field,
+      operator: smartGroupCriteria.operator,
+      value: smartGroupCriteria.value,
+      closeParen: smartGroupCriteria.closeParen,
+    })
+    .from(smartGroupCriteria)
+    .where(eq(smartGroupCriteria.smartGroupId, id))
+    .orderBy(asc(smartGroupCriteria.position))
+    .all();
+  const memberCount = deps.db.select({ n: count() }).from(smartGroupMembers).where(eq(smartGroupMembers.smartGroupId, id)).get()?.n ?? 0;
+  const usedBy = deps.db
+    .select({ deploymentId: deployments.id, name: deployments.name })
+    .from(deployments)
+    .where(eq(deployments.smartGroupId, id))
+    .orderBy(asc(deployments.id))
+    .all();
+  return { id: group.id, name: group.name, description: group.description, criteria, memberCount, lastCalculatedAt: group.lastCalculatedAt, usedBy };
+}
+
+function throwIfInvalid(result: { ok: true } | { ok: false; errors: SmartGroupError[] }) {
+  if (!result.ok) throw new AppError("BAD_REQUEST", formatSmartGroupErrors(result.errors).join("\n"));
+}
+
+function insertCriteria(db: Db, groupId: number, criteria: StoredCriterion[]) {
+  for (const rows of chunk(
+    criteria.map((c, position) => ({ ...c, smartGroupId: groupId, position })),
+    WRITE_CHUNK,
+  ))
+    db.insert(smartGroupCriteria).values(rows).run();
+}
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** DESIGN §4.2 `smartGroups.create`: validates, stores the group and its criteria, computes its members, records an event. */
+export function createSmartGroup(deps: Pick<Deps, "db" | "clock">, input: SmartGroupInput, actor: string): { id: number } {
+  const now = deps.clock.now();
+  return deps.db.transaction(
+    () => {
+      const name = input.name.trim();
+      throwIfInvalid(validateSmartGroup({ name, criteria: input.criteria }, loadGroupDefinitions(deps), validationOptions));
+      const criteria = input.criteria.map(normalizeCriterion);
+      const { id } = deps.db
+        .insert(smartGroups)
+        .values({ name, description: input.description?.trim() ?? "", createdAt: now, updatedAt: now })
+        .returning({ id: smartGroups.id })
+        .get();
+      insertCriteria(deps.db, id, criteria);
+      const members = recalculateOne(deps.db, id, now);
+      deps.db
+        .insert(events)
+        .values({
+          at: now,
+          category: "admin",
+          type: "smart_group.created",
+          actor,
+          message: `Smart group "${name}" created by ${actor}: ${plural(criteria.length, "criterion", "criteria")}, ${plural(members, "member", "members")}`,
+          data: { smartGroupId: id, name, criteria },
+        })
+        .run();
+      return { id };
+    },
+    { behavior: "immediate" },
+  );
+}
+
+/**
+ * DESIGN §4.2 `smartGroups.update`: validates, replaces the criteria, renames references to the group in
+ * other groups' Computer Group criteria, recomputes its members and records an event.
+ */
+export function updateSmartGroup(deps: Pick<Deps, "db" | "clock">, input: UpdateSmartGroupInput, actor: string): { id: number } {
+  const now = deps.clock.now();
+  return deps.db.transaction(
+    () => {
+      const existing = findGroup(deps.db, input.id);
+      const defs = loadGroupDefinitions(deps);
+      const name = input.name?.trim() ?? existing.name;
+      const renamed = name !== existing.name;
+      const renameReference = (c: Criterion): Criterion =>
+        renamed && c.field === COMPUTER_GROUP && lowerName(c.value) === lowerName(existing.name) ? { ...c, value: name } : c;
+      // Validate against the other groups as they will be once their references follow the rename.
+      const others = defs.filter((d) => d.id !== existing.id).map((d) => ({ ...d, criteria: d.criteria.map(renameReference) }));
+      const criteria = (input.criteria ?? defs.find((d) => d.id === existing.id)?.criteria ?? []).map(normalizeCriterion);
+      throwIfInvalid(validateSmartGroup({ id: existing.id, name, criteria }, others, validationOptions));
+
+      deps.db
+        .update(smartGroups)
+        .set({ name, description: input.description?.trim() ?? existing.description, updatedAt: now })
+        .where(eq(smartGroups.id, existing.id))
+        .run();
+      if (input.criteria) {
+        deps.db.delete(smartGroupCriteria).where(eq(smartGroupCriteria.smartGroupId, existing.id)).run();
+        insertCriteria(deps.db, existing.id, criteria);
+      }
+      let referencesRenamed = 0;
+      if (renamed) {
+        const references = deps.db
+          .select({ id: smartGroupCriteria.id, value: smartGroupCriteria.value })
+          .from(smartGroupCriteria)
+          .where(and(eq(smartGroupCriteria.field, COMPUTER_GROUP), ne(smartGroupCriteria.smartGroupId, existing.id)))
+          .all()
+          .filter((r) => lowerName(r.value) === lowerName(existing.name));
+        for (const ids of chunk(
+          references.map((r) => r.id),
+          WRITE_CHUNK,
+        ))
+          deps.db.update(smartGroupCriteria).set({ value: name }).where(inArray(smartGroupCriteria.id, ids)).run();
+        referencesRenamed = references.length;
+      }
+      const members = recalculateOne(deps.db, existing.id, now);
+      const renameNote = renamed ? ` (renamed from "${existing.name}"; ${plural(referencesRenamed, "reference", "references")} updated)` : "";
+      deps.db
+        .insert(events)
+        .values({
+          at: now,
+          category: "admin",
+          type: "smart_group.updated",
+          actor,
+          message: `Smart group "${name}" updated by ${actor}${renameNote}: ${plural(criteria.length, "criterion", "criteria")}, ${plural(members, "member", "members")}`,
+          data: { smartGroupId: existing.id, name, criteria, ...(renamed ? { previousName: existing.name } : {}) },
+        })
+        .run();
+      return { id: existing.id };
+    },
+    { behavior: "immediate" },
+  );
+}
+
+const quoted = (names: string[]) => names.map((n) => `"${n}"`).join(", ");
+
+/** DESIGN §4.2 `smartGroups.delete`: refused while a deployment targets the group or another group refers to it. */
+export function deleteSmartGroup(deps: Pick<Deps, "db" | "clock">, input: { id: number }, actor: string): { id: number } {
+  const now = deps.clock.now();
+  return deps.db.transaction(
+    () => {
+      const group = findGroup(deps.db, input.id);
+      const usedBy = deps.db.select({ name: deployments.name }).from(deployments).where(eq(deployments.smartGroupId, group.id)).orderBy(asc(deployments.id)).all();
+      const referencedBy = loadGroupDefinitions(deps).filter(
+        (d) => d.id !== group.id && d.criteria.some((c) => c.field === COMPUTER_GROUP && lowerName(c.value) === lowerName(group.name)),
+      );
+      const reasons: string[] = [];
+      if (usedBy.length > 0) reasons.push(`${usedBy.length === 1 ? "deployment" : "deployments"} ${quoted(usedBy.map((d) => d.name))}`);
+      if (referencedBy.length > 0) reasons.push(`${referencedBy.length === 1 ? "smart group" : "smart groups"} ${quoted(referencedBy.map((d) => d.name))}`);
+      if (reasons.length > 0) throw new AppError("CONFLICT", `Smart group "${group.name}" cannot be deleted: it is used by ${reasons.join(" and ")}`);
+
+      deps.db.delete(smartGroups).where(eq(smartGroups.id, group.id)).run();
+      deps.db
+        .insert(events)
+        .values({ at: now, category: "admin", type: "smart_group.deleted", actor, message: `Smart group "${group.name}" deleted by ${actor}`, data: { smartGroupId: group.id, name: group.name } })
+        .run();
+      return { id: group.id };
+    },
+    { behavior: "immediate" },
+  );
+}
+
+export type SmartGroupPreview =
+  | { ok: false; errors: SmartGroupError[] }
+  | { ok: true; count: number; sample: { id: number; name: string; serialNumber: string | null; osVersion: string | null; architecture: "arm64" | "x86_64" | null }[] };
+
+/**
+ * DESIGN §4.2 `smartGroups.preview`: who the criteria would hold right now (a count and a sample by name),
+ * or the validation errors. With `id`, the criteria replace that group's for the preview. Writes nothing.
+ */
+export function previewSmartGroup(deps: Pick<Deps, "db" | "clock">, input: { criteria: Criterion[]; id?: number }, options: { sampleSize?: number } = {}): SmartGroupPreview {
+  const sampleSize = options.sampleSize ?? 25;
+  const defs = loadGroupDefinitions(deps);
+  const self = input.id === undefined ? undefined : defs.find((d) => d.id === input.id);
+  if (input.id !== undefined && !self) throw new AppError("NOT_FOUND", `No smart group with id ${input.id}`);
+  const others = defs.filter((d) => d.id !== input.id);
+  const validation = validateSmartGroupCriteria(input.criteria, others, validationOptions, self?.name);
+  if (!validation.ok) return validation;
+
+  const candidateId = self?.id ?? 0; // stored ids start at 1
+  const compiled = compileSmartGroups([...others, { id: candidateId, name: self?.name ?? "", criteria: input.criteria }]);
+  const facts = loadComputerFacts(deps);
+  const members = evaluateSmartGroups(compiled, facts, deps.clock.now()).get(candidateId) ?? new Set<number>();
+  const sample = facts
+    .filter((f) => members.has(f.id))
+    .sort((a, b) => a.name.localeCompare(b.name, "en", { sensitivity: "base" }) || a.id - b.id)
+    .slice(0, sampleSize)
+    .map((f) => ({ id: f.id, name: f.name, serialNumber: f.serialNumber, osVersion: f.osVersion, architecture: f.architecture }));
+  return { ok: true, count: members.size, sample };
+}
+
+/** DESIGN §4.2 `smartGroups.members`: one page of a group's stored members, by name. */
+export function listSmartGroupMembers(deps: Pick<Deps, "db">, input: { id: number; page?: number; pageSize?: number }) {
+  const page = input.page ?? 1;
+  const pageSize = input.pageSize ?? 50;
+  findGroup(deps.db, input.id);
+  const total = deps.db.select({ n: count() }).from(smartGroupMembers).where(eq(smartGroupMembers.smartGroupId, input.id)).get()?.n ?? 0;
+  const items = deps.db
+    .select({
+      id: computers.id,
+      udid: computers.udid,
+      name: computers.name,
+      serialNumber: computers.serialNumber,
+      osVersion: computers.osVersion,
+      architecture: computers.architecture,
+      lastCheckinAt: computers.lastCheckinAt,
+    })
+    .from(smartGroupMembers)
+    .innerJoin(computers, eq(computers.id, smartGroupMembers.computerId))
+    .where(eq(smartGroupMembers.smartGroupId, input.id))
+    .orderBy(asc(computers.name), asc(computers.id))
+    .limit(pageSize)
+    .offset((page - 1) * pageSize)
+    .all();
+  return { items, total };
+}

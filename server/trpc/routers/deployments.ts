@@ -1,0 +1,46 @@
+import { z } from "zod";
+
+import {
+  createDeployment,
+  getDeployment,
+  listDeploymentEvents,
+  listDeployments,
+  listDeploymentTargets,
+  previewDeployment,
+  retryFailedTargets,
+  setDeploymentEnabled,
+  updateDeployment,
+  ZDeploymentFields,
+  ZUpdateDeploymentInput,
+} from "@/server/services/deployments";
+import { TARGET_STATUSES } from "@/db/schema";
+
+import { actorName } from "../context";
+import { adminProcedure, router } from "../init";
+
+const id = z.object({ id: z.number().int().positive() });
+
+export const deploymentsRouter = router({
+  create: adminProcedure.input(ZDeploymentFields).mutation(({ ctx, input }) => createDeployment(ctx.deps, input, actorName(ctx.actor))),
+  update: adminProcedure.input(ZUpdateDeploymentInput).mutation(({ ctx, input }) => updateDeployment(ctx.deps, input, actorName(ctx.actor))),
+  setEnabled: adminProcedure
+    .input(z.object({ id: z.number().int().positive(), enabled: z.boolean() }))
+    .mutation(({ ctx, input }) => setDeploymentEnabled(ctx.deps, input, actorName(ctx.actor))),
+  retryFailed: adminProcedure
+    .input(z.object({ id: z.number().int().positive(), computerIds: z.array(z.number().int().positive()).max(10_000).optional() }))
+    .mutation(({ ctx, input }) => retryFailedTargets(ctx.deps, input, actorName(ctx.actor))),
+  list: adminProcedure.query(({ ctx }) => listDeployments(ctx.deps)),
+  get: adminProcedure.input(id).query(({ ctx, input }) => getDeployment(ctx.deps, input.id)),
+  targets: adminProcedure
+    .input(
+      z.object({
+        id: z.number().int().positive(),
+        status: z.enum(TARGET_STATUSES).optional(),
+        page: z.number().int().min(1).optional(),
+        pageSize: z.number().int().min(1).max(1000).optional(),
+      }),
+    )
+    .query(({ ctx, input }) => listDeploymentTargets(ctx.deps, input)),
+  preview: adminProcedure.input(ZDeploymentFields).query(({ ctx, input }) => previewDeployment(ctx.deps, input)),
+  events: adminProcedure.input(id.extend({ limit: z.number().int().min(1).max(1000).optional() })).query(({ ctx, input }) => listDeploymentEvents(ctx.deps, input)),
+});
