@@ -119,7 +119,7 @@ export class ScriptedMac {
         return this.mac.report(cmd.CommandUUID, "Acknowledged", { InstalledApplicationList: list });
       }
       case "InstallProfile":
-        this.profiles.push(String(cmd.Command.Payload));
+        this.profiles.push(cmd.Command.Payload as string);
         return this.mac.report(cmd.CommandUUID, "Acknowledged");
       case "InstallEnterpriseApplication":
         return this.install(cmd);
@@ -140,7 +140,7 @@ export class ScriptedMac {
         return this.mac.report(cmd.CommandUUID, "Acknowledged");
       case "install":
       case "installing": {
-        const manifest = this.fetchManifest(String(cmd.Command.ManifestURL));
+        const manifest = this.fetchManifest(cmd.Command.ManifestURL as string);
         this.apps.set(manifest.bundleId, { name: manifest.title, shortVersion: manifest.version, installing: this.onInstall === "installing" });
         return this.mac.report(cmd.CommandUUID, "Acknowledged");
       }
