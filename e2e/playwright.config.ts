@@ -6,7 +6,7 @@ const isCI = Boolean(process.env.CI);
 export default defineConfig({
   testDir: ".",
   testMatch: "**/*.spec.ts",
-  outputDir: ".artifacts/test-results",
+  outputDir: `.artifacts/test-results-${E2E_PORT}`,
   fullyParallel: false,
   workers: 1,
   forbidOnly: isCI,
@@ -25,7 +25,7 @@ export default defineConfig({
   },
   webServer: {
     // A throwaway database and the simulated clock, then the same start path as `npm start`.
-    command: "node -e \"require('fs').rmSync('e2e/.data',{recursive:true,force:true})\" && npx next build && npx tsx scripts/start.ts",
+    command: `node -e "require('fs').rmSync('e2e/.data/${E2E_PORT}',{recursive:true,force:true})" && npx next build && npx tsx scripts/start.ts`,
     cwd: "..",
     url: `http://localhost:${E2E_PORT}/catalog`,
     timeout: 240_000,
@@ -33,7 +33,7 @@ export default defineConfig({
     stdout: "pipe",
     env: {
       PORT: String(E2E_PORT),
-      POMONA_DB: "e2e/.data/pomona.db",
+      POMONA_DB: `e2e/.data/${E2E_PORT}/pomona.db`,
       POMONA_CLOCK: "simulated",
       POMONA_DEMO: "0",
       POMONA_API_TOKEN: "e2e-admin-token-0123456789abcdef",
