@@ -164,6 +164,12 @@ describe("stepTarget (DESIGN §3.1, §3.4)", () => {
     expect(due.actions).toEqual([{ kind: "queue_inventory" }]);
   });
 
+  it("quotes the Mac's error once, without its trailing period, and names the retry interval", () => {
+    const step = stepTarget(state({ installCommandUuid: "C-error", attempts: 1 }), facts({ installCommand: cmd("error", { sentAt: NOW, errorText: "The download of “Editor” failed." }) }), settings, NOW);
+    expect(step.state.reason).toBe("Attempt 1 of 3 failed: The download of “Editor” failed. Retrying 6 hours after it was sent");
+    expect(step.state.lastError).toBe("The download of “Editor” failed");
+  });
+
   it("compares the marketing version, not a build number that only looks bigger", () => {
     const target = { version: "4.2.1", shortVersion: null };
     expect(isInstalledAtTarget({ shortVersion: "4.1.9", version: "9999", installing: false }, target)).toBe(false);

@@ -178,14 +178,16 @@ export function stepTarget(current: TargetState, facts: TargetFacts, settings: T
     return { state: s, actions };
   }
 
-  const attemptFailed = (error: string) => {
+  const attemptFailed = (reported: string) => {
+    const error = reported.trim().replace(/[.\s]+$/, "");
     const sentAt = facts.installCommand?.sentAt ?? now;
     dropInstall();
     s.pendingInventoryCommandUuid = null;
     s.lastError = error;
     if (hasAttemptsLeft(s.attempts, settings)) {
       s.nextAttemptAt = nextAttemptAt(sentAt, settings);
-      to("in_progress", "waiting_for_next_attempt", `${capitalize(attemptLabel(s.attempts))} failed: ${error}. Next attempt at ${s.nextAttemptAt.toISOString()}`);
+      const hours = settings.retryIntervalMs / 3_600_000;
+      to("in_progress", "waiting_for_next_attempt", `${capitalize(attemptLabel(s.attempts))} failed: ${error}. Retrying ${hours} hours after it was sent`);
     } else {
       s.nextAttemptAt = null;
       to("failed", "done", `Not installed after ${s.attempts} attempts: ${error}`);

@@ -32,7 +32,7 @@ export function handleEnrollRequest(deps: Deps, token: string | null): MdmHttpRe
   const identity = issueDeviceIdentity(deps, { commonName });
   const profile = buildEnrollmentProfile({ publicUrl: deps.publicUrl, topic: getPushTopic(deps), identity });
   recordEnrollmentProfileIssued(deps, { label: redeemed.label, commonName, certificateSha256: certificateSha256(pemToDer(identity.certificatePem)) });
-  deps.log.info("enrollment profile issued", { token: redeemed.label, identity: commonName });
+  deps.log.debug("enrollment profile issued", { token: redeemed.label, identity: commonName });
 
   return {
     status: 200,

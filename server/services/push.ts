@@ -104,6 +104,6 @@ export async function pushComputers(deps: Pick<Deps, "db" | "clock" | "log"> & {
     );
   }
 
-  deps.log.info("Pushed computers", { provider: deps.push.name, sent, failed, skipped, tokensRetired: dead.length });
+  deps.log.debug("Pushed computers", { provider: deps.push.name, sent, failed, skipped, tokensRetired: dead.length });
   return { sent, failed, skipped };
 }
