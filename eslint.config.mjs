@@ -24,7 +24,7 @@ const zones = [
   // Services sit below tRPC and the MDM endpoint.
   // (Integration tests of services may drive the real /mdm handler, as a Mac would.)
   { target: "./server/services/!(*.test).ts", from: ["./server/trpc", "./server/mdm"], message: "server/services is called by tRPC and the MDM endpoint, never the reverse." },
-  { target: "./server/trpc", from: ["./server/mdm", "./server/queue", "./server/scheduler", "./server/push"], message: "server/trpc calls services only." },
+  { target: "./server/trpc/**/!(*.test).ts", from: ["./server/mdm", "./server/queue", "./server/scheduler", "./server/push"], message: "server/trpc calls services only." },
   // Only the codec parses or builds plists.
   {
     target: ["./!(server)/**/*", "./server/!(mdm)/**/*", "./server/*.*", "./server/mdm/!(plist).ts", "./server/mdm/**/*/**"],
