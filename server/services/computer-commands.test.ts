@@ -32,7 +32,8 @@ describe("computer actions", () => {
     let cmd = commandIn(await mac.idle());
     while (cmd) cmd = commandIn(await mac.report(cmd.CommandUUID, "Acknowledged"));
     const result = await updateComputerInventory(deps, { id }, "admin@example.com");
-    expect(result).toEqual({ queued: 2, pushed: true });
+    expect(result).toMatchObject({ queued: 2, pushed: true });
+    expect(result.commandUuids.length).toBe(2);
     expect(woken.length).toBe(2);
     expect(countRows(deps, "commands", "status = 'queued'")).toBe(2);
     expect(deps.db.select().from(events).all().at(-1)).toMatchObject({ type: "computer.inventory_requested", actor: "admin@example.com", computerId: id });

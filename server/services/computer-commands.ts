@@ -31,16 +31,17 @@ export function cancelComputerCommand(deps: Pick<Deps, "db" | "clock">, input: {
 /** Queues DeviceInformation and InstalledApplicationList for an enrolled Mac and wakes it. */
 export async function updateComputerInventory(deps: Pick<Deps, "db" | "clock" | "log" | "push">, input: { id: number }, actor: string) {
   const now = deps.clock.now();
-  deps.db.transaction(
+  const commandUuids = deps.db.transaction(
     (tx) => {
       const computer = tx.select().from(computers).where(eq(computers.id, input.id)).get();
       if (!computer) throw new AppError("NOT_FOUND", `No computer with id ${input.id}`);
       if (!computer.enrolled) throw new AppError("PRECONDITION_FAILED", `${computer.name || computer.udid} is not enrolled`);
-      queueInventory(deps.db, computer.id, now);
+      const uuids = queueInventory(deps.db, computer.id, now);
       tx.insert(events).values({ at: now, category: "admin", type: "computer.inventory_requested", actor, computerId: computer.id, message: `Inventory update requested by ${actor}` }).run();
+      return uuids;
     },
     { behavior: "immediate" },
   );
   const push = await pushComputers(deps, [input.id]);
-  return { queued: 2, pushed: push.sent > 0 };
+  return { queued: commandUuids.length, commandUuids, pushed: push.sent > 0 };
 }

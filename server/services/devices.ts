@@ -165,9 +165,11 @@ export function recordTokenUpdate(deps: DeviceDeps, computer: Computer, msg: Tok
 }
 
 /** Queues an inventory refresh: DeviceInformation, then the full InstalledApplicationList (DESIGN §4.1). */
-export function queueInventory(db: Db, computerId: number, now: Date) {
-  enqueueCommand(db, { computerId, command: buildDeviceInformation(), purpose: "device_information", priority: 1 }, now);
-  enqueueCommand(db, { computerId, command: buildInstalledApplicationList(), purpose: "inventory" }, now);
+export function queueInventory(db: Db, computerId: number, now: Date): string[] {
+  return [
+    enqueueCommand(db, { computerId, command: buildDeviceInformation(), purpose: "device_information", priority: 1 }, now).uuid,
+    enqueueCommand(db, { computerId, command: buildInstalledApplicationList(), purpose: "inventory" }, now).uuid,
+  ];
 }
 
 /** CheckOut: the MDM profile was removed. The Mac is unenrolled and its unfinished commands cancelled. */
