@@ -43,7 +43,7 @@ seedDeps.db.$client.close();
 function startServer(): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "scripts/crash-server.ts"], { env: childEnv, stdio: ["ignore", "ignore", "inherit", "ipc"] });
-    child.once("message", (m) => (m === "ready" ? resolve(child) : reject(new Error(String(m)))));
+    child.once("message", (m) => (m === "ready" ? resolve(child) : reject(new Error(`unexpected message from the server: ${JSON.stringify(m)}`))));
     child.once("exit", (code) => reject(new Error(`server exited with ${code} before it was ready`)));
   });
 }
