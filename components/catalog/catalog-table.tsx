@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import { useMemo, useState } from "react";
 
 import type { inferRouterOutputs } from "@trpc/server";
@@ -71,6 +72,13 @@ export function CatalogTable({ titles }: { titles: CatalogTitle[] }) {
                     <div className="text-xs text-muted">
                       {t.publisher} · <code>{t.bundleId}</code>
                     </div>
+                    <Link
+                      href={`/deployments/new?titleId=${t.id}`}
+                      aria-label={`New App Installer for ${t.name}`}
+                      className="mt-1 inline-block text-xs font-medium text-brand-700 hover:underline focus-visible:ring-2 focus-visible:ring-brand-500 focus-visible:outline-none"
+                    >
+                      + New App Installer
+                    </Link>
                   </Td>
                   <Td className="text-muted">{t.category}</Td>
                   <Td className="font-mono text-xs">{current?.shortVersion ?? current?.version ?? "—"}</Td>

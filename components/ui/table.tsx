@@ -5,7 +5,7 @@ import { cn } from "./cn";
 export function Table({ className, ...props }: ComponentProps<"table">) {
   return (
     <div className="overflow-x-auto rounded-lg border border-line bg-surface">
-      <table className={cn("w-full border-collapse text-left text-sm", className)} {...props} />
+      <table className={cn("w-full border-collapse text-left text-sm [&>tbody>tr:last-child>td]:border-b-0", className)} {...props} />
     </div>
   );
 }
@@ -15,5 +15,5 @@ export function Th({ className, ...props }: ComponentProps<"th">) {
 }
 
 export function Td({ className, ...props }: ComponentProps<"td">) {
-  return <td className={cn("border-b border-line px-4 py-2.5 align-top last:border-b-0", className)} {...props} />;
+  return <td className={cn("border-b border-line px-4 py-2.5 align-top", className)} {...props} />;
 }

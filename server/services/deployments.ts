@@ -92,21 +92,28 @@ export async function createDeployment(deps: DeploymentDeps, input: TDeploymentF
   return { id };
 }
 
-/** Edits an App Installer (every field of DESIGN §2); the change takes effect in the same engine pass. */
-export async function updateDeployment(deps: DeploymentDeps, input: TUpdateDeploymentInput, actor: string) {
-  const now = deps.clock.now();
+/** The fields an edit results in: the stored App Installer with the given changes applied. */
+export function mergeDeploymentUpdate(deps: Pick<Deps, "db">, input: TUpdateDeploymentInput): TDeploymentFields {
   const current = getRow(deps, input.id);
-  const merged: TDeploymentFields = {
+  const updateMethod = input.updateMethod ?? current.updateMethod;
+  return {
     name: input.name ?? current.name,
     titleId: input.titleId ?? current.titleId,
     smartGroupId: input.smartGroupId ?? current.smartGroupId,
     distributionMethod: input.distributionMethod ?? current.distributionMethod,
-    updateMethod: input.updateMethod ?? current.updateMethod,
-    version: input.version !== undefined ? input.version : (input.updateMethod ?? current.updateMethod) === "manual" ? current.version : null,
+    updateMethod,
+    version: input.version !== undefined ? input.version : updateMethod === "manual" ? current.version : null,
     installSupportingProfiles: input.installSupportingProfiles ?? current.installSupportingProfiles,
     enabled: input.enabled ?? current.enabled,
     selfService: input.selfService ?? { category: current.selfServiceCategory ?? undefined, description: current.selfServiceDescription ?? undefined },
   };
+}
+
+/** Edits an App Installer (every field of DESIGN §2); the change takes effect in the same engine pass. */
+export async function updateDeployment(deps: DeploymentDeps, input: TUpdateDeploymentInput, actor: string) {
+  const now = deps.clock.now();
+  const current = getRow(deps, input.id);
+  const merged = mergeDeploymentUpdate(deps, input);
   const values = validate(deps, merged);
   const changes = Object.fromEntries(Object.entries(values).filter(([k, v]) => current[k as keyof Deployment] !== v));
   deps.db.transaction(
@@ -281,15 +288,18 @@ export type PreviewOutcome = "install" | "self_service" | "unqualified" | "faile
 /**
  * The dry run of create (DESIGN §4.2 `deployments.preview`): who would install, be offered it in Self
  * Service, be Unqualified, fail compatibility, or wait for device information — and why. Writes nothing.
+ * With `id`, the dry run of an edit: the fields replace that stored App Installer and keep its id, so it
+ * does not compete with its own saved copy (precedence rule 4 ties on the id).
  */
-export function previewDeployment(deps: Pick<Deps, "db" | "clock">, input: TDeploymentFields, options: { sampleSize?: number } = {}) {
+export function previewDeployment(deps: Pick<Deps, "db" | "clock">, input: TDeploymentFields, options: { sampleSize?: number; id?: number } = {}) {
   const values = validate(deps, input);
   const sampleSize = options.sampleSize ?? 10;
   const now = deps.clock.now();
   const facts = loadComputerFacts(deps);
   const membership = evaluateSmartGroups(compileSmartGroups(loadGroupDefinitions(deps)), facts, now);
+  if (options.id !== undefined) getRow(deps, options.id);
   const all = deps.db.select().from(deployments).all();
-  const previewId = Math.max(0, ...all.map((d) => d.id)) + 1;
+  const previewId = options.id ?? Math.max(0, ...all.map((d) => d.id)) + 1;
   const virtual: Deployment = { ...values, id: previewId, createdAt: now, updatedAt: now };
   const titles = new Map(deps.db.select().from(catalogTitles).all().map((t) => [t.id, t]));
   const versions = deps.db.select().from(catalogVersions).where(eq(catalogVersions.titleId, values.titleId)).all();

@@ -76,6 +76,14 @@ describe("deployments.* and selfService.* procedures", () => {
     expect(history.events.some((e) => e.message === "Failed: Not available for Intel (x86_64)" && e.deploymentId === d!.id)).toBe(true);
   });
 
+  it("previewUpdate judges the edited App Installer in place of its saved copy, not against it", async () => {
+    const [d] = await caller(deps).deployments.list();
+    const preview = await caller(deps).deployments.previewUpdate({ id: d!.id, name: "ChatGPT (renamed)" });
+    expect(preview.outcomes.unqualified.count).toBe(0);
+    expect(preview.outcomes.install.count + preview.outcomes.failed.count).toBe(3);
+    expect(await codeOf(caller(deps).deployments.previewUpdate({ id: 999 }))).toBe("NOT_FOUND: No App Installer with id 999");
+  });
+
   it("update, setEnabled and retryFailed change what they say and write events", async () => {
     const [d] = await caller(deps).deployments.list();
     await caller(deps).deployments.update({ id: d!.id, name: "ChatGPT for Apple silicon" });

@@ -1,11 +1,14 @@
 import { z } from "zod";
 
+import { getDashboard } from "@/server/services/dashboard";
+import { listDeploymentActivity } from "@/server/services/deployment-activity";
 import {
   createDeployment,
   getDeployment,
   listDeploymentEvents,
   listDeployments,
   listDeploymentTargets,
+  mergeDeploymentUpdate,
   previewDeployment,
   retryFailedTargets,
   setDeploymentEnabled,
@@ -42,5 +45,11 @@ export const deploymentsRouter = router({
     )
     .query(({ ctx, input }) => listDeploymentTargets(ctx.deps, input)),
   preview: adminProcedure.input(ZDeploymentFields).query(({ ctx, input }) => previewDeployment(ctx.deps, input)),
+  /** The dry run of an edit: like preview, with the stored App Installer replaced by the edited fields. */
+  previewUpdate: adminProcedure.input(ZUpdateDeploymentInput).query(({ ctx, input }) => previewDeployment(ctx.deps, mergeDeploymentUpdate(ctx.deps, input), { id: input.id })),
+  /** The dashboard: fleet counts, every App Installer's status counts, the newest failures. */
+  dashboard: adminProcedure.query(({ ctx }) => getDashboard(ctx.deps)),
+  /** The App Installer page's timeline: events with the computer's name. */
+  activity: adminProcedure.input(id.extend({ limit: z.number().int().min(1).max(500).optional() })).query(({ ctx, input }) => listDeploymentActivity(ctx.deps, input)),
   events: adminProcedure.input(id.extend({ limit: z.number().int().min(1).max(1000).optional() })).query(({ ctx, input }) => listDeploymentEvents(ctx.deps, input)),
 });

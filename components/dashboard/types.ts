@@ -1,0 +1,5 @@
+import type { inferRouterOutputs } from "@trpc/server";
+
+import type { AppRouter } from "@/server/trpc/root";
+
+export type DashboardData = inferRouterOutputs<AppRouter>["deployments"]["dashboard"];
