@@ -1,10 +1,13 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 
+import { architectureLabel } from "@/components/computers/labels";
 import { Badge } from "@/components/ui/badge";
-import { buttonVariants } from "@/components/ui/button";
+import { Button } from "@/components/ui/button";
 import { EmptyState, PageHeader } from "@/components/ui/card";
 import { LocalTime } from "@/components/ui/format";
+import { Input } from "@/components/ui/input";
+import { Pagination } from "@/components/ui/pagination";
 import { Table, Td, Th } from "@/components/ui/table";
 
 import { api } from "../../_trpc/server";
@@ -15,30 +18,32 @@ const PAGE_SIZE = 50;
 
 export default async function ComputersPage({ searchParams }: { searchParams: Promise<{ q?: string; page?: string }> }) {
   const { q, page: pageParam } = await searchParams;
+  const search = q?.trim() ? q.trim().slice(0, 200) : undefined;
   const page = Math.max(1, Number.parseInt(pageParam ?? "1", 10) || 1);
-  const { items, total } = await api().computers.list({ search: q, page, pageSize: PAGE_SIZE });
+  const { items, total } = await api().computers.list({ search, page, pageSize: PAGE_SIZE });
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
-  const href = (p: number) => `/computers?${new URLSearchParams({ ...(q ? { q } : {}), page: String(p) }).toString()}`;
+  const href = (p: number) => `/computers?${new URLSearchParams({ ...(search ? { q: search } : {}), page: String(p) }).toString()}`;
 
   return (
     <>
-      <PageHeader title="Computers" description={`${total.toLocaleString()} computers`} />
-      <form className="mb-4 flex gap-2" role="search">
-        <input
-          type="search"
-          name="q"
-          defaultValue={q}
-          aria-label="Search computers"
-          placeholder="Name, serial number, UDID or model"
-          className="h-9 w-full max-w-md rounded-md border border-line bg-surface px-3 text-sm focus-visible:ring-2 focus-visible:ring-brand-500 focus-visible:outline-none"
-        />
-        <button type="submit" className={buttonVariants({ variant: "secondary" })}>
+      <PageHeader
+        title="Computers"
+        description={search ? `${total.toLocaleString()} ${total === 1 ? "computer matches" : "computers match"} “${search}”` : `${total.toLocaleString()} ${total === 1 ? "computer" : "computers"}`}
+      />
+      <form className="mb-4 flex max-w-xl gap-2" role="search" action="/computers">
+        <Input type="search" name="q" defaultValue={search} aria-label="Search computers" placeholder="Name, serial number, UDID or model" />
+        <Button type="submit" variant="secondary">
           Search
-        </button>
+        </Button>
+        {search ? (
+          <Link href="/computers" className="self-center text-sm whitespace-nowrap text-muted hover:text-ink">
+            Clear
+          </Link>
+        ) : null}
       </form>
       {items.length === 0 ? (
-        <EmptyState title={q ? "No computer matches your search" : "No computers yet"}>
-          {q ? null : "Macs appear here once they enroll through an enrollment link."}
+        <EmptyState title={search ? "No computer matches your search" : "No computers yet"}>
+          {search ? "Try part of the name, the serial number or the model." : "Macs appear here once they enroll through an enrollment link (Settings → Enrollment tokens)."}
         </EmptyState>
       ) : (
         <Table aria-label="Computers">
@@ -54,20 +59,22 @@ export default async function ComputersPage({ searchParams }: { searchParams: Pr
           </thead>
           <tbody>
             {items.map((c) => (
-              <tr key={c.id}>
+              <tr key={c.id} className="hover:bg-canvas/60">
                 <Td className="font-medium">
-                  {c.name || c.udid}
+                  <Link href={`/computers/${c.id}`} className="text-brand-700 hover:underline focus-visible:ring-2 focus-visible:ring-brand-500 focus-visible:outline-none">
+                    {c.name || c.udid}
+                  </Link>
                   {c.enrolled ? null : (
                     <Badge tone="warning" className="ml-2">
                       Not enrolled
                     </Badge>
                   )}
                 </Td>
-                <Td className="font-mono text-xs">{c.serialNumber ?? "—"}</Td>
+                <Td className="font-mono text-xs leading-5">{c.serialNumber ?? "—"}</Td>
                 <Td>{c.modelName ?? c.model ?? "—"}</Td>
                 <Td>{c.osVersion ?? "—"}</Td>
-                <Td>{c.architecture === "arm64" ? "Apple silicon" : c.architecture === "x86_64" ? "Intel" : "Unknown yet"}</Td>
-                <Td>
+                <Td>{architectureLabel(c.architecture)}</Td>
+                <Td className="whitespace-nowrap">
                   <LocalTime value={c.lastCheckinAt} />
                 </Td>
               </tr>
@@ -75,15 +82,7 @@ export default async function ComputersPage({ searchParams }: { searchParams: Pr
           </tbody>
         </Table>
       )}
-      {pages > 1 ? (
-        <nav aria-label="Pagination" className="mt-4 flex items-center gap-3 text-sm">
-          {page > 1 ? <Link href={href(page - 1)} className={buttonVariants({ variant: "secondary", size: "sm" })}>Previous</Link> : null}
-          <span className="text-muted">
-            Page {page} of {pages}
-          </span>
-          {page < pages ? <Link href={href(page + 1)} className={buttonVariants({ variant: "secondary", size: "sm" })}>Next</Link> : null}
-        </nav>
-      ) : null}
+      <Pagination page={page} pages={pages} href={href} label="Computers pages" />
     </>
   );
 }

@@ -1,47 +1,31 @@
 import type { Metadata } from "next";
 
-import { Card, PageHeader } from "@/components/ui/card";
-import { LocalTime } from "@/components/ui/format";
+import { EnrollmentTokens } from "@/components/settings/enrollment-tokens";
+import { PushCertificatePanel } from "@/components/settings/push-certificate";
+import { SettingsForm } from "@/components/settings/settings-form";
+import { PageHeader } from "@/components/ui/card";
+import { Section } from "@/components/ui/section";
 
-import { api } from "../../_trpc/server";
+import { api, wire } from "../../_trpc/server";
 
 export const metadata: Metadata = { title: "Settings" };
 
-function duration(ms: number) {
-  const minutes = ms / 60_000;
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = minutes / 60;
-  return hours < 48 ? `${hours} hours` : `${hours / 24} days`;
-}
-
 export default async function SettingsPage() {
-  const s = await api().system.settings();
-  const rows: [string, string][] = [
-    ["Inventory check before install (dispatch window)", duration(s.dispatchWindowMs)],
-    ["Install attempts", String(s.maxAttempts)],
-    ["Time between attempts", duration(s.retryIntervalMs)],
-    ["Inventory update interval", duration(s.inventoryIntervalMs)],
-    ["Confirmation after an acknowledged install", duration(s.confirmationDelayMs)],
-  ];
+  const [settings, tokens, pushCertificate] = await Promise.all([api().system.settings(), api().enrollment.listTokens(), api().system.pushCertificate()]);
   return (
     <>
-      <PageHeader title="Settings" description="How App Installers pace their work." />
-      <Card className="max-w-2xl">
-        <dl className="divide-y divide-line">
-          {rows.map(([label, value]) => (
-            <div key={label} className="flex justify-between gap-4 px-5 py-3 text-sm">
-              <dt className="text-muted">{label}</dt>
-              <dd className="font-medium">{value}</dd>
-            </div>
-          ))}
-          <div className="flex justify-between gap-4 px-5 py-3 text-sm">
-            <dt className="text-muted">Clock</dt>
-            <dd className="font-medium">
-              {s.clock.simulated ? "Simulated" : "System"} · <LocalTime value={s.clock.now} />
-            </dd>
-          </div>
-        </dl>
-      </Card>
+      <PageHeader title="Settings" description="How App Installers pace their work, how Macs enroll, and how Pomona wakes them." />
+      <div className="max-w-4xl space-y-10">
+        <Section title="App Installer timing" description="The durations of the install flow. Changes apply from the next scheduler pass.">
+          <SettingsForm initial={wire(settings)} />
+        </Section>
+        <Section title="Enrollment tokens" description="A Mac enrolls by opening an enrollment link. Revoke a token to stop new enrollments with it.">
+          <EnrollmentTokens initial={wire(tokens)} />
+        </Section>
+        <Section title="APNs push certificate" description="Lets Pomona wake real Macs so they pick up their commands within seconds.">
+          <PushCertificatePanel initial={wire(pushCertificate)} />
+        </Section>
+      </div>
     </>
   );
 }

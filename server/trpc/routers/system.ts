@@ -1,6 +1,7 @@
 import { z } from "zod";
 
 import { DAY } from "@/server/clock";
+import { getPushCertificate, installPushCertificate } from "@/server/services/push-certificate";
 import { getSettings, updateSettings, ZSettingsUpdate } from "@/server/services/settings";
 import { describeClock, tickSimulatedClock } from "@/server/services/system";
 
@@ -13,4 +14,8 @@ export const systemRouter = router({
   tick: adminProcedure
     .input(z.object({ advanceMs: z.number().int().min(0).max(365 * DAY) }))
     .mutation(({ ctx, input }) => tickSimulatedClock(ctx.deps, input.advanceMs)),
+  pushCertificate: adminProcedure.query(({ ctx }) => getPushCertificate(ctx.deps)),
+  uploadPushCertificate: adminProcedure
+    .input(z.object({ certificatePem: z.string().max(20000), privateKeyPem: z.string().max(20000) }))
+    .mutation(({ ctx, input }) => installPushCertificate(ctx.deps, input, actorName(ctx.actor))),
 });

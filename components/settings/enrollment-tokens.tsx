@@ -1,0 +1,178 @@
+"use client";
+
+import { useState } from "react";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { inferRouterOutputs } from "@trpc/server";
+
+import { useTRPC } from "@/app/_trpc/client";
+import { Alert } from "@/components/ui/alert";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { Card } from "@/components/ui/card";
+import { CopyButton } from "@/components/ui/copy-button";
+import { ConfirmDialog } from "@/components/ui/dialog";
+import { LocalTime } from "@/components/ui/format";
+import { Input } from "@/components/ui/input";
+import { Label } from "@/components/ui/label";
+import { Table, Td, Th } from "@/components/ui/table";
+import type { AppRouter } from "@/server/trpc/root";
+
+type Token = inferRouterOutputs<AppRouter>["enrollment"]["listTokens"][number];
+
+const tokenName = (t: Pick<Token, "id" | "label">) => t.label || `Token #${t.id}`;
+
+function TokenStatus({ token }: { token: Token }) {
+  if (token.revokedAt) return <Badge tone="neutral">Revoked</Badge>;
+  if (!token.active) return <Badge tone="warning">Expired</Badge>;
+  return <Badge tone="success">Active</Badge>;
+}
+
+export function EnrollmentTokens({ initial }: { initial: Token[] }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const { data: tokens } = useQuery(trpc.enrollment.listTokens.queryOptions(undefined, { initialData: initial }));
+  const [label, setLabel] = useState("");
+  const [revoking, setRevoking] = useState<Token | null>(null);
+  const refresh = () => queryClient.invalidateQueries(trpc.enrollment.pathFilter());
+  const create = useMutation(
+    trpc.enrollment.createToken.mutationOptions({
+      onSuccess: () => {
+        setLabel("");
+        void refresh();
+      },
+    }),
+  );
+  const revoke = useMutation(
+    trpc.enrollment.revokeToken.mutationOptions({
+      onSuccess: () => {
+        setRevoking(null);
+        void refresh();
+      },
+    }),
+  );
+  const created = create.data;
+
+  return (
+    <div className="space-y-4">
+      <Card className="p-5">
+        <form
+          className="flex flex-wrap items-end gap-3"
+          onSubmit={(e) => {
+            e.preventDefault();
+            create.mutate({ label: label.trim() || undefined });
+          }}
+        >
+          <div className="min-w-64 flex-1">
+            <Label htmlFor="enrollment-token-label">Label</Label>
+            <Input id="enrollment-token-label" className="mt-1" placeholder="e.g. Design team, spring 2026" maxLength={200} value={label} onChange={(e) => setLabel(e.target.value)} />
+          </div>
+          <Button type="submit" disabled={create.isPending}>
+            {create.isPending ? "Creating…" : "Create enrollment token"}
+          </Button>
+        </form>
+        {create.isError ? (
+          <Alert tone="danger" role="alert" className="mt-4">
+            {create.error.message}
+          </Alert>
+        ) : null}
+        {created ? (
+          <section aria-label="New enrollment link" className="mt-4 rounded-md border border-brand-500/40 bg-brand-50 p-4">
+            <p className="text-sm font-semibold text-brand-700">Copy the enrollment link now: the token is shown only once and stored hashed.</p>
+            <p className="mt-0.5 text-sm text-muted">Open the link on a Mac to download its enrollment profile.</p>
+            <div className="mt-3 space-y-2">
+              <div>
+                <Label htmlFor="new-enrollment-link" className="text-xs text-muted">
+                  Enrollment link
+                </Label>
+                <div className="mt-1 flex gap-2">
+                  <Input id="new-enrollment-link" readOnly value={created.url} className="font-mono text-xs" onFocus={(e) => e.currentTarget.select()} />
+                  <CopyButton value={created.url} label="Copy enrollment link" />
+                </div>
+              </div>
+              <div>
+                <Label htmlFor="new-enrollment-token" className="text-xs text-muted">
+                  Token
+                </Label>
+                <div className="mt-1 flex gap-2">
+                  <Input id="new-enrollment-token" readOnly value={created.token} className="font-mono text-xs" onFocus={(e) => e.currentTarget.select()} />
+                  <CopyButton value={created.token} label="Copy token" />
+                </div>
+              </div>
+            </div>
+            <div className="mt-3 flex justify-end">
+              <Button type="button" variant="secondary" size="sm" onClick={() => create.reset()}>
+                Done
+              </Button>
+            </div>
+          </section>
+        ) : null}
+      </Card>
+
+      {tokens.length === 0 ? (
+        <p className="rounded-lg border border-dashed border-line bg-surface px-5 py-6 text-center text-sm text-muted">No enrollment tokens yet. Create one to enroll Macs.</p>
+      ) : (
+        <Table aria-label="Enrollment tokens">
+          <thead>
+            <tr>
+              <Th>Label</Th>
+              <Th>Created</Th>
+              <Th>Last used</Th>
+              <Th className="text-right">Uses</Th>
+              <Th>Status</Th>
+              <Th>
+                <span className="sr-only">Actions</span>
+              </Th>
+            </tr>
+          </thead>
+          <tbody>
+            {tokens.map((t) => (
+              <tr key={t.id}>
+                <Td className="font-medium">{tokenName(t)}</Td>
+                <Td className="whitespace-nowrap">
+                  <LocalTime value={t.createdAt} />
+                </Td>
+                <Td className="whitespace-nowrap">{t.lastUsedAt ? <LocalTime value={t.lastUsedAt} /> : <span className="text-muted">Never</span>}</Td>
+                <Td className="text-right tabular-nums">{t.useCount}</Td>
+                <Td>
+                  <TokenStatus token={t} />
+                  {t.expiresAt && !t.revokedAt ? (
+                    <div className="mt-0.5 text-xs text-muted">
+                      {t.active ? "Expires" : "Expired"} <LocalTime value={t.expiresAt} />
+                    </div>
+                  ) : null}
+                </Td>
+                <Td className="text-right">
+                  {t.active ? (
+                    <Button
+                      variant="secondary"
+                      size="sm"
+                      aria-label={`Revoke ${tokenName(t)}`}
+                      onClick={() => {
+                        revoke.reset();
+                        setRevoking(t);
+                      }}
+                    >
+                      Revoke
+                    </Button>
+                  ) : null}
+                </Td>
+              </tr>
+            ))}
+          </tbody>
+        </Table>
+      )}
+
+      <ConfirmDialog
+        open={revoking !== null}
+        onClose={() => setRevoking(null)}
+        onConfirm={() => revoking && revoke.mutate({ id: revoking.id })}
+        title={`Revoke “${revoking ? tokenName(revoking) : ""}”?`}
+        description="Macs can no longer enroll with this token. Macs already enrolled with it stay enrolled."
+        confirmLabel="Revoke token"
+        pending={revoke.isPending}
+        error={revoke.isError ? revoke.error.message : null}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,191 @@
+import crypto from "node:crypto";
+
+import { eq } from "drizzle-orm";
+import forge from "node-forge";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+
+import { DAY } from "@/server/clock";
+import { isAppError } from "@/server/errors";
+import type { PushProvider } from "@/server/push/provider";
+import { createTestDeps, TEST_START, type TestDeps } from "@/server/testing";
+import { createContextInner } from "@/server/trpc/context";
+import { createCallerFactory } from "@/server/trpc/init";
+import { appRouter } from "@/server/trpc/root";
+import { credentials, events } from "@/db/schema";
+
+import { getPushCertificate, installPushCertificate } from "./push-certificate";
+
+const UID_OID = "0.9.2342.19200300.100.1.1";
+const TOPIC = `com.apple.mgmt.External.${crypto.randomUUID()}`;
+
+type Keys = { privatePem: string; forgePrivate: forge.pki.rsa.PrivateKey; forgePublic: forge.pki.PublicKey };
+
+// Node generates the RSA keys (fast); forge builds and signs the certificates (as in server/push/apns.test.ts).
+function rsaKeys(): Keys {
+  const { privateKey, publicKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
+  return {
+    privatePem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+    forgePrivate: forge.pki.privateKeyFromPem(privateKey.export({ type: "pkcs1", format: "pem" }).toString()),
+    forgePublic: forge.pki.publicKeyFromPem(publicKey.export({ type: "spki", format: "pem" }).toString()),
+  };
+}
+
+function pushCertificate(keys: Keys, options: { uid?: string; notAfter?: Date } = {}): string {
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.forgePublic;
+  cert.serialNumber = "0a";
+  cert.validity.notBefore = new Date("2025-01-01T00:00:00Z");
+  cert.validity.notAfter = options.notAfter ?? new Date("2027-01-01T00:00:00Z");
+  const subject: forge.pki.CertificateField[] = [{ name: "commonName", value: "APSP:test-push" }];
+  if (options.uid !== undefined) subject.unshift({ type: UID_OID, value: options.uid });
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.setExtensions([
+    { name: "basicConstraints", cA: false },
+    { name: "extKeyUsage", clientAuth: true },
+  ]);
+  cert.sign(keys.forgePrivate, forge.md.sha256.create());
+  return forge.pki.certificateToPem(cert);
+}
+
+let keys: Keys;
+let otherKeys: Keys;
+let validPem: string;
+
+beforeAll(() => {
+  keys = rsaKeys();
+  otherKeys = rsaKeys();
+  validPem = pushCertificate(keys, { uid: TOPIC });
+});
+
+const opened: TestDeps[] = [];
+function testDeps() {
+  const deps = createTestDeps();
+  opened.push(deps);
+  return deps;
+}
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((d) => d.push.close()));
+});
+
+async function badRequest(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (e) {
+    expect(isAppError(e) && e.code).toBe("BAD_REQUEST");
+    return (e as Error).message;
+  }
+  throw new Error("expected a BAD_REQUEST AppError");
+}
+
+function storedRows(deps: TestDeps) {
+  return {
+    credentials: deps.db.select().from(credentials).where(eq(credentials.name, "apns_push")).all(),
+    events: deps.db.select().from(events).where(eq(events.type, "push_certificate.installed")).all(),
+  };
+}
+
+describe("push certificate", () => {
+  it("installs a valid certificate: stored with one admin event, summary read back, push provider switched to APNs", async () => {
+    const deps = testDeps();
+    expect(getPushCertificate(deps)).toBeNull();
+    const local = deps.push;
+    let localClosed = false;
+    const closeLocal = local.close.bind(local);
+    local.close = async () => {
+      localClosed = true;
+      await closeLocal();
+    };
+
+    const summary = await installPushCertificate(deps, { certificatePem: validPem, privateKeyPem: keys.privatePem }, "alice");
+    const notAfter = new Date("2027-01-01T00:00:00Z");
+    const daysLeft = Math.floor((notAfter.getTime() - TEST_START.getTime()) / DAY);
+    expect(summary).toEqual({ topic: TOPIC, subject: `UID=${TOPIC}, CN=APSP:test-push`, notAfter, daysLeft });
+    expect(getPushCertificate(deps)).toEqual(summary);
+
+    const rows = storedRows(deps);
+    expect(rows.credentials).toHaveLength(1);
+    expect(rows.credentials[0]).toMatchObject({ topic: TOPIC, notAfter, certificatePem: validPem.trim(), privateKeyPem: keys.privatePem.trim(), createdAt: TEST_START });
+    expect(rows.events).toHaveLength(1);
+    expect(rows.events[0]).toMatchObject({ category: "admin", actor: "alice", at: TEST_START });
+    expect(rows.events[0]!.message).toContain(TOPIC);
+
+    expect((deps.push as PushProvider).name).toBe("apns");
+    expect(localClosed).toBe(true);
+
+    deps.clock.advance(DAY);
+    expect(getPushCertificate(deps)?.daysLeft).toBe(daysLeft - 1);
+  });
+
+  it("replacing the certificate updates the one row, keeps createdAt and writes a second event", async () => {
+    const deps = testDeps();
+    await installPushCertificate(deps, { certificatePem: validPem, privateKeyPem: keys.privatePem }, "alice");
+    deps.clock.advance(DAY);
+    const renewed = pushCertificate(otherKeys, { uid: TOPIC, notAfter: new Date("2027-06-01T00:00:00Z") });
+    const summary = await installPushCertificate(deps, { certificatePem: renewed, privateKeyPem: otherKeys.privatePem }, "bob");
+    expect(summary.notAfter).toEqual(new Date("2027-06-01T00:00:00Z"));
+    const rows = storedRows(deps);
+    expect(rows.credentials).toHaveLength(1);
+    expect(rows.credentials[0]).toMatchObject({ createdAt: TEST_START, updatedAt: deps.clock.now(), certificatePem: renewed.trim() });
+    expect(rows.events.map((e) => e.actor)).toEqual(["alice", "bob"]);
+  });
+
+  it("refuses a private key that does not match the certificate, and changes nothing", async () => {
+    const deps = testDeps();
+    const before = deps.push;
+    const message = await badRequest(installPushCertificate(deps, { certificatePem: validPem, privateKeyPem: otherKeys.privatePem }, "alice"));
+    expect(message).toBe("The private key does not match the certificate");
+    expect(storedRows(deps)).toEqual({ credentials: [], events: [] });
+    expect(deps.push).toBe(before);
+    expect(getPushCertificate(deps)).toBeNull();
+  });
+
+  it("refuses an expired certificate", async () => {
+    const deps = testDeps();
+    const expired = pushCertificate(keys, { uid: TOPIC, notAfter: new Date("2026-03-01T00:00:00Z") });
+    const message = await badRequest(installPushCertificate(deps, { certificatePem: expired, privateKeyPem: keys.privatePem }, "alice"));
+    expect(message).toMatch(/^The certificate expired on 2026-03-01/);
+    expect(storedRows(deps)).toEqual({ credentials: [], events: [] });
+  });
+
+  it("refuses a certificate that is not an MDM push certificate (no UID, or a topic outside com.apple.mgmt.)", async () => {
+    const deps = testDeps();
+    const noUid = pushCertificate(keys);
+    expect(await badRequest(installPushCertificate(deps, { certificatePem: noUid, privateKeyPem: keys.privatePem }, "alice"))).toMatch(/subject has no UID/);
+    const other = pushCertificate(keys, { uid: "com.example.app" });
+    expect(await badRequest(installPushCertificate(deps, { certificatePem: other, privateKeyPem: keys.privatePem }, "alice"))).toMatch(
+      /topic "com\.example\.app" does not start with com\.apple\.mgmt\./,
+    );
+    expect(storedRows(deps)).toEqual({ credentials: [], events: [] });
+  });
+
+  it("refuses text that is not a certificate or not a private key", async () => {
+    const deps = testDeps();
+    expect(await badRequest(installPushCertificate(deps, { certificatePem: "hello", privateKeyPem: keys.privatePem }, "alice"))).toMatch(/certificate could not be read/);
+    expect(await badRequest(installPushCertificate(deps, { certificatePem: validPem, privateKeyPem: validPem }, "alice"))).toMatch(/private key could not be read/);
+    expect(storedRows(deps)).toEqual({ credentials: [], events: [] });
+  });
+
+  it("shows a certificate about to expire with its days left, negative once expired", async () => {
+    const deps = testDeps();
+    const soon = pushCertificate(keys, { uid: TOPIC, notAfter: new Date(TEST_START.getTime() + 10 * DAY + 1000) });
+    expect((await installPushCertificate(deps, { certificatePem: soon, privateKeyPem: keys.privatePem }, "alice")).daysLeft).toBe(10);
+    deps.clock.advance(11 * DAY);
+    expect(getPushCertificate(deps)?.daysLeft).toBe(-1);
+  });
+
+  it("system.pushCertificate and system.uploadPushCertificate call the service with the actor's name", async () => {
+    const deps = testDeps();
+    const caller = createCallerFactory(appRouter)(createContextInner({ deps }));
+    expect(await caller.system.pushCertificate()).toBeNull();
+    const uploaded = await caller.system.uploadPushCertificate({ certificatePem: validPem, privateKeyPem: keys.privatePem });
+    expect(uploaded.topic).toBe(TOPIC);
+    expect(await caller.system.pushCertificate()).toEqual(uploaded);
+    expect(storedRows(deps).events[0]?.actor).toBe("local admin");
+    await expect(caller.system.uploadPushCertificate({ certificatePem: "x".repeat(20_001), privateKeyPem: "" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(caller.system.uploadPushCertificate({ certificatePem: validPem, privateKeyPem: otherKeys.privatePem })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      message: "The private key does not match the certificate",
+    });
+  });
+});
