@@ -55,6 +55,19 @@ test("[DEPLOY][RETRY] failed attempts show their attempts and error; Retry faile
       await expect(rowOf(spec.deviceName).getByRole("cell").nth(5)).toHaveText("1");
     }
 
+    // The Mac's Management History: the failed attempts with the Mac's error text, then the install that
+    // was acknowledged, and the InstalledApplicationList answers around it.
+    await page.goto(`/computers/${started.computerIds.get(first!.serialNumber)}`);
+    const history = page.getByRole("table", { name: "Management History" });
+    const installs = history.getByRole("row").filter({ hasText: "InstallEnterpriseApplication" });
+    await expect(installs.filter({ hasText: "Acknowledged" })).toHaveCount(1);
+    const failedInstalls = installs.filter({ hasText: "Error" });
+    expect(await failedInstalls.count()).toBeGreaterThanOrEqual(3);
+    await expect(failedInstalls.first()).toContainText("The download of “Sublime Text” failed");
+    await expect(history.getByRole("row").filter({ hasText: "InstalledApplicationList" }).filter({ hasText: "Acknowledged" }).first()).toBeVisible();
+    await page.screenshot({ path: screenshotPath("computer-history"), fullPage: true });
+    await page.goto(`/deployments/${id}`);
+
     // CSV of every page of the table, named after the installer.
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Export CSV" }).click()]);
     expect(download.suggestedFilename()).toMatch(/^Sublime.Text.+-computers\.csv$/);
