@@ -80,7 +80,7 @@ function handleCheckin(deps: Deps, msg: CheckinMessage, identity: Identity): Mdm
       if (other !== undefined) return refuse("identity certificate already belongs to another device");
     }
     recordAuthenticate(deps, msg, identity.certificateSha256);
-    deps.log.info("Authenticate", { udid: msg.UDID });
+    deps.log.debug("Authenticate", { udid: msg.UDID });
     return empty();
   }
 
