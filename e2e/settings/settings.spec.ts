@@ -70,6 +70,30 @@ test("[SETTINGS] an enrollment token: the link is shown once, works, and stops w
   expect((await request.get(new URL(url).pathname + new URL(url).search)).status()).toBe(403);
 });
 
+test("[SETTINGS] an API token: shown once, works as a Bearer token with its role, refused once revoked", async ({ page, request }) => {
+  const label = `Export script ${Date.now()}`;
+  await page.goto("/settings");
+  await page.getByLabel("API token label").fill(label);
+  await page.getByLabel("API token role").selectOption("admin");
+  await page.getByRole("button", { name: "Create API token" }).click();
+  const shown = page.getByRole("region", { name: "New API token" });
+  const token = await shown.getByLabel("API token", { exact: true }).inputValue();
+  expect(token).toMatch(/^pom_/);
+  const call = () => request.get("/api/trpc/catalog.list", { headers: { authorization: `Bearer ${token}` } });
+  expect((await call()).status()).toBe(200);
+
+  await shown.getByRole("button", { name: "Done" }).click();
+  await page.reload();
+  await expect(page.getByText(token)).toHaveCount(0);
+  const row = page.getByRole("table", { name: "API tokens" }).getByRole("row").filter({ hasText: label });
+  await expect(row).toContainText("Admin");
+  await expect(row).toContainText("Active");
+  await row.getByRole("button", { name: `Revoke ${label}` }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Revoke API token" }).click();
+  await expect(row).toContainText("Revoked");
+  expect((await call()).status()).toBe(401);
+});
+
 test("[SETTINGS] text that is not a push certificate is refused with the reason", async ({ page }) => {
   await page.goto("/settings");
   await expect(page.getByText("No push certificate installed")).toBeVisible();

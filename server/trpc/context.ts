@@ -2,6 +2,7 @@
 import { timingSafeEqual } from "node:crypto";
 
 import { getDeps, type Deps } from "@/server/deps";
+import { authenticateApiToken } from "@/server/services/api-tokens";
 import type { Role } from "@/db/schema";
 
 /** Who is calling. Step 6 adds signed-in users and stored API tokens; the env admin token works already. */
@@ -21,6 +22,8 @@ export function createContext(opts: { req: Request }): Context {
   if (bearer === undefined) return createContextInner({ deps });
   const adminToken = deps.env.POMONA_API_TOKEN;
   if (adminToken && safeEqual(bearer, adminToken)) return createContextInner({ deps, actor: { kind: "token", role: "admin", label: "POMONA_API_TOKEN" } });
+  const stored = authenticateApiToken(deps, bearer);
+  if (stored) return createContextInner({ deps, actor: { kind: "token", role: stored.role, label: stored.label } });
   return createContextInner({ deps, bearerRejected: true });
 }
 

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 
+import { ApiTokens } from "@/components/settings/api-tokens";
 import { EnrollmentTokens } from "@/components/settings/enrollment-tokens";
 import { PushCertificatePanel } from "@/components/settings/push-certificate";
 import { SettingsForm } from "@/components/settings/settings-form";
@@ -11,7 +12,7 @@ import { api, wire } from "../../_trpc/server";
 export const metadata: Metadata = { title: "Settings" };
 
 export default async function SettingsPage() {
-  const [settings, tokens, pushCertificate] = await Promise.all([api().system.settings(), api().enrollment.listTokens(), api().system.pushCertificate()]);
+  const [settings, tokens, pushCertificate, apiTokens] = await Promise.all([api().system.settings(), api().enrollment.listTokens(), api().system.pushCertificate(), api().system.apiTokens()]);
   return (
     <>
       <PageHeader title="Settings" description="How App Installers pace their work, how Macs enroll, and how Pomona wakes them." />
@@ -21,6 +22,9 @@ export default async function SettingsPage() {
         </Section>
         <Section title="Enrollment tokens" description="A Mac enrolls by opening an enrollment link. Revoke a token to stop new enrollments with it.">
           <EnrollmentTokens initial={wire(tokens)} />
+        </Section>
+        <Section title="API tokens" description="For scripts and automation: sent as a Bearer token to the tRPC API. Each carries a role.">
+          <ApiTokens initial={wire(apiTokens)} />
         </Section>
         <Section title="APNs push certificate" description="Lets Pomona wake real Macs so they pick up their commands within seconds.">
           <PushCertificatePanel initial={wire(pushCertificate)} />

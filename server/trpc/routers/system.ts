@@ -1,9 +1,11 @@
 import { z } from "zod";
 
 import { DAY } from "@/server/clock";
+import { createApiToken, listApiTokens, revokeApiToken } from "@/server/services/api-tokens";
 import { getPushCertificate, installPushCertificate } from "@/server/services/push-certificate";
 import { getSettings, updateSettings, ZSettingsUpdate } from "@/server/services/settings";
 import { describeClock, tickSimulatedClock } from "@/server/services/system";
+import { ROLES } from "@/db/schema";
 
 import { actorName } from "../context";
 import { adminProcedure, router } from "../init";
@@ -18,4 +20,9 @@ export const systemRouter = router({
   uploadPushCertificate: adminProcedure
     .input(z.object({ certificatePem: z.string().max(20000), privateKeyPem: z.string().max(20000) }))
     .mutation(({ ctx, input }) => installPushCertificate(ctx.deps, input, actorName(ctx.actor))),
+  apiTokens: adminProcedure.query(({ ctx }) => listApiTokens(ctx.deps)),
+  createApiToken: adminProcedure
+    .input(z.object({ label: z.string().trim().min(1).max(200), role: z.enum(ROLES) }))
+    .mutation(({ ctx, input }) => createApiToken(ctx.deps, input, actorName(ctx.actor))),
+  revokeApiToken: adminProcedure.input(z.object({ id: z.number().int().positive() })).mutation(({ ctx, input }) => revokeApiToken(ctx.deps, input, actorName(ctx.actor))),
 });
