@@ -1,4 +1,3 @@
-import { TRPCError } from "@trpc/server";
 import { describe, expect, it } from "vitest";
 
 import { HOUR, systemClock } from "@/server/clock";
@@ -13,16 +12,10 @@ import { createContext, createContextInner } from "./context";
 import { createCallerFactory } from "./init";
 import { appRouter } from "./root";
 
+import { codeOf } from "./test-caller";
+
 const createCaller = createCallerFactory(appRouter);
 
-async function codeOf(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (e) {
-    return e instanceof TRPCError ? e.code : `not a TRPCError: ${String(e)}`;
-  }
-  return "no error";
-}
 
 describe("appRouter", () => {
   it("names every router of DESIGN §4.2", () => {

@@ -1,5 +1,4 @@
 // The procedures Step 5 adds to the deployments router: dashboard, previewUpdate and activity.
-import { TRPCError } from "@trpc/server";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 
@@ -11,16 +10,10 @@ import { appRouter } from "@/server/trpc/root";
 import { createTestDeps } from "@/server/testing";
 import { catalogTitles, computers } from "@/db/schema";
 
+import { codeOf } from "../test-caller";
+
 const createCaller = createCallerFactory(appRouter);
 
-async function codeOf(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (e) {
-    return e instanceof TRPCError ? e.code : `not a TRPCError: ${String(e)}`;
-  }
-  return "no error";
-}
 
 async function setup() {
   const deps = createTestDeps();

@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 
-import { TRPCError } from "@trpc/server";
 import { describe, expect, it } from "vitest";
 
 import { DAY } from "@/server/clock";
@@ -10,16 +9,10 @@ import { appRouter } from "@/server/trpc/root";
 import { createTestDeps } from "@/server/testing";
 import { events } from "@/db/schema";
 
+import { codeOf } from "../test-caller";
+
 const createCaller = createCallerFactory(appRouter);
 
-async function codeOf(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (e) {
-    return e instanceof TRPCError ? e.code : `not a TRPCError: ${String(e)}`;
-  }
-  return "no error";
-}
 
 describe("enrollment router", () => {
   it("createToken returns the token once, with its enrollment URL", async () => {

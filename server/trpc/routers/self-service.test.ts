@@ -1,4 +1,3 @@
-import { TRPCError } from "@trpc/server";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 
@@ -10,16 +9,10 @@ import { appRouter } from "@/server/trpc/root";
 import { createTestDeps, type TestDeps } from "@/server/testing";
 import { catalogTitles, computers, events } from "@/db/schema";
 
+import { codeOf } from "../test-caller";
+
 const createCaller = createCallerFactory(appRouter);
 
-async function codeOf(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (e) {
-    return e instanceof TRPCError ? e.code : `not a TRPCError: ${String(e)}`;
-  }
-  return "no error";
-}
 
 const caller = (deps: TestDeps, actor?: Actor, bearerRejected?: boolean) => createCaller(createContextInner({ deps, actor, bearerRejected }));
 
