@@ -10,7 +10,6 @@ import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
-import { CopyButton } from "@/components/ui/copy-button";
 import { ConfirmDialog } from "@/components/ui/dialog";
 import { LocalTime } from "@/components/ui/format";
 import { Input } from "@/components/ui/input";
@@ -18,6 +17,8 @@ import { Label } from "@/components/ui/label";
 import { Select } from "@/components/ui/select";
 import { Table, Td, Th } from "@/components/ui/table";
 import type { AppRouter } from "@/server/trpc/root";
+
+import { OneTimeSecret } from "./one-time-secret";
 
 type Token = inferRouterOutputs<AppRouter>["system"]["apiTokens"][number];
 
@@ -64,21 +65,17 @@ export function ApiTokens({ initial }: { initial: Token[] }) {
           </Alert>
         ) : null}
         {created ? (
-          <section aria-label="New API token" className="mt-4 rounded-md border border-brand-500/40 bg-brand-50 p-4">
-            <p className="text-sm font-semibold text-brand-700">Copy the token now: it is shown only once and stored hashed.</p>
-            <p className="mt-0.5 text-sm text-muted">
-              Scripts send it as <code>Authorization: Bearer …</code> to <code>/api/trpc</code>.
-            </p>
-            <div className="mt-3 flex gap-2">
-              <Input aria-label="API token" readOnly value={created.token} className="font-mono text-xs" onFocus={(e) => e.currentTarget.select()} />
-              <CopyButton value={created.token} label="Copy API token" />
-            </div>
-            <div className="mt-3 flex justify-end">
-              <Button type="button" variant="secondary" size="sm" onClick={() => create.reset()}>
-                Done
-              </Button>
-            </div>
-          </section>
+          <OneTimeSecret
+            name="New API token"
+            title="Copy the token now: it is shown only once and stored hashed."
+            hint={
+              <>
+                Scripts send it as <code>Authorization: Bearer …</code> to <code>/api/trpc</code>.
+              </>
+            }
+            fields={[{ id: "new-api-token", label: "API token", value: created.token, copyLabel: "Copy API token" }]}
+            onDone={() => create.reset()}
+          />
         ) : null}
       </Card>
 

@@ -10,13 +10,14 @@ import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
-import { CopyButton } from "@/components/ui/copy-button";
 import { ConfirmDialog } from "@/components/ui/dialog";
 import { LocalTime } from "@/components/ui/format";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { Table, Td, Th } from "@/components/ui/table";
 import type { AppRouter } from "@/server/trpc/root";
+
+import { OneTimeSecret } from "./one-time-secret";
 
 type Token = inferRouterOutputs<AppRouter>["enrollment"]["listTokens"][number];
 
@@ -77,35 +78,16 @@ export function EnrollmentTokens({ initial }: { initial: Token[] }) {
           </Alert>
         ) : null}
         {created ? (
-          <section aria-label="New enrollment link" className="mt-4 rounded-md border border-brand-500/40 bg-brand-50 p-4">
-            <p className="text-sm font-semibold text-brand-700">Copy the enrollment link now: the token is shown only once and stored hashed.</p>
-            <p className="mt-0.5 text-sm text-muted">Open the link on a Mac to download its enrollment profile.</p>
-            <div className="mt-3 space-y-2">
-              <div>
-                <Label htmlFor="new-enrollment-link" className="text-xs text-muted">
-                  Enrollment link
-                </Label>
-                <div className="mt-1 flex gap-2">
-                  <Input id="new-enrollment-link" readOnly value={created.url} className="font-mono text-xs" onFocus={(e) => e.currentTarget.select()} />
-                  <CopyButton value={created.url} label="Copy enrollment link" />
-                </div>
-              </div>
-              <div>
-                <Label htmlFor="new-enrollment-token" className="text-xs text-muted">
-                  Token
-                </Label>
-                <div className="mt-1 flex gap-2">
-                  <Input id="new-enrollment-token" readOnly value={created.token} className="font-mono text-xs" onFocus={(e) => e.currentTarget.select()} />
-                  <CopyButton value={created.token} label="Copy token" />
-                </div>
-              </div>
-            </div>
-            <div className="mt-3 flex justify-end">
-              <Button type="button" variant="secondary" size="sm" onClick={() => create.reset()}>
-                Done
-              </Button>
-            </div>
-          </section>
+          <OneTimeSecret
+            name="New enrollment link"
+            title="Copy the enrollment link now: the token is shown only once and stored hashed."
+            hint="Open the link on a Mac to download its enrollment profile."
+            fields={[
+              { id: "new-enrollment-link", label: "Enrollment link", value: created.url, copyLabel: "Copy enrollment link" },
+              { id: "new-enrollment-token", label: "Token", value: created.token, copyLabel: "Copy token" },
+            ]}
+            onDone={() => create.reset()}
+          />
         ) : null}
       </Card>
 
