@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { initialTargetState, isInstalledAtTarget, stepTarget, type CommandFact, type TargetFacts, type TargetState } from "./status";
+import { describeDuration, initialTargetState, isInstalledAtTarget, stepTarget, type CommandFact, type TargetFacts, type TargetState } from "./status";
 
 const NOW = new Date("2026-03-02T12:00:00.000Z");
 const HOUR = 3_600_000;
@@ -168,6 +168,15 @@ describe("stepTarget (DESIGN §3.1, §3.4)", () => {
     const step = stepTarget(state({ installCommandUuid: "C-error", attempts: 1 }), facts({ installCommand: cmd("error", { sentAt: NOW, errorText: "The download of “Editor” failed." }) }), settings, NOW);
     expect(step.state.reason).toBe("Attempt 1 of 3 failed: The download of “Editor” failed. Retrying 6 hours after it was sent");
     expect(step.state.lastError).toBe("The download of “Editor” failed");
+  });
+
+  it.each([
+    [6 * HOUR, "6 hours"],
+    [HOUR, "1 hour"],
+    [90 * 60_000, "90 minutes"],
+    [60_000, "1 minute"],
+  ])("describes %i ms as %s", (ms, text) => {
+    expect(describeDuration(ms)).toBe(text);
   });
 
   it("compares the marketing version, not a build number that only looks bigger", () => {

@@ -186,8 +186,7 @@ export function stepTarget(current: TargetState, facts: TargetFacts, settings: T
     s.lastError = error;
     if (hasAttemptsLeft(s.attempts, settings)) {
       s.nextAttemptAt = nextAttemptAt(sentAt, settings);
-      const hours = settings.retryIntervalMs / 3_600_000;
-      to("in_progress", "waiting_for_next_attempt", `${capitalize(attemptLabel(s.attempts))} failed: ${error}. Retrying ${hours} hours after it was sent`);
+      to("in_progress", "waiting_for_next_attempt", `${capitalize(attemptLabel(s.attempts))} failed: ${error}. Retrying ${describeDuration(settings.retryIntervalMs)} after it was sent`);
     } else {
       s.nextAttemptAt = null;
       to("failed", "done", `Not installed after ${s.attempts} attempts: ${error}`);
@@ -224,7 +223,7 @@ export function stepTarget(current: TargetState, facts: TargetFacts, settings: T
   }
 
   function expireOr(cmd: CommandFact): TargetStep {
-    if (cmd.sentAt && isAttemptExpired(cmd.sentAt, now, settings)) attemptFailed(`not confirmed within ${settings.retryIntervalMs / 3_600_000} hours of being sent`);
+    if (cmd.sentAt && isAttemptExpired(cmd.sentAt, now, settings)) attemptFailed(`not confirmed within ${describeDuration(settings.retryIntervalMs)} of being sent`);
     return { state: s, actions };
   }
 
@@ -251,7 +250,7 @@ export function stepTarget(current: TargetState, facts: TargetFacts, settings: T
       s.pendingInventoryCommandUuid = null;
     }
     if (cmd.sentAt && isAttemptExpired(cmd.sentAt, now, settings)) {
-      attemptFailed(`not confirmed within ${settings.retryIntervalMs / 3_600_000} hours of being sent`);
+      attemptFailed(`not confirmed within ${describeDuration(settings.retryIntervalMs)} of being sent`);
       return { state: s, actions };
     }
     if (!s.pendingInventoryCommandUuid && isDue(s.nextAttemptAt, now)) {
@@ -299,6 +298,13 @@ export function stepTarget(current: TargetState, facts: TargetFacts, settings: T
   actions.push({ kind: "queue_install", attempt: s.attempts, withProfiles: s.attempts === 1 && facts.hasSupportingProfiles });
   to("in_progress", facts.hasSupportingProfiles && s.attempts === 1 ? "profiles_sent" : "waiting_for_device", `Install queued (${attemptLabel(s.attempts)})`);
   return { state: s, actions };
+}
+
+/** "6 hours", "1 hour", "90 minutes": durations as the reasons read them. */
+export function describeDuration(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes % 60 === 0) return `${minutes / 60} hour${minutes === 60 ? "" : "s"}`;
+  return `${minutes} minute${minutes === 1 ? "" : "s"}`;
 }
 
 function capitalize(s: string) {

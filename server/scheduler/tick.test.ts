@@ -13,6 +13,7 @@ import { syncCatalog, type Feed } from "@/server/services/catalog";
 import { createDeployment, retryFailedTargets, setDeploymentEnabled, type TDeploymentFields } from "@/server/services/deployments";
 import { listSelfService, requestSelfServiceInstall } from "@/server/services/self-service";
 import { createSmartGroup, updateSmartGroup } from "@/server/services/smart-groups";
+import { updateSettings } from "@/server/services/settings";
 import { tickSimulatedClock } from "@/server/services/system";
 import { createTestDeps, type TestDeps } from "@/server/testing";
 import { catalogTitles, commands, computers, deploymentTargets, events } from "@/db/schema";
@@ -337,6 +338,24 @@ describe("the install flow (DESIGN §3.4)", () => {
     await setDeploymentEnabled(t.deps, { id, enabled: true }, "admin");
     await run(t, [m], 8);
     expect(t.target(id, "DISABLED-1")?.status).toBe("installed");
+  });
+});
+
+describe("the durations are settings (DESIGN §3.4, last paragraph)", () => {
+  it("2 attempts, 1 hour apart, when the admin says so", async () => {
+    const t = await setup();
+    updateSettings(t.deps, { maxAttempts: 2, retryIntervalMs: HOUR }, "admin");
+    const m = t.mac("SETTINGS-1");
+    m.onInstall = "error";
+    await m.enroll();
+    const { id } = await t.deploy();
+    await run(t, [m], 3);
+    expect(t.target(id, "SETTINGS-1")).toMatchObject({ phase: "waiting_for_next_attempt", reason: "Attempt 1 of 2 failed: Package signature cannot be verified. Retrying 1 hour after it was sent" });
+    await run(t, [m], 70);
+    const installs = t.commandsOf("SETTINGS-1", "InstallEnterpriseApplication");
+    expect(installs.map((c) => c.attempt)).toEqual([1, 2]);
+    expect(installs[1]!.sentAt!.getTime() - installs[0]!.sentAt!.getTime()).toBeLessThan(HOUR + 5 * MINUTE);
+    expect(t.target(id, "SETTINGS-1")).toMatchObject({ status: "failed", attempts: 2, reason: "Not installed after 2 attempts: Package signature cannot be verified" });
   });
 });
 
