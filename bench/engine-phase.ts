@@ -1,0 +1,37 @@
+// G4 or G5 in a process of its own (a large heap for 100,000 Macs, and no garbage from other phases in the
+// timings): loads the engine inputs from the given copy, measures, sends the result to the parent, exits.
+//
+//   node --import tsx --max-old-space-size=8192 bench/engine-phase.ts --phase g4|g5 --db <file> --now <iso> --samples N --seed S
+import { performance } from "node:perf_hooks";
+
+import { createDeps } from "@/server/deps";
+import { parseEnv } from "@/server/env.js";
+import { silentLogger } from "@/server/log";
+import { createLocalPushProvider } from "@/server/push/local";
+import { recalculateSmartGroups } from "@/server/services/smart-groups";
+
+import { loadEngineInput, measureG4, measureG5, oursEnginePass } from "./engine";
+
+const arg = (name: string) => {
+  const i = process.argv.indexOf(name);
+  const v = i > 0 ? process.argv[i + 1] : undefined;
+  if (v === undefined) throw new Error(`bench/engine-phase.ts needs ${name}`);
+  return v;
+};
+const phase = arg("--phase");
+const now = new Date(arg("--now"));
+const deps = createDeps({ env: parseEnv({ POMONA_DB: arg("--db"), POMONA_DEMO: "0" }), clock: { now: () => now }, log: silentLogger, push: createLocalPushProvider() });
+const input = loadEngineInput(deps, now);
+
+let result: unknown;
+if (phase === "g4") {
+  const g4 = measureG4(input, { runs: 3 });
+  const t0 = performance.now();
+  recalculateSmartGroups(deps);
+  result = { ...g4, recalculateSmartGroupsMs: performance.now() - t0, peakRss: process.memoryUsage().rss };
+} else {
+  const { compiled } = oursEnginePass(input);
+  result = measureG5(deps, input, compiled, { samples: Number(arg("--samples")), seed: Number(arg("--seed")) });
+}
+deps.db.$client.close();
+process.send?.({ type: "result", result }, () => process.exit(0));

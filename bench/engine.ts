@@ -1,0 +1,282 @@
+// G4 and G5: Pomona's engine (server/engine smart groups, server/services/deployment-engine decideScope,
+// server/engine/status stepTarget) against B3, the naive oracle, on inputs loaded from the snapshot.
+import { createHash } from "node:crypto";
+import { performance } from "node:perf_hooks";
+
+import { eq, inArray } from "drizzle-orm";
+
+import { compileSmartGroups, evaluateSmartGroups, evaluateSmartGroupsForComputer, normalizeAppName, type CompiledGroups, type ComputerFacts } from "@/server/engine/smart-groups";
+import { initialTargetState, stepTarget, type InstalledFact, type TargetFacts } from "@/server/engine/status";
+import { newestVersion } from "@/server/engine/versions";
+import type { Deps } from "@/server/deps";
+import { decideScope } from "@/server/services/deployment-engine";
+import { applyInstalledApplicationList, type InstalledApplicationAnswer } from "@/server/services/devices";
+import { loadComputerFacts, loadGroupDefinitions } from "@/server/services/smart-groups";
+import { DEFAULT_SETTINGS } from "@/server/services/settings";
+import { catalogTitles, catalogVersions, computers, deployments, installedApps, type CatalogVersion } from "@/db/schema";
+
+import { naiveEnginePass, type EngineInput, type InstalledRow, type NaiveDeployment, type Outcome } from "./baselines/b3-naive-engine";
+import { Histogram } from "./load";
+
+type DeploymentInfo = Parameters<typeof decideScope>[0][number];
+type ComputerInfo = Parameters<typeof decideScope>[3] extends Map<number, infer C> ? C : never;
+
+export type LoadedEngineInput = EngineInput & {
+  facts: ComputerFacts[];
+  deploymentInfos: DeploymentInfo[];
+  versions: Map<number, CatalogVersion[]>;
+  computerInfo: Map<number, ComputerInfo>;
+  loadMs: number;
+};
+
+/** Everything a pass needs, read once (the DB part is timed separately: loadMs). */
+export function loadEngineInput(deps: Pick<Deps, "db">, now: Date): LoadedEngineInput {
+  const t0 = performance.now();
+  const facts = loadComputerFacts(deps);
+  const groups = loadGroupDefinitions(deps);
+  const deploymentInfos: DeploymentInfo[] = deps.db
+    .select({ d: deployments, bundleId: catalogTitles.bundleId, titleName: catalogTitles.name, publisher: catalogTitles.publisher })
+    .from(deployments)
+    .innerJoin(catalogTitles, eq(catalogTitles.id, deployments.titleId))
+    .all()
+    .map((r) => ({ ...r.d, bundleId: r.bundleId, titleName: r.titleName, publisher: r.publisher }));
+  const versions = new Map<number, CatalogVersion[]>();
+  for (const v of deps.db.select().from(catalogVersions).all()) versions.set(v.titleId, [...(versions.get(v.titleId) ?? []), v]);
+  const computerInfo = new Map<number, ComputerInfo>();
+  for (const c of deps.db
+    .select({ id: computers.id, osVersion: computers.osVersion, architecture: computers.architecture, lastInventoryAt: computers.lastInventoryAt, enrolled: computers.enrolled })
+    .from(computers)
+    .all())
+    computerInfo.set(c.id, c);
+  const bundleIds = [...new Set(deploymentInfos.map((d) => d.bundleId))];
+  const installed = new Map<string, InstalledRow[]>();
+  for (const a of deps.db
+    .select({ computerId: installedApps.computerId, bundleId: installedApps.bundleId, shortVersion: installedApps.shortVersion, version: installedApps.version, installing: installedApps.installing })
+    .from(installedApps)
+    .where(inArray(installedApps.bundleId, bundleIds))
+    .all()) {
+    const key = `${a.computerId}:${a.bundleId}`;
+    const list = installed.get(key);
+    if (list) list.push(a);
+    else installed.set(key, [a]);
+  }
+  const enrolled = new Set([...computerInfo.values()].filter((c) => c.enrolled).map((c) => c.id));
+  const naiveDeployments: NaiveDeployment[] = deploymentInfos.map((d) => ({
+    id: d.id,
+    name: d.name,
+    titleId: d.titleId,
+    bundleId: d.bundleId,
+    smartGroupId: d.smartGroupId,
+    distributionMethod: d.distributionMethod,
+    updateMethod: d.updateMethod,
+    version: d.version,
+    enabled: d.enabled,
+  }));
+  return {
+    now,
+    computers: facts,
+    facts,
+    enrolled,
+    groups,
+    deployments: naiveDeployments,
+    versionsByTitle: versions,
+    installed,
+    deploymentInfos,
+    versions,
+    computerInfo,
+    loadMs: performance.now() - t0,
+  };
+}
+
+/** runDeploymentPass's installedFact (not exported there): the highest reported version; Installing wins. */
+function installedFact(rows: InstalledRow[] | undefined): InstalledFact | null {
+  if (!rows || rows.length === 0) return null;
+  if (rows.some((r) => r.installing)) return { shortVersion: null, version: null, installing: true };
+  const best = newestVersion(rows, (r) => r.shortVersion ?? r.version ?? "0");
+  return best ? { shortVersion: best.shortVersion, version: best.version, installing: false } : null;
+}
+
+const SETTINGS = { maxAttempts: DEFAULT_SETTINGS.maxAttempts, retryIntervalMs: DEFAULT_SETTINGS.retryIntervalMs, confirmationDelayMs: DEFAULT_SETTINGS.confirmationDelayMs };
+
+/** Scope, precedence, compatibility and each new target's first step, for given memberships. */
+function scopeAndStatus(input: LoadedEngineInput, membership: Map<number, Set<number>>): Outcome[] {
+  const enabled = input.deploymentInfos.filter((d) => d.enabled);
+  const enrolledMembership = new Map<number, Set<number>>();
+  for (const [groupId, members] of membership) enrolledMembership.set(groupId, new Set([...members].filter((id) => input.computerInfo.get(id)?.enrolled)));
+  const decisions = decideScope(enabled, input.versions, enrolledMembership, input.computerInfo);
+  const byId = new Map(enabled.map((d) => [d.id, d]));
+  const out: Outcome[] = [];
+  for (const decision of decisions) {
+    const d = byId.get(decision.deploymentId)!;
+    const computer = input.computerInfo.get(decision.computerId)!;
+    const facts: TargetFacts = {
+      scope: decision.scope,
+      distributionMethod: d.distributionMethod,
+      target: { version: decision.version.version, shortVersion: decision.version.shortVersion },
+      compatibility: decision.compatibility,
+      installed: installedFact(input.installed.get(`${decision.computerId}:${d.bundleId}`)),
+      lastInventoryAt: computer.lastInventoryAt,
+      inventoryCommand: null,
+      installCommand: null,
+      manifestCheck: { ok: true },
+      hasSupportingProfiles: false,
+    };
+    const step = stepTarget(initialTargetState(facts, input.now), facts, SETTINGS, input.now);
+    out.push({ deploymentId: decision.deploymentId, computerId: decision.computerId, winner: decision.scope.kind === "winner", status: step.state.status });
+  }
+  return out;
+}
+
+/** Pomona's full pass in memory: compile, evaluate every group over every computer, scope, status. */
+export function oursEnginePass(input: LoadedEngineInput): { outcomes: Outcome[]; compiled: CompiledGroups; membership: Map<number, Set<number>>; phases: { groupsMs: number; scopeMs: number } } {
+  const t0 = performance.now();
+  const compiled = compileSmartGroups(input.groups);
+  const membership = evaluateSmartGroups(compiled, input.facts, input.now);
+  const t1 = performance.now();
+  const outcomes = scopeAndStatus(input, membership);
+  return { outcomes, compiled, membership, phases: { groupsMs: t1 - t0, scopeMs: performance.now() - t1 } };
+}
+
+/** Order-independent fingerprint of winners and statuses (sorted, then hashed). */
+export function checksum(outcomes: Outcome[]): string {
+  const sorted = [...outcomes].sort((a, b) => a.deploymentId - b.deploymentId || a.computerId - b.computerId);
+  const h = createHash("sha256");
+  for (const o of sorted) h.update(`${o.deploymentId},${o.computerId},${o.winner ? 1 : 0},${o.status}\n`);
+  return h.digest("hex").slice(0, 16);
+}
+
+const statusCounts = (outcomes: Outcome[]) => outcomes.reduce<Record<string, number>>((acc, o) => ((acc[o.status] = (acc[o.status] ?? 0) + 1), acc), {});
+
+export type G4Result = {
+  computers: number;
+  groups: number;
+  deployments: number;
+  pairs: number;
+  oursMs: number;
+  oursRuns: number[];
+  /** Of the median run: smart groups (compile + evaluate) and scope + precedence + status. */
+  oursPhases: { groupsMs: number; scopeMs: number };
+  naiveMs: number;
+  checksumOurs: string;
+  checksumNaive: string;
+  identical: boolean;
+  statuses: Record<string, number>;
+  loadMs: number;
+  cycles: number;
+  invalid: number;
+};
+
+export function measureG4(input: LoadedEngineInput, options: { runs: number }): G4Result {
+  // Warm-up (JIT), then the best and the median of `runs` timed passes.
+  let last = oursEnginePass(input);
+  const runs: { ms: number; phases: { groupsMs: number; scopeMs: number } }[] = [];
+  for (let i = 0; i < options.runs; i++) {
+    const t0 = performance.now();
+    last = oursEnginePass(input);
+    runs.push({ ms: performance.now() - t0, phases: last.phases });
+  }
+  runs.sort((a, b) => a.ms - b.ms);
+  const median = runs[Math.floor(runs.length / 2)]!;
+  const t0 = performance.now();
+  const naive = naiveEnginePass(input);
+  const naiveMs = performance.now() - t0;
+  const checksumOurs = checksum(last.outcomes);
+  const checksumNaive = checksum(naive);
+  return {
+    computers: input.facts.length,
+    groups: input.groups.length,
+    deployments: input.deployments.length,
+    pairs: last.outcomes.length,
+    oursMs: median.ms,
+    oursRuns: runs.map((r) => r.ms),
+    oursPhases: median.phases,
+    naiveMs,
+    checksumOurs,
+    checksumNaive,
+    identical: checksumOurs === checksumNaive && naive.length === last.outcomes.length,
+    statuses: statusCounts(last.outcomes),
+    loadMs: input.loadMs,
+    cycles: last.compiled.cycles.length,
+    invalid: last.compiled.invalid.length,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// G5: one computer's new inventory → its memberships and winners
+// ---------------------------------------------------------------------------------------------------------
+
+export type G5Result = { samples: number; engine: ReturnType<Histogram["summary"]>; withWrite: ReturnType<Histogram["summary"]>; membershipChanges: number };
+
+/** A changed inventory: Slack removed if present, added if absent (moves the Mac in and out of groups). */
+function changedApps(facts: ComputerFacts, apps: InstalledApplicationAnswer[]): InstalledApplicationAnswer[] {
+  const slack = "com.tinyspeck.slackmacgap";
+  if (facts.appBundleIds.has(slack)) return apps.filter((a) => a.Identifier !== slack);
+  return [...apps, { Identifier: slack, Name: "Slack", Version: "4.41.105", ShortVersion: "4.41.105", BundleSize: 478_150_656, Installing: false }];
+}
+
+export function measureG5(deps: Pick<Deps, "db">, input: LoadedEngineInput, compiled: CompiledGroups, options: { samples: number; seed: number }): G5Result {
+  const engine = new Histogram();
+  const withWrite = new Histogram();
+  const sqlite = deps.db.$client;
+  const current = sqlite.prepare("select smart_group_id as g from smart_group_members where computer_id = ?");
+  const leave = sqlite.prepare("delete from smart_group_members where smart_group_id = ? and computer_id = ?");
+  const join = sqlite.prepare("insert into smart_group_members (smart_group_id, computer_id, added_at) values (?, ?, ?)");
+  const appsOf = sqlite.prepare("select bundle_id as Identifier, name as Name, version as Version, short_version as ShortVersion, bundle_size as BundleSize from installed_apps where computer_id = ?");
+  let membershipChanges = 0;
+  let x = options.seed >>> 0;
+  const rand = () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 4294967296);
+
+  const winnersFor = (computer: ComputerFacts, groupIds: Set<number>) => {
+    const membership = new Map<number, Set<number>>();
+    for (const g of groupIds) membership.set(g, new Set([computer.id]));
+    return scopeAndStatus(input, membership);
+  };
+
+  for (let i = 0; i < options.samples + 50; i++) {
+    const facts = input.facts[Math.floor(rand() * input.facts.length)]!;
+    const rows = (appsOf.all(facts.id) as { Identifier: string | null; Name: string; Version: string | null; ShortVersion: string | null; BundleSize: number | null }[]).map((r) => ({
+      Identifier: r.Identifier ?? undefined,
+      Name: r.Name,
+      Version: r.Version ?? undefined,
+      ShortVersion: r.ShortVersion ?? undefined,
+      BundleSize: r.BundleSize ?? undefined,
+    }));
+    const apps = changedApps(facts, rows);
+
+    // Engine only: the new facts in memory → groups → winners.
+    const newFacts: ComputerFacts = {
+      ...facts,
+      appBundleIds: new Set(apps.flatMap((a) => (a.Identifier ? [a.Identifier.toLowerCase()] : []))),
+      appNames: new Set(apps.map((a) => normalizeAppName(a.Name ?? ""))),
+    };
+    let t0 = performance.now();
+    winnersFor(newFacts, evaluateSmartGroupsForComputer(compiled, newFacts, input.now));
+    if (i >= 50) engine.add(performance.now() - t0);
+
+    // With the write: store the inventory (Pomona's applyInstalledApplicationList), reload the facts,
+    // evaluate, store the membership difference, decide winners; one IMMEDIATE transaction.
+    t0 = performance.now();
+    deps.db.transaction(
+      () => {
+        applyInstalledApplicationList(deps.db, facts.id, apps, input.now, { partial: false });
+        const reloaded = loadComputerFacts(deps, [facts.id])[0]!;
+        const groups = evaluateSmartGroupsForComputer(compiled, reloaded, input.now);
+        const before = new Set((current.all(facts.id) as { g: number }[]).map((r) => r.g));
+        for (const g of before) {
+          if (groups.has(g)) continue;
+          leave.run(g, facts.id);
+          membershipChanges++;
+        }
+        for (const g of groups) {
+          if (before.has(g)) continue;
+          join.run(g, facts.id, input.now.getTime());
+          membershipChanges++;
+        }
+        winnersFor(reloaded, groups);
+      },
+      { behavior: "immediate" },
+    );
+    if (i >= 50) withWrite.add(performance.now() - t0);
+  }
+  return { samples: options.samples, engine: engine.summary(), withWrite: withWrite.summary(), membershipChanges };
+}

@@ -1,0 +1,131 @@
+// The server under test, in its own process: createDeps on the copied snapshot plus node:http with
+// handleMdmHttp, the same wiring scripts/serve.ts uses for /mdm (without Next.js, which is not on the /mdm
+// path). Pushes go to the parent over IPC, where the virtual Macs they wake live. The parent asks for RSS,
+// deployments (G3), scheduler ticks and counts over the same channel.
+//
+//   node --import tsx bench/server.ts --db <file>
+import http from "node:http";
+import { performance } from "node:perf_hooks";
+
+import { createDeps, type Deps } from "@/server/deps";
+import { parseEnv } from "@/server/env.js";
+import type { Logger, LogFields } from "@/server/log";
+import { handleMdmHttp, isMdmPath } from "@/server/mdm/http";
+import type { PushProvider } from "@/server/push/provider";
+import { runSchedulerTick } from "@/server/scheduler/tick";
+import { createDeployment } from "@/server/services/deployments";
+import { createEnrollmentToken } from "@/server/services/enrollment";
+import { ensureDeviceCa } from "@/server/services/pki";
+
+import { announceReady, serveIpc } from "./ipc";
+
+const arg = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const dbFile = arg("--db");
+if (!dbFile) throw new Error("bench/server.ts needs --db <file>");
+
+/** Counts log lines; prints the first few warnings and errors (a flood of them is itself a finding). */
+function benchLogger(): Logger & { counts: Record<string, number>; samples: string[] } {
+  const counts: Record<string, number> = { debug: 0, info: 0, warn: 0, error: 0 };
+  const samples: string[] = [];
+  const at = (level: string) => (msg: string, fields?: LogFields) => {
+    counts[level] = (counts[level] ?? 0) + 1;
+    if ((level === "warn" || level === "error") && samples.length < 5) {
+      const detail = fields?.error instanceof Error ? ` ${fields.error.message}` : "";
+      samples.push(`${level}: ${msg}${detail}`);
+      console.error(`[bench server] ${level} ${msg}${detail}`);
+    }
+  };
+  return { counts, samples, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+const ipcPush: PushProvider = {
+  name: "bench-ipc",
+  push(targets) {
+    process.send?.({ type: "push", udids: targets.map((t) => t.udid) });
+    return Promise.resolve(targets.map((t) => ({ udid: t.udid, ok: true as const })));
+  },
+  close: () => Promise.resolve(),
+};
+
+const log = benchLogger();
+// Listening first tells us the port, which publicUrl (ManifestURL) needs; no request arrives before "ready".
+const live: { deps?: Deps } = {};
+const server = http.createServer((req, res) => {
+  const pathname = (req.url ?? "/").split("?")[0] ?? "/";
+  if (live.deps && isMdmPath(pathname)) return void handleMdmHttp(live.deps, req, res);
+  res.writeHead(404).end();
+});
+server.keepAliveTimeout = 65_000;
+await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+const port = (server.address() as { port: number }).port;
+
+const d = createDeps({ env: parseEnv({ POMONA_DB: dbFile, PORT: String(port), POMONA_DEMO: "0", POMONA_CLOCK: "system" }), log, push: ipcPush });
+ensureDeviceCa(d);
+live.deps = d;
+const sql = d.db.$client;
+
+let ticking: { stop: boolean; durations: number[]; done: Promise<void> } | undefined;
+
+serveIpc({
+  logCounts: () => ({ counts: log.counts, samples: log.samples }),
+  deploy: async (m) => {
+    const title = sql.prepare("select id from catalog_titles where bundle_id = ?").get(m.bundleId) as { id: number } | undefined;
+    if (!title) throw new Error(`no catalog title ${String(m.bundleId)}`);
+    const t0 = performance.now();
+    const { id } = await createDeployment(d, { name: "G3 fan-out", titleId: title.id, smartGroupId: Number(m.groupId), distributionMethod: "install_automatically", updateMethod: "automatic" }, "bench");
+    const ms = performance.now() - t0;
+    const targets = (sql.prepare("select count(*) n from deployment_targets where deployment_id = ?").get(id) as { n: number }).n;
+    const commands = (sql.prepare("select count(*) n from commands where deployment_id = ?").get(id) as { n: number }).n;
+    return { deploymentId: id, ms, targets, commands };
+  },
+  startTicks: (m) => {
+    const intervalMs = Number(m.intervalMs);
+    const state = { stop: false, durations: [] as number[], done: Promise.resolve() };
+    state.done = (async () => {
+      while (!state.stop) {
+        await new Promise((r) => setTimeout(r, intervalMs));
+        if (state.stop) break;
+        const t0 = performance.now();
+        await runSchedulerTick(d);
+        state.durations.push(performance.now() - t0);
+      }
+    })();
+    ticking = state;
+    return { started: true };
+  },
+  stopTicks: async () => {
+    const t = ticking;
+    if (!t) return { ticks: 0, maxMs: 0, meanMs: 0 };
+    t.stop = true;
+    await t.done;
+    ticking = undefined;
+    const total = t.durations.reduce((a, b) => a + b, 0);
+    return { ticks: t.durations.length, maxMs: Math.max(0, ...t.durations), meanMs: t.durations.length ? total / t.durations.length : 0 };
+  },
+  deploymentStatus: (m) => {
+    const id = Number(m.deploymentId);
+    const byStatus = sql.prepare("select status, phase, count(*) n from deployment_targets where deployment_id = ? group by status, phase").all(id) as { status: string; phase: string; n: number }[];
+    const done = (
+      sql
+        .prepare(
+          `select count(*) n from deployment_targets t left join commands c on c.uuid = t.install_command_uuid
+           where t.deployment_id = ? and (t.status in ('installed', 'failed', 'unqualified') or c.status = 'acknowledged')`,
+        )
+        .get(id) as { n: number }
+    ).n;
+    const total = byStatus.reduce((a, r) => a + r.n, 0);
+    return { total, done, byStatus };
+  },
+  enrollToken: () => createEnrollmentToken(d, { label: "bench storm" }, "bench").token,
+  countEnrolled: (m) => {
+    const udids = m.udids as string[];
+    let n = 0;
+    const stmt = sql.prepare("select count(*) n from computers where enrolled = 1 and push_token is not null and udid in (select value from json_each(?))");
+    for (let i = 0; i < udids.length; i += 5000) n += (stmt.get(JSON.stringify(udids.slice(i, i + 5000))) as { n: number }).n;
+    return n;
+  },
+});
+announceReady(port);
