@@ -38,7 +38,7 @@ const zones = [
 ];
 
 export default tseslint.config(
-  { ignores: [".next/**", ".next-*/**", "node_modules/**", "data/**", "db/migrations/**", "e2e/.artifacts/**", "e2e/.data/**", "next-env.d.ts", "test-results/**", "bench/results/**"] },
+  { ignores: [".next/**", ".next-*/**", "node_modules/**", "data/**", "db/migrations/**", "e2e/.artifacts/**", "e2e/.data/**", "next-env.d.ts", "test-results/**", "bench/results/**", "bench/.cache/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
