@@ -235,7 +235,7 @@ async function main() {
         pass: "n/a",
       });
       notes.push(
-        `G1 in-process cost per Idle request (each part timed on its own): whole handler ${ms(costs.handlerMs)}; verifyMdmSignature (pkijs) alone ${ms(costs.verifyMs)}; decodeReport ${fmt(costs.decodeUs)} µs; the same handler with POMONA_DEVICE_AUTH=none ${ms(costs.handlerNoAuthMs)} (${fmt(1000 / costs.handlerNoAuthMs)}/s/core)`,
+        `G1 in-process cost per Idle request (each part timed on its own): whole handler ${ms(costs.handlerMs)}; verifyMdmSignature alone ${ms(costs.verifyMs)}; decodeReport ${fmt(costs.decodeUs)} µs; the same handler with POMONA_DEVICE_AUTH=none ${ms(costs.handlerNoAuthMs)} (${fmt(1000 / costs.handlerNoAuthMs)}/s/core)`,
       );
     } catch (e) {
       failRow("G1 cost breakdown", "(where the time goes)", e);

@@ -1,56 +1,80 @@
 // Device authentication by `Mdm-Signature` (DESIGN §4.1, mdm-protocol.md §9.1, reliability-security.md §2):
 // the header is base64 of a CMS SignedData with detached content, the device identity's signature over the
-// exact request body. NanoMDM's `cryptoutil.VerifyMdmSignature` plus its `certverify.PoolVerifier` chain
-// check, in pkijs (node-forge cannot verify PKCS#7). Every failure is a one-line reason, never a throw.
-import { X509Certificate } from "node:crypto";
-
-import * as asn1js from "asn1js";
-import * as pkijs from "pkijs";
+// exact request body. NanoMDM's `cryptoutil.VerifyMdmSignature` plus its chain check to the device CA.
+// The CMS is read by a small DER walker (cms.ts) and verified with node:crypto; what depends only on the
+// certificate (parse, chain, validity, key usage) is cached per certificate, so a request costs a hash and
+// one signature verification. Every failure is a one-line reason, never a throw.
+import { createHash, timingSafeEqual, verify, X509Certificate, type KeyObject } from "node:crypto";
 
 import { certificateSha256 } from "@/server/services/pki";
 
+import { DerError, parseSignedData } from "./cms";
+
 export type MdmSignatureResult = { ok: true; certificateDer: Buffer; certificateSha256: string } | { ok: false; reason: string };
 
-const ID_SIGNED_DATA = "1.2.840.113549.1.7.2";
-const ID_EXT_KEY_USAGE = "2.5.29.37";
-const EKU_CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
-const EKU_ANY = "2.5.29.37.0";
 /** A real Mdm-Signature is a few KiB; anything this large is refused before decoding. */
 const MAX_HEADER_LENGTH = 64 * 1024;
+const EKU_CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
+const EKU_ANY = "2.5.29.37.0";
 
-// One engine over Node's WebCrypto, passed explicitly: no pkijs global state is changed.
-const engine = new pkijs.CryptoEngine({ name: "node", crypto: globalThis.crypto });
+/** Digest algorithms a Mac may use (RFC 5754 / RFC 3370), by OID → node:crypto name. */
+const DIGESTS: Record<string, string> = {
+  "2.16.840.1.101.3.4.2.1": "sha256",
+  "2.16.840.1.101.3.4.2.2": "sha384",
+  "2.16.840.1.101.3.4.2.3": "sha512",
+  "1.3.14.3.2.26": "sha1",
+};
+/** rsaEncryption, sha*WithRSAEncryption, ecdsa-with-SHA*: verified with the digest algorithm above. */
+const SIGNATURE_ALGORITHMS = new Set([
+  "1.2.840.113549.1.1.1",
+  "1.2.840.113549.1.1.5",
+  "1.2.840.113549.1.1.11",
+  "1.2.840.113549.1.1.12",
+  "1.2.840.113549.1.1.13",
+  "1.2.840.10045.4.3.2",
+  "1.2.840.10045.4.3.3",
+  "1.2.840.10045.4.3.4",
+]);
 
 const fail = (reason: string): MdmSignatureResult => ({ ok: false, reason });
 
-function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  const copy = new Uint8Array(bytes.byteLength);
-  copy.set(bytes);
-  return copy.buffer;
-}
+type CaFacts = { x509: X509Certificate; notAfter: Date };
+type CertFacts = { sha256: string; publicKey: KeyObject; notBefore: Date; notAfter: Date; issuedByCa: boolean; clientAuth: boolean };
 
-function parseSignedData(header: string): pkijs.SignedData | undefined {
-  const compact = header.replace(/\s+/g, "");
-  if (compact.length === 0 || compact.length > MAX_HEADER_LENGTH || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) return undefined;
-  const der = Buffer.from(compact, "base64");
-  if (der.length === 0) return undefined;
-  try {
-    const asn1 = asn1js.fromBER(toArrayBuffer(der));
-    if (asn1.offset === -1) return undefined;
-    const contentInfo = new pkijs.ContentInfo({ schema: asn1.result });
-    if (contentInfo.contentType !== ID_SIGNED_DATA) return undefined;
-    return new pkijs.SignedData({ schema: contentInfo.content });
-  } catch {
-    return undefined;
+const caCache = new Map<string, CaFacts>();
+const CERT_CACHE_LIMIT = 20_000;
+const certCache = new Map<string, CertFacts>();
+
+function caFacts(pem: string): CaFacts {
+  let facts = caCache.get(pem);
+  if (!facts) {
+    const x509 = new X509Certificate(pem);
+    facts = { x509, notAfter: new Date(x509.validTo) };
+    caCache.clear(); // one CA at a time: a new one replaces the old
+    caCache.set(pem, facts);
   }
+  return facts;
 }
 
-function hasClientAuth(cert: pkijs.Certificate): boolean {
-  const ext = cert.extensions?.find((e) => e.extnID === ID_EXT_KEY_USAGE);
-  if (!ext) return true; // no EKU extension: any use (RFC 5280 §4.2.1.12)
-  const parsed: unknown = ext.parsedValue;
-  if (!(parsed instanceof pkijs.ExtKeyUsage)) return false;
-  return parsed.keyPurposes.includes(EKU_CLIENT_AUTH) || parsed.keyPurposes.includes(EKU_ANY);
+/** What a certificate alone decides, computed once per (certificate, CA) and kept, within a bound. */
+function certFacts(der: Buffer, ca: CaFacts, caPem: string): CertFacts {
+  const sha256 = certificateSha256(der);
+  const key = `${sha256}:${caPem.length}:${ca.x509.fingerprint256}`;
+  const cached = certCache.get(key);
+  if (cached) return cached;
+  const x509 = new X509Certificate(der);
+  const usages = x509.keyUsage; // extended key usages; undefined when the certificate has none (any use)
+  const facts: CertFacts = {
+    sha256,
+    publicKey: x509.publicKey,
+    notBefore: new Date(x509.validFrom),
+    notAfter: new Date(x509.validTo),
+    issuedByCa: x509.checkIssued(ca.x509) && x509.verify(ca.x509.publicKey),
+    clientAuth: !usages || usages.includes(EKU_CLIENT_AUTH) || usages.includes(EKU_ANY),
+  };
+  if (certCache.size >= CERT_CACHE_LIMIT) certCache.delete(certCache.keys().next().value!);
+  certCache.set(key, facts);
+  return facts;
 }
 
 /**
@@ -58,50 +82,62 @@ function hasClientAuth(cert: pkijs.Certificate): boolean {
  * signer certificate (DER) with its SHA-256, the identity bound to the UDID at Authenticate.
  */
 export async function verifyMdmSignature(body: Buffer, signatureHeader: string | undefined, caCertificatePem: string, now: Date): Promise<MdmSignatureResult> {
+  return Promise.resolve(verifyMdmSignatureSync(body, signatureHeader, caCertificatePem, now));
+}
+
+export function verifyMdmSignatureSync(body: Buffer, signatureHeader: string | undefined, caCertificatePem: string, now: Date): MdmSignatureResult {
   if (signatureHeader === undefined || signatureHeader.trim() === "") return fail("missing Mdm-Signature header");
-  const signedData = parseSignedData(signatureHeader);
-  if (!signedData) return fail("Mdm-Signature is not valid base64 CMS");
-  if (signedData.signerInfos.length !== 1) return fail(`Mdm-Signature must have exactly one signer (found ${signedData.signerInfos.length})`);
-  if (!signedData.certificates?.some((c) => c instanceof pkijs.Certificate)) return fail("Mdm-Signature carries no signer certificate");
+  const compact = signatureHeader.replace(/\s+/g, "");
+  if (compact.length > MAX_HEADER_LENGTH || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) return fail("Mdm-Signature is not valid base64 CMS");
 
-  // The signature must cover this body: drop any encapsulated content so pkijs verifies the body, not it.
-  delete signedData.encapContentInfo.eContent;
-
-  let signer: pkijs.Certificate;
+  let parsed: ReturnType<typeof parseSignedData>;
   try {
-    const result = await signedData.verify({ signer: 0, data: toArrayBuffer(body), checkChain: false, extendedMode: true, checkDate: now }, engine);
-    if (!result.signatureVerified || !result.signerCertificate) return fail("Mdm-Signature does not match the body");
-    signer = result.signerCertificate;
+    parsed = parseSignedData(Buffer.from(compact, "base64"));
   } catch (e) {
-    const code = e instanceof pkijs.SignedDataVerifyError ? e.code : undefined;
-    if (code === 3) return fail("Mdm-Signature carries no signer certificate");
-    if (code === 7) return fail("Mdm-Signature uses an unsupported digest algorithm");
-    return fail("Mdm-Signature does not match the body");
+    if (e instanceof DerError || e instanceof RangeError) return fail("Mdm-Signature is not valid base64 CMS");
+    throw e;
   }
+  if (parsed.signers !== 1) return fail(`Mdm-Signature must have exactly one signer (found ${parsed.signers})`);
+  const signer = parsed.signer;
+  if (parsed.certificates === 0 || !signer) return fail("Mdm-Signature carries no signer certificate");
+  const digest = DIGESTS[signer.digestAlgorithm];
+  if (!digest || !SIGNATURE_ALGORITHMS.has(signer.signatureAlgorithm)) return fail("Mdm-Signature uses an unsupported digest algorithm");
 
-  let certificateDer: Buffer;
-  let leaf: X509Certificate;
-  let ca: X509Certificate;
-  let caNotAfter: Date;
+  let ca: CaFacts;
   try {
-    certificateDer = Buffer.from(signer.toSchema().toBER(false));
-    leaf = new X509Certificate(certificateDer);
-  } catch {
-    return fail("signer certificate cannot be read");
-  }
-  try {
-    ca = new X509Certificate(caCertificatePem);
-    caNotAfter = pkijs.Certificate.fromBER(ca.raw).notAfter.value;
+    ca = caFacts(caCertificatePem);
   } catch {
     return fail("Pomona's device CA certificate cannot be read");
   }
+  let cert: CertFacts;
+  try {
+    cert = certFacts(signer.certificate, ca, caCertificatePem);
+  } catch {
+    return fail("signer certificate cannot be read");
+  }
 
-  if (!leaf.checkIssued(ca) || !leaf.verify(ca.publicKey)) return fail("signer certificate is not issued by Pomona's device CA");
+  // The signature covers the signed attributes, whose messageDigest must be this body's digest; any
+  // content carried inside the CMS is ignored, so a signature over another message cannot pass.
+  let signed: Buffer = body;
+  if (signer.signedAttributes) {
+    const expected = createHash(digest).update(body).digest();
+    const got = signer.messageDigest;
+    if (!got || got.length !== expected.length || !timingSafeEqual(got, expected)) return fail("Mdm-Signature does not match the body");
+    signed = signer.signedAttributes;
+  }
+  let valid = false;
+  try {
+    valid = verify(digest, signed, cert.publicKey, signer.signature);
+  } catch {
+    valid = false;
+  }
+  if (!valid) return fail("Mdm-Signature does not match the body");
+
+  if (!cert.issuedByCa) return fail("signer certificate is not issued by Pomona's device CA");
   const at = now.getTime();
-  if (at < signer.notBefore.value.getTime()) return fail("signer certificate is not valid yet");
-  if (at > signer.notAfter.value.getTime()) return fail("signer certificate expired");
-  if (at > caNotAfter.getTime()) return fail("Pomona's device CA certificate expired");
-  if (!hasClientAuth(signer)) return fail("signer certificate is not for client authentication");
-
-  return { ok: true, certificateDer, certificateSha256: certificateSha256(certificateDer) };
+  if (at < cert.notBefore.getTime()) return fail("signer certificate is not valid yet");
+  if (at > cert.notAfter.getTime()) return fail("signer certificate expired");
+  if (at > ca.notAfter.getTime()) return fail("Pomona's device CA certificate expired");
+  if (!cert.clientAuth) return fail("signer certificate is not for client authentication");
+  return { ok: true, certificateDer: Buffer.from(signer.certificate), certificateSha256: cert.sha256 };
 }

@@ -1,0 +1,60 @@
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+
+import { createEnrollmentToken } from "@/server/services/enrollment";
+import { ensureDeviceCa } from "@/server/services/pki";
+import { createTestDeps, type TestDeps } from "@/server/testing";
+
+import { verifyMdmSignatureSync } from "./device-auth";
+import { routeMdmGet } from "./http";
+import { identityFromProfile, signLikeAMac } from "./test-identity";
+
+describe("Mdm-Signature reading (cms.ts + device-auth.ts)", () => {
+  let deps: TestDeps;
+  let ca = "";
+  let body: Buffer;
+  let der: Buffer;
+  let original = "";
+
+  beforeAll(() => {
+    deps = createTestDeps();
+    const { token } = createEnrollmentToken(deps, {}, "test");
+    const identity = identityFromProfile(String(routeMdmGet(deps, "GET", new URL(`http://x/mdm/enroll?token=${token}`)).body));
+    ca = ensureDeviceCa(deps).certificatePem;
+    body = Buffer.from("<plist><dict><key>Status</key><string>Idle</string><key>UDID</key><string>CMS-1</string></dict></plist>");
+    der = Buffer.from(signLikeAMac(body, identity, deps.clock.now()), "base64");
+    const ok = verifyMdmSignatureSync(body, der.toString("base64"), ca, deps.clock.now());
+    if (!ok.ok) throw new Error(ok.reason);
+    original = ok.certificateSha256;
+  });
+
+  it("never throws on random bytes, and never accepts them", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 3000 }), (bytes) => {
+        const r = verifyMdmSignatureSync(body, Buffer.from(bytes).toString("base64"), ca, deps.clock.now());
+        expect(r.ok).toBe(false);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("a signature with any byte changed is refused, unless the change touched nothing it relies on (same identity)", () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 1_000_000 }), fc.integer({ min: 1, max: 255 }), (at, xor) => {
+        const mutated = Buffer.from(der);
+        const i = at % mutated.length;
+        mutated[i] = mutated[i]! ^ xor;
+        const r = verifyMdmSignatureSync(body, mutated.toString("base64"), ca, deps.clock.now());
+        if (r.ok) expect(r.certificateSha256).toBe(original);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("a truncated signature is refused with the CMS reason", () => {
+    for (const cut of [1, 10, der.length >> 1, der.length - 1]) {
+      const r = verifyMdmSignatureSync(body, der.subarray(0, cut).toString("base64"), ca, deps.clock.now());
+      expect(r).toEqual({ ok: false, reason: "Mdm-Signature is not valid base64 CMS" });
+    }
+  });
+});
