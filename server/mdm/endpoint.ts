@@ -15,7 +15,7 @@ import {
   recordUnknownCommandReport,
   touchCheckin,
 } from "@/server/services/devices";
-import { ensureDeviceCa } from "@/server/services/pki";
+import { deviceCa } from "@/server/services/pki";
 import { pushComputers } from "@/server/services/push";
 import type { Computer } from "@/db/schema";
 
@@ -43,7 +43,7 @@ export async function handleMdmRequest(deps: Deps, req: MdmRequest): Promise<Mdm
   try {
     let identity: Identity = { certificateSha256: null };
     if (deps.env.POMONA_DEVICE_AUTH !== "none") {
-      const verified = await verifyMdmSignature(req.body, req.signature, ensureDeviceCa(deps).certificatePem, deps.clock.now());
+      const verified = await verifyMdmSignature(req.body, req.signature, deviceCa(deps).certificatePem, deps.clock.now());
       if (!verified.ok) return refuse(verified.reason);
       identity = { certificateSha256: verified.certificateSha256 };
     }

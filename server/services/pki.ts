@@ -47,6 +47,21 @@ function randomSerialHex(): string {
 
 const describeName = (attrs: forge.pki.CertificateField[]) => attrs.map((a) => `${a.shortName ?? a.name}=${String(a.value)}`).join(", ");
 
+const caByDb = new WeakMap<Deps["db"], DeviceCa>();
+
+/**
+ * The device CA for verifying requests: read once per database handle and kept, since a CA never changes
+ * once created (PUT /mdm asks on every request).
+ */
+export function deviceCa(deps: Pick<Deps, "db" | "clock">): DeviceCa {
+  let ca = caByDb.get(deps.db);
+  if (!ca) {
+    ca = ensureDeviceCa(deps);
+    caByDb.set(deps.db, ca);
+  }
+  return ca;
+}
+
 /** Pomona's device CA: loaded from `credentials`, or created once (a racing second creator reads the winner's). */
 export function ensureDeviceCa(deps: Pick<Deps, "db" | "clock">): DeviceCa {
   const existing = deps.db.select().from(credentials).where(eq(credentials.name, DEVICE_CA_CREDENTIAL)).get();
