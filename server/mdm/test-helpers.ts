@@ -68,7 +68,8 @@ function expect200(r: MdmHttpResult) {
   if (r.status !== 200) throw new Error(`expected 200, got ${r.status}: ${String(r.body)}`);
 }
 
-export type InstallBehaviour = "install" | "installing" | "error" | "notnow" | "ignore";
+/** "silent": the Mac takes the install and never answers (it crashed, or lost the network mid-session). */
+export type InstallBehaviour = "install" | "installing" | "error" | "notnow" | "ignore" | "silent";
 
 /**
  * A Mac that answers every command as a real one would, scriptable per test: what it has installed, how it
@@ -100,7 +101,13 @@ export class ScriptedMac {
   async poll(): Promise<void> {
     if (!this.online) return;
     let cmd = commandIn(await this.mac.idle());
-    while (cmd) cmd = commandIn(await this.answer(cmd));
+    while (cmd) {
+      if (cmd.Command.RequestType === "InstallEnterpriseApplication" && this.onInstall === "silent") {
+        this.received.push(cmd.Command.RequestType);
+        return; // the session ends without a report
+      }
+      cmd = commandIn(await this.answer(cmd));
+    }
   }
 
   private async answer(cmd: SentCommand): Promise<MdmHttpResult> {
@@ -137,6 +144,7 @@ export class ScriptedMac {
           ErrorChain: [{ ErrorCode: 100, ErrorDomain: "PKInstallErrorDomain", LocalizedDescription: this.installError }],
         });
       case "ignore":
+      case "silent":
         return this.mac.report(cmd.CommandUUID, "Acknowledged");
       case "install":
       case "installing": {

@@ -188,6 +188,24 @@ export function releaseInstallSlot(db: Db, commandUuid: string, now: Date): bool
 }
 
 /**
+ * Retires an install the engine has given up on (its window ended, the target left, or it was superseded):
+ * frees the Mac's install slot and, if the Mac never answered it, cancels it, so it cannot be served again
+ * beside the next attempt. An acknowledged or failed install keeps its status.
+ */
+export function retireInstall(db: Db, commandUuid: string, now: Date): void {
+  db.transaction(
+    () => {
+      db.update(commands)
+        .set({ status: "canceled", completedAt: now })
+        .where(and(eq(commands.uuid, commandUuid), eq(commands.isInstall, true), inArray(commands.status, OPEN_STATUSES)))
+        .run();
+      releaseInstallSlot(db, commandUuid, now);
+    },
+    { behavior: "immediate" },
+  );
+}
+
+/**
  * Cancels a command that the Mac has not accepted: queued, or refused with NotNow. A command that is out
  * on the device (sent, no answer yet) or finished cannot be cancelled.
  */

@@ -203,6 +203,31 @@ describe("the install flow (DESIGN §3.4)", () => {
     expect(t.target(id, "ERRORS-1")?.status).toBe("installed");
   });
 
+  it("item 5: an install the Mac never answers is abandoned after six hours and never served beside the retry", async () => {
+    const t = await setup();
+    const m = t.mac("SILENT-INSTALL-1");
+    m.onInstall = "silent";
+    await m.enroll();
+    const { id } = await t.deploy();
+    await run(t, [m], 3);
+    const first = t.commandsOf("SILENT-INSTALL-1", "InstallEnterpriseApplication");
+    expect(first.map((c) => c.status)).toEqual(["sent"]);
+    await t.tick(6 * HOUR);
+    expect(t.target(id, "SILENT-INSTALL-1")).toMatchObject({ phase: "waiting_for_next_attempt", lastError: "not confirmed within 6 hours of being sent" });
+    expect(t.commandsOf("SILENT-INSTALL-1", "InstallEnterpriseApplication").map((c) => c.status)).toEqual(["canceled"]);
+    // Until then an unanswered command is offered again at each poll (at-least-once); from now on it never is.
+    const receivedBefore = m.received.filter((r) => r === "InstallEnterpriseApplication").length;
+    m.onInstall = "install";
+    await run(t, [m], 400);
+    const installs = t.commandsOf("SILENT-INSTALL-1", "InstallEnterpriseApplication");
+    expect(installs.map((c) => [c.attempt, c.status])).toEqual([
+      [1, "canceled"],
+      [2, "acknowledged"],
+    ]);
+    expect(m.received.filter((r) => r === "InstallEnterpriseApplication").length - receivedBefore).toBe(1); // attempt 2 only
+    expect(t.target(id, "SILENT-INSTALL-1")).toMatchObject({ status: "installed", attempts: 2 });
+  });
+
   it("item 6: NotNow uses no attempt; the install is offered again at the next poll", async () => {
     const t = await setup();
     const m = t.mac("NOTNOW-1");

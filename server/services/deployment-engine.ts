@@ -9,7 +9,7 @@ import { initialTargetState, STATUS_LABELS, stepTarget, type CommandFact, type I
 import { newestVersion } from "@/server/engine/versions";
 import type { Deps } from "@/server/deps";
 import { buildInstalledApplicationList, buildInstallEnterpriseApplication, buildInstallProfile } from "@/server/queue/commands";
-import { enqueueCommand, releaseInstallSlot } from "@/server/queue/queue";
+import { enqueueCommand, retireInstall } from "@/server/queue/queue";
 import { getVersionManifest, type VersionManifest } from "@/server/services/manifests";
 import { pushComputers } from "@/server/services/push";
 import { getSettings, type Settings } from "@/server/services/settings";
@@ -196,7 +196,7 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
         if (!d?.enabled) continue; // a disabled deployment changes nothing
         if (decisionByKey.has(`${t.deploymentId}:${t.computerId}`)) continue;
         cancelUnsent(db, t.deploymentId, t.computerId, now);
-        if (t.installCommandUuid) releaseInstallSlot(db, t.installCommandUuid, now);
+        if (t.installCommandUuid) retireInstall(db, t.installCommandUuid, now);
         db.delete(deploymentTargets).where(eq(deploymentTargets.id, t.id)).run();
         newEvents.push({ at: now, category: "status", type: "target.removed", actor: "system", computerId: t.computerId, deploymentId: t.deploymentId, message: "Left the App Installer's scope: unsent commands cancelled" });
         result.targetsRemoved++;
@@ -250,7 +250,7 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
               break;
             }
             case "release_install":
-              if (before.installCommandUuid) releaseInstallSlot(db, before.installCommandUuid, now);
+              if (before.installCommandUuid) retireInstall(db, before.installCommandUuid, now);
               break;
             case "cancel_pending":
               cancelUnsent(db, d.id, computer.id, now);
