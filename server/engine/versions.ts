@@ -5,11 +5,20 @@
  * so "14.5 (23F79)" is [14, 5] and "6.2.11 (43613)" is [6, 2, 11]. A component's trailing letters are
  * ignored ("1.2b3" is [1, 2]); a string with no leading digits has no components.
  */
-export function parseVersion(version: string): number[] {
-  const match = /^\s*v?(\d+(?:\.\d+)*)/i.exec(version);
-  if (!match?.[1]) return [];
-  return match[1].split(".").map((part) => Number.parseInt(part, 10));
+export function parseVersion(version: string): readonly number[] {
+  let parsed = parsedVersions.get(version);
+  if (parsed === undefined) {
+    const match = /^\s*v?(\d+(?:\.\d+)*)/i.exec(version);
+    parsed = match?.[1] ? match[1].split(".").map((part) => Number.parseInt(part, 10)) : [];
+    // An engine pass compares the same few hundred version strings millions of times: remember them.
+    if (parsedVersions.size >= PARSED_VERSION_LIMIT) parsedVersions.clear();
+    parsedVersions.set(version, parsed);
+  }
+  return parsed;
 }
+
+const PARSED_VERSION_LIMIT = 50_000;
+const parsedVersions = new Map<string, readonly number[]>();
 
 /** -1, 0 or 1. Missing components count as zero, so "13" equals "13.0" and "13.10" is above "13.9". */
 export function compareVersions(a: string, b: string): -1 | 0 | 1 {
