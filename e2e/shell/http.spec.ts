@@ -33,3 +33,24 @@ test("[MDM] /mdm/enroll hands out a profile for a valid token only, and PUT /mdm
   expect(put.status()).toBe(400);
   expect(await put.text()).toContain("missing Mdm-Signature header");
 });
+
+test("[CSRF] mutations posted as forms, or from another site, are refused and change nothing", async ({ request }) => {
+  const read = async () => ((await (await request.get("/api/trpc/system.settings")).json()) as { result: { data: { maxAttempts: number } } }).result.data.maxAttempts;
+  const before = await read();
+  const body = JSON.stringify({ maxAttempts: before + 1 });
+  const attempts: { headers?: Record<string, string>; data?: string; multipart?: Record<string, string> }[] = [
+    { headers: { "content-type": "text/plain" }, data: body },
+    { headers: { "content-type": "application/x-www-form-urlencoded" }, data: `input=${encodeURIComponent(body)}` },
+    { multipart: { maxAttempts: String(before + 1) } },
+    { headers: { "content-type": "application/json", origin: "https://evil.example" }, data: body },
+    { headers: { "content-type": "application/json", "sec-fetch-site": "cross-site" }, data: body },
+  ];
+  for (const attempt of attempts) {
+    const res = await request.post("/api/trpc/system.updateSettings", attempt);
+    expect([403, 415], JSON.stringify(attempt.headers ?? "multipart")).toContain(res.status());
+  }
+  expect(await read()).toBe(before);
+  // The dashboard's own JSON mutation still works.
+  const ok = await request.post("/api/trpc/system.updateSettings", { data: { maxAttempts: before } });
+  expect(ok.status()).toBe(200);
+});

@@ -1,8 +1,16 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 
+import { getDeps } from "@/server/deps";
+import { checkMutationRequest, ownOriginsOf } from "@/server/trpc/csrf";
 import { createContext } from "@/server/trpc/context";
 import { appRouter } from "@/server/trpc/root";
 
-const handler = (req: Request) => fetchRequestHandler({ endpoint: "/api/trpc", req, router: appRouter, createContext: ({ req }) => createContext({ req }) });
+const handle = (req: Request) => fetchRequestHandler({ endpoint: "/api/trpc", req, router: appRouter, createContext: ({ req }) => createContext({ req }) });
 
-export { handler as GET, handler as POST };
+function POST(req: Request) {
+  const refusal = checkMutationRequest(req.headers, ownOriginsOf(req, getDeps().publicUrl));
+  if (refusal) return Response.json({ error: { message: refusal.message } }, { status: refusal.status });
+  return handle(req);
+}
+
+export { handle as GET, POST };

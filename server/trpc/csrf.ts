@@ -1,0 +1,30 @@
+// The CSRF gate in front of tRPC mutations (reliability-security.md §4, DESIGN §4.2 "Mutations accept JSON
+// only and check Origin"): tRPC 11 would run a mutation posted as a form (multipart, urlencoded, text/plain
+// need no CORS preflight), so a cross-site page could trigger one with the admin's cookies.
+
+export type CsrfRefusal = { status: 403 | 415; message: string };
+
+/**
+ * Why a POST to /api/trpc must be refused, or undefined to let it through: only JSON bodies, and when the
+ * browser says where the request comes from (`Sec-Fetch-Site`, `Origin`), only this site.
+ */
+export function checkMutationRequest(headers: Headers, ownOrigins: readonly string[]): CsrfRefusal | undefined {
+  const type = (headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type !== "application/json") return { status: 415, message: "tRPC mutations accept application/json only" };
+  const site = headers.get("sec-fetch-site");
+  if (site === "cross-site") return { status: 403, message: "Cross-site requests are refused" };
+  const origin = headers.get("origin");
+  if (origin !== null && origin !== "null" && !ownOrigins.includes(origin)) return { status: 403, message: `Requests from ${origin} are refused` };
+  if (origin === "null") return { status: 403, message: "Requests from an opaque origin are refused" };
+  return undefined;
+}
+
+/** The origins this server answers as: the request's own Host, and POMONA_PUBLIC_URL's. */
+export function ownOriginsOf(req: Request, publicUrl: string): string[] {
+  const url = new URL(req.url);
+  const host = req.headers.get("host");
+  const proto = req.headers.get("x-forwarded-proto") ?? url.protocol.replace(":", "");
+  const origins = [url.origin, new URL(publicUrl).origin];
+  if (host) origins.push(`${proto}://${host}`);
+  return [...new Set(origins)];
+}
