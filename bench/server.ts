@@ -7,6 +7,7 @@
 import http from "node:http";
 import { performance } from "node:perf_hooks";
 
+import { SYSTEM } from "@/server/auth/actor";
 import { createDeps, type Deps } from "@/server/deps";
 import { parseEnv } from "@/server/env.js";
 import type { Logger, LogFields } from "@/server/log";
@@ -75,7 +76,7 @@ serveIpc({
     const title = sql.prepare("select id from catalog_titles where bundle_id = ?").get(m.bundleId) as { id: number } | undefined;
     if (!title) throw new Error(`no catalog title ${String(m.bundleId)}`);
     const t0 = performance.now();
-    const { id } = await createDeployment(d, { name: "G3 fan-out", titleId: title.id, smartGroupId: Number(m.groupId), distributionMethod: "install_automatically", updateMethod: "automatic" }, "bench");
+    const { id } = await createDeployment(d, { name: "G3 fan-out", titleId: title.id, smartGroupId: Number(m.groupId), distributionMethod: "install_automatically", updateMethod: "automatic" }, SYSTEM);
     const ms = performance.now() - t0;
     const targets = (sql.prepare("select count(*) n from deployment_targets where deployment_id = ?").get(id) as { n: number }).n;
     const commands = (sql.prepare("select count(*) n from commands where deployment_id = ?").get(id) as { n: number }).n;
@@ -119,7 +120,7 @@ serveIpc({
     const total = byStatus.reduce((a, r) => a + r.n, 0);
     return { total, done, byStatus };
   },
-  enrollToken: () => createEnrollmentToken(d, { label: "bench storm" }, "bench").token,
+  enrollToken: () => createEnrollmentToken(d, { label: "bench storm" }, SYSTEM).token,
   countEnrolled: (m) => {
     const udids = m.udids as string[];
     let n = 0;

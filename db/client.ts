@@ -8,6 +8,8 @@ import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3"
 import * as schema from "./schema";
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+/** The handle a `db.transaction` callback receives. */
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
 /** How long a writer waits for another connection's lock before SQLite reports SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000;

@@ -407,32 +407,102 @@ export const credentials = sqliteTable("credentials", {
 // People and tokens
 // ---------------------------------------------------------------------------------------------------------
 
-export const users = sqliteTable(
-  "users",
+// Admin accounts, in the tables better-auth's drizzle adapter reads (model names user/session/account/
+// verification). Pomona adds the role; passwords live in account.password (provider "credential").
+export const user = sqliteTable(
+  "user",
   {
-    id: integer("id").primaryKey({ autoIncrement: true }),
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
     email: text("email").notNull(),
-    name: text("name").notNull().default(""),
+    emailVerified: flag("email_verified").notNull().default(false),
+    image: text("image"),
     role: text("role", { enum: ROLES }).notNull(),
-    passwordHash: text("password_hash").notNull(),
-    disabled: flag("disabled").notNull().default(false),
     createdAt: instant("created_at").notNull(),
     updatedAt: instant("updated_at").notNull(),
   },
-  (t) => [uniqueIndex("users_email_unique").on(t.email), check("users_role_check", inList("role", ROLES))],
+  (t) => [uniqueIndex("user_email_unique").on(t.email), check("user_role_check", inList("role", ROLES))],
 );
 
-export const sessions = sqliteTable(
-  "sessions",
+export const session = sqliteTable(
+  "session",
   {
-    id: text("id").primaryKey(), // SHA-256 of the cookie value
-    userId: integer("user_id")
+    id: text("id").primaryKey(),
+    token: text("token").notNull(), // the cookie's value (signed in the cookie); 256 random bits
+    userId: text("user_id")
       .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
-    createdAt: instant("created_at").notNull(),
+      .references(() => user.id, { onDelete: "cascade" }),
     expiresAt: instant("expires_at").notNull(),
+    ipAddress: text("ip_address"),
+    userAgent: text("user_agent"),
+    createdAt: instant("created_at").notNull(),
+    updatedAt: instant("updated_at").notNull(),
   },
-  (t) => [index("sessions_user_idx").on(t.userId)],
+  (t) => [uniqueIndex("session_token_unique").on(t.token), index("session_user_idx").on(t.userId)],
+);
+
+export const account = sqliteTable(
+  "account",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    providerId: text("provider_id").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    accessToken: text("access_token"),
+    refreshToken: text("refresh_token"),
+    idToken: text("id_token"),
+    accessTokenExpiresAt: instant("access_token_expires_at"),
+    refreshTokenExpiresAt: instant("refresh_token_expires_at"),
+    scope: text("scope"),
+    password: text("password"), // scrypt$N$r$p$salt$hash (server/auth/password.ts)
+    createdAt: instant("created_at").notNull(),
+    updatedAt: instant("updated_at").notNull(),
+  },
+  (t) => [index("account_user_idx").on(t.userId)],
+);
+
+export const verification = sqliteTable("verification", {
+  id: text("id").primaryKey(),
+  identifier: text("identifier").notNull(),
+  value: text("value").notNull(),
+  expiresAt: instant("expires_at").notNull(),
+  createdAt: instant("created_at").notNull(),
+  updatedAt: instant("updated_at").notNull(),
+});
+
+/** Failed sign-ins per email, for throttling (server/auth/throttle.ts). Survives restarts on purpose. */
+export const loginFailures = sqliteTable("login_failures", {
+  email: text("email").primaryKey(),
+  failures: integer("failures").notNull(),
+  firstFailedAt: instant("first_failed_at").notNull(),
+  lockedUntil: instant("locked_until"),
+});
+
+/**
+ * The audit log: one row per successful admin mutation, written in the mutation's transaction. Append-only:
+ * the migration adds triggers that abort any UPDATE or DELETE. No foreign keys, so deleting a computer or a
+ * user never rewrites history.
+ */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: instant("at").notNull(),
+    actorKind: text("actor_kind", { enum: ["user", "token", "system"] }).notNull(),
+    actorId: text("actor_id"), // user id or API token id
+    actorName: text("actor_name").notNull(), // email, token label, or "system"
+    actorRole: text("actor_role").notNull(),
+    ip: text("ip"),
+    action: text("action").notNull(), // e.g. deployment.created
+    targetType: text("target_type").notNull(), // e.g. deployment
+    targetId: text("target_id"),
+    targetName: text("target_name"),
+    summary: text("summary").notNull(),
+    changes: text("changes", { mode: "json" }).$type<Record<string, unknown>>(),
+  },
+  (t) => [index("audit_log_at_idx").on(t.at), index("audit_log_action_idx").on(t.action), index("audit_log_target_idx").on(t.targetType, t.targetId), index("audit_log_actor_idx").on(t.actorName)],
 );
 
 export const apiTokens = sqliteTable(
@@ -442,7 +512,7 @@ export const apiTokens = sqliteTable(
     label: text("label").notNull(),
     tokenHash: text("token_hash").notNull(), // SHA-256 hex; the token itself is shown once
     role: text("role", { enum: ROLES }).notNull(),
-    createdByUserId: integer("created_by_user_id").references(() => users.id, { onDelete: "set null" }),
+    createdByUserId: text("created_by_user_id").references(() => user.id, { onDelete: "set null" }),
     createdAt: instant("created_at").notNull(),
     lastUsedAt: instant("last_used_at"),
     revokedAt: instant("revoked_at"),
@@ -487,7 +557,7 @@ export type Command = typeof commands.$inferSelect;
 export type NewCommand = typeof commands.$inferInsert;
 export type Event = typeof events.$inferSelect;
 export type NewEvent = typeof events.$inferInsert;
-export type User = typeof users.$inferSelect;
+export type User = typeof user.$inferSelect;
 export type ApiToken = typeof apiTokens.$inferSelect;
 export type EnrollmentToken = typeof enrollmentTokens.$inferSelect;
 export type Credential = typeof credentials.$inferSelect;

@@ -3,6 +3,7 @@
 // POST /admin/inventory/<computerId> queues an inventory update and returns the queued command UUIDs.
 import http from "node:http";
 
+import { SYSTEM } from "@/server/auth/actor";
 import { createDeps } from "@/server/deps";
 import { env } from "@/server/env.js";
 import { handleMdmHttp, isMdmPath } from "@/server/mdm/http";
@@ -19,7 +20,7 @@ const server = http.createServer((req, res) => {
   const admin = /^\/admin\/inventory\/(\d+)$/.exec(path);
   if (admin && req.method === "POST") {
     const computerId = Number(admin[1]);
-    updateComputerInventory(deps, { id: computerId }, "crashtest")
+    updateComputerInventory(deps, { id: computerId }, SYSTEM)
       .then((r) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(r.commandUuids)))
       .catch((e: unknown) => res.writeHead(409).end(String((e as Error).message)));
     return;

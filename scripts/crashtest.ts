@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 
 import { createFleet } from "../simulator/fleet";
+import { SYSTEM } from "@/server/auth/actor";
 import { createDeps } from "@/server/deps";
 import { parseEnv } from "@/server/env.js";
 import { silentLogger } from "@/server/log";
@@ -31,12 +32,12 @@ const childEnv = { ...process.env, POMONA_DB: dbFile, PORT: String(PORT), POMONA
 const seedDeps = createDeps({ env: parseEnv(childEnv), log: silentLogger });
 ensureDeviceCa(seedDeps);
 await syncCatalog(seedDeps);
-const everyone = createSmartGroup(seedDeps, { name: "Every Mac", criteria: [] }, "crashtest");
+const everyone = createSmartGroup(seedDeps, { name: "Every Mac", criteria: [] }, SYSTEM);
 for (const bundleId of ["com.google.Chrome", "com.tinyspeck.slackmacgap"]) {
   const title = seedDeps.db.select().from(catalogTitles).all().find((t) => t.bundleId === bundleId)!;
-  await createDeployment(seedDeps, { name: title.name, titleId: title.id, smartGroupId: everyone.id, distributionMethod: "install_automatically", updateMethod: "automatic" }, "crashtest");
+  await createDeployment(seedDeps, { name: title.name, titleId: title.id, smartGroupId: everyone.id, distributionMethod: "install_automatically", updateMethod: "automatic" }, SYSTEM);
 }
-const { token } = createEnrollmentToken(seedDeps, { label: "crashtest" }, "crashtest");
+const { token } = createEnrollmentToken(seedDeps, { label: "crashtest" }, SYSTEM);
 seedDeps.db.$client.close();
 
 // --- the server process -------------------------------------------------------------------------------

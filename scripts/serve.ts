@@ -12,6 +12,7 @@ import { handleMdmHttp, isMdmPath } from "@/server/mdm/http";
 import { startScheduler } from "@/server/scheduler/driver";
 import { syncCatalog } from "@/server/services/catalog";
 import { seedDemo } from "@/server/services/demo";
+import { listUsers } from "@/server/services/users";
 import { enrollmentUrl } from "@/server/services/enrollment";
 import { ensureDeviceCa, getPushTopic } from "@/server/services/pki";
 
@@ -49,6 +50,7 @@ async function main() {
 
   let fleet: Fleet | undefined;
   if (env.POMONA_DEMO) fleet = await startDemo(deps);
+  else if (listUsers(deps).length === 0) deps.log.warn("No admin account yet: create the first one with `npm run users -- create you@example.com`");
 
   const shutdown = (signal: string) => {
     deps.log.info("shutting down", { signal });
@@ -68,7 +70,7 @@ async function main() {
 
 /** Seeds the demo's groups and App Installers and starts 50 virtual Macs against this server. */
 async function startDemo(deps: ReturnType<typeof createDeps>): Promise<Fleet> {
-  const { token, url, created } = await seedDemo(deps);
+  const { token, url, created, admin } = await seedDemo(deps);
   const fleet = createFleet({
     server: `http://127.0.0.1:${env.PORT}`,
     token,
@@ -87,7 +89,7 @@ async function startDemo(deps: ReturnType<typeof createDeps>): Promise<Fleet> {
     "",
     "  Pomona demo",
     `  Dashboard:        http://localhost:${env.PORT}`,
-    "  Admin login:      none yet (admin accounts arrive in a later step; the dashboard is open on this machine)",
+    `  Admin login:      ${admin.email} / ${admin.password}   (a new password on every demo start)`,
     `  Enrollment token: ${token}`,
     `  Enrollment link:  ${url}`,
     `  Virtual fleet:    50 Macs, simulated clock ${env.POMONA_TIME_SCALE ?? 0}× real time${created ? ", demo App Installers created" : ""}`,

@@ -1,10 +1,12 @@
 // Deps for integration tests: a fresh migrated in-memory database, a simulated clock, a quiet logger.
+import type { Principal } from "@/server/auth/actor";
 import { createSimulatedClock, type SimulatedClock } from "@/server/clock";
 import { createDeps, type Deps } from "@/server/deps";
 import { parseEnv } from "@/server/env.js";
 import { createMemoryLogger } from "@/server/log";
 import { createLocalPushProvider, type LocalPushProvider } from "@/server/push/local";
 import { createDb } from "@/db/client";
+import type { Role } from "@/db/schema";
 
 export const TEST_START = new Date("2026-03-02T09:00:00.000Z");
 
@@ -16,4 +18,9 @@ export function createTestDeps(env: Record<string, string> = {}): TestDeps {
   const push = createLocalPushProvider({ log });
   const deps = createDeps({ env: parseEnv({ POMONA_DB: ":memory:", POMONA_CLOCK: "simulated", POMONA_DEMO: "0", ...env }), db: createDb(":memory:"), clock, log, push });
   return { ...deps, clock, log, push };
+}
+
+/** A signed-in person for service tests: `by` of admin mutations and the name their audit rows carry. */
+export function actingAs(name: string, role: Role = "admin"): Principal {
+  return { kind: "user", id: name, name, role };
 }

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 
 import { createEnrollmentToken } from "@/server/services/enrollment";
 import { ensureDeviceCa } from "@/server/services/pki";
-import { createTestDeps, type TestDeps } from "@/server/testing";
+import { createTestDeps, type TestDeps, actingAs } from "@/server/testing";
 
 import { verifyMdmSignatureSync } from "./device-auth";
 import { routeMdmGet } from "./http";
@@ -18,7 +18,7 @@ describe("Mdm-Signature reading (cms.ts + device-auth.ts)", () => {
 
   beforeAll(() => {
     deps = createTestDeps();
-    const { token } = createEnrollmentToken(deps, {}, "test");
+    const { token } = createEnrollmentToken(deps, {}, actingAs("test"));
     const identity = identityFromProfile(String(routeMdmGet(deps, "GET", new URL(`http://x/mdm/enroll?token=${token}`)).body));
     ca = ensureDeviceCa(deps).certificatePem;
     body = Buffer.from("<plist><dict><key>Status</key><string>Idle</string><key>UDID</key><string>CMS-1</string></dict></plist>");

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { DAY, HOUR } from "@/server/clock";
 import { createEnrollmentToken } from "@/server/services/enrollment";
 import { certificateSha256, ensureDeviceCa } from "@/server/services/pki";
-import { createTestDeps, type TestDeps } from "@/server/testing";
+import { createTestDeps, type TestDeps, actingAs } from "@/server/testing";
 import { events } from "@/db/schema";
 
 import { verifyMdmSignature } from "./device-auth";
@@ -64,7 +64,7 @@ describe("[MDM][ENROLL] enrollment profile and Mdm-Signature", () => {
 
   beforeAll(() => {
     deps = createTestDeps({ POMONA_PUBLIC_URL: "https://mdm.example.com" });
-    token = createEnrollmentToken(deps, { label: "Lab Macs" }, "alice").token;
+    token = createEnrollmentToken(deps, { label: "Lab Macs" }, actingAs("alice")).token;
     const result = handleEnrollRequest(deps, token);
     expect(result.status).toBe(200);
     contentType = result.headers?.["content-type"];

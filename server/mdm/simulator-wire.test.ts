@@ -13,7 +13,7 @@ import { syncCatalog } from "@/server/services/catalog";
 import { createEnrollmentToken } from "@/server/services/enrollment";
 import { getVersionManifest } from "@/server/services/manifests";
 import { pushComputers } from "@/server/services/push";
-import { createTestDeps, type TestDeps } from "@/server/testing";
+import { createTestDeps, type TestDeps, actingAs } from "@/server/testing";
 import { catalogTitles, catalogVersions, computers, installedApps } from "@/db/schema";
 import { createFleet, generateFleetSpecs, type Fleet } from "@/simulator/fleet";
 import { VirtualMac, type MacEvent } from "@/simulator/mac";
@@ -52,7 +52,7 @@ describe("the virtual fleet against Pomona's /mdm over HTTP", () => {
       res.once("finish", () => answers.push({ method: req.method ?? "", path, status: res.statusCode, contentType: req.headers["content-type"] ?? "" }));
       void handleMdmHttp(deps, req, res);
     };
-    const { token } = createEnrollmentToken(deps, { label: "sim" }, "test");
+    const { token } = createEnrollmentToken(deps, { label: "sim" }, actingAs("test"));
     fleet = createFleet({ server: base, token, devices: DEVICES, seed: 2024, pollIntervalMs: 3_000, installDurationMs: [150, 250], openAppRate: 0 });
     await fleet.start();
   });
@@ -146,7 +146,7 @@ describe("the virtual fleet against Pomona's /mdm over HTTP", () => {
   });
 
   it("[SIM][WIRE][AUTH]: a body changed after signing is refused with 400, and the Mac counts the refusal", async () => {
-    const { token } = createEnrollmentToken(deps, { label: "tamper" }, "test");
+    const { token } = createEnrollmentToken(deps, { label: "tamper" }, actingAs("test"));
     let tamper = false;
     const tamperingFetch: typeof fetch = (input, init) => {
       if (tamper && init?.method === "PUT" && Buffer.isBuffer(init.body)) {

@@ -15,7 +15,7 @@ import { listSelfService, requestSelfServiceInstall } from "@/server/services/se
 import { createSmartGroup, updateSmartGroup } from "@/server/services/smart-groups";
 import { updateSettings } from "@/server/services/settings";
 import { tickSimulatedClock } from "@/server/services/system";
-import { createTestDeps, type TestDeps } from "@/server/testing";
+import { createTestDeps, type TestDeps, actingAs } from "@/server/testing";
 import { catalogTitles, commands, computers, deploymentTargets, events } from "@/db/schema";
 
 const PROFILE = `<?xml version="1.0" encoding="UTF-8"?>
@@ -58,16 +58,16 @@ async function loadFeed(deps: TestDeps, f: Feed) {
 async function setup(options: { publicUrl?: string; packageUrl?: string } = {}) {
   const deps = createTestDeps({ POMONA_DEVICE_AUTH: "none", POMONA_PUBLIC_URL: options.publicUrl ?? "http://127.0.0.1:3000" });
   await loadFeed(deps, feed({}, options.packageUrl));
-  const all = createSmartGroup(deps, { name: "All Macs", criteria: [] }, "admin");
+  const all = createSmartGroup(deps, { name: "All Macs", criteria: [] }, actingAs("admin"));
   const title = (bundleId: string) => deps.db.select().from(catalogTitles).where(eq(catalogTitles.bundleId, bundleId)).get()!.id;
   const deploy = (patch: Partial<TDeploymentFields> = {}) =>
     createDeployment(
       deps,
       { name: "Editor", titleId: title("com.example.editor"), smartGroupId: all.id, distributionMethod: "install_automatically", updateMethod: "automatic", ...patch },
-      "admin@example.com",
+      actingAs("admin@example.com"),
     );
   const mac = (udid: string, facts: Partial<ScriptedMac["facts"]> = {}) => new ScriptedMac(deps, udid, { osVersion: "14.5", model: "Mac14,2", appleSilicon: true, ...facts });
-  const tick = (ms: number) => tickSimulatedClock(deps, ms);
+  const tick = (ms: number) => tickSimulatedClock(deps, ms, actingAs("admin@example.com"));
   const target = (deploymentId: number, udid: string) => {
     const c = deps.db.select().from(computers).where(eq(computers.udid, udid)).get()!;
     return deps.db.select().from(deploymentTargets).where(and(eq(deploymentTargets.deploymentId, deploymentId), eq(deploymentTargets.computerId, c.id))).get();
@@ -282,12 +282,12 @@ describe("the install flow (DESIGN §3.4)", () => {
     const m = t.mac("LEAVER-1", { name: "Leaver" });
     m.online = false;
     await m.mac.enroll();
-    const group = createSmartGroup(t.deps, { name: "Named", criteria: [{ field: "Computer Name", operator: "like", value: "Leaver" }] }, "admin");
+    const group = createSmartGroup(t.deps, { name: "Named", criteria: [{ field: "Computer Name", operator: "like", value: "Leaver" }] }, actingAs("admin"));
     const { id } = await t.deploy({ smartGroupId: group.id });
     expect(t.target(id, "LEAVER-1")).toBeDefined();
     const pending = t.commandsOf("LEAVER-1", "InstalledApplicationList").filter((c) => c.deploymentId === id);
     expect(pending.map((c) => c.status)).toEqual(["queued"]);
-    updateSmartGroup(t.deps, { id: group.id, criteria: [{ field: "Computer Name", operator: "is", value: "Someone else" }] }, "admin");
+    updateSmartGroup(t.deps, { id: group.id, criteria: [{ field: "Computer Name", operator: "is", value: "Someone else" }] }, actingAs("admin"));
     await t.tick(MINUTE);
     expect(t.target(id, "LEAVER-1")).toBeUndefined();
     expect(t.commandsOf("LEAVER-1", "InstalledApplicationList").filter((c) => c.deploymentId === id).map((c) => c.status)).toEqual(["canceled"]);
@@ -329,7 +329,7 @@ describe("the install flow (DESIGN §3.4)", () => {
     expect(m.received).not.toContain("InstallEnterpriseApplication");
     const computerId = t.deps.db.select().from(computers).where(eq(computers.udid, "SELF-1")).get()!.id;
     expect(listSelfService(t.deps, { computerId })).toMatchObject([{ deploymentId: id, titleName: "Editor", category: "Productivity", status: "self_service_available" }]);
-    await requestSelfServiceInstall(t.deps, { computerId, deploymentId: id }, "user@SELF-1");
+    await requestSelfServiceInstall(t.deps, { computerId, deploymentId: id }, actingAs("user@SELF-1"));
     expect(t.target(id, "SELF-1")?.status).toBe("in_progress");
     await run(t, [m], 8);
     expect(t.target(id, "SELF-1")?.status).toBe("installed");
@@ -344,7 +344,7 @@ describe("the install flow (DESIGN §3.4)", () => {
     await run(t, [m], 12, 7 * HOUR); // three attempts, each checked, sent and answered across ticks
     expect(t.target(id, "RETRY-1")).toMatchObject({ status: "failed", attempts: 3 });
     m.onInstall = "install";
-    expect(await retryFailedTargets(t.deps, { id }, "admin@example.com")).toEqual({ retried: 1 });
+    expect(await retryFailedTargets(t.deps, { id }, actingAs("admin@example.com"))).toEqual({ retried: 1 });
     await run(t, [m], 8);
     expect(t.target(id, "RETRY-1")).toMatchObject({ status: "installed", attempts: 1 });
     expect(t.commandsOf("RETRY-1", "InstallEnterpriseApplication").length).toBe(4);
@@ -360,7 +360,7 @@ describe("the install flow (DESIGN §3.4)", () => {
     expect(t.target(id, "DISABLED-1")).toBeUndefined();
     expect(t.commandsOf("DISABLED-1").filter((c) => c.deploymentId === id)).toEqual([]);
     m.online = true;
-    await setDeploymentEnabled(t.deps, { id, enabled: true }, "admin");
+    await setDeploymentEnabled(t.deps, { id, enabled: true }, actingAs("admin"));
     await run(t, [m], 8);
     expect(t.target(id, "DISABLED-1")?.status).toBe("installed");
   });
@@ -369,7 +369,7 @@ describe("the install flow (DESIGN §3.4)", () => {
 describe("the durations are settings (DESIGN §3.4, last paragraph)", () => {
   it("2 attempts, 1 hour apart, when the admin says so", async () => {
     const t = await setup();
-    updateSettings(t.deps, { maxAttempts: 2, retryIntervalMs: HOUR }, "admin");
+    updateSettings(t.deps, { maxAttempts: 2, retryIntervalMs: HOUR }, actingAs("admin"));
     const m = t.mac("SETTINGS-1");
     m.onInstall = "error";
     await m.enroll();

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createContext } from "@/server/trpc/context";
 import { createCallerFactory } from "@/server/trpc/init";
 import { appRouter } from "@/server/trpc/root";
-import { createTestDeps, type TestDeps } from "@/server/testing";
+import { createTestDeps, type TestDeps, actingAs } from "@/server/testing";
 import { apiTokens, events } from "@/db/schema";
 
 import { createApiToken, listApiTokens, revokeApiToken } from "./api-tokens";
@@ -14,14 +14,14 @@ afterEach(() => delete globalDeps.__pomonaDeps);
 
 function callerWith(deps: TestDeps, token: string) {
   globalDeps.__pomonaDeps = deps;
-  return createCallerFactory(appRouter)(createContext({ req: new Request("http://x/api/trpc", { headers: { authorization: `Bearer ${token}` } }) }));
+  return createCallerFactory(appRouter)(() => createContext({ req: new Request("http://x/api/trpc", { headers: { authorization: `Bearer ${token}` } }) }));
 }
 const codeOf = (p: Promise<unknown>) => p.then(() => "ok", (e: unknown) => (e instanceof TRPCError ? e.code : String(e)));
 
 describe("API tokens", () => {
   it("are shown once, stored only as a hash, listed without their value, and audited", () => {
     const deps = createTestDeps();
-    const created = createApiToken(deps, { label: "export script", role: "auditor" }, "admin@example.com");
+    const created = createApiToken(deps, { label: "export script", role: "auditor" }, actingAs("admin@example.com"));
     expect(created.token).toMatch(/^pom_[A-Za-z0-9_-]{32}$/);
     const row = deps.db.select().from(apiTokens).get()!;
     expect(row.tokenHash).not.toContain(created.token);
@@ -32,16 +32,16 @@ describe("API tokens", () => {
 
   it("authenticate as Bearer with their role: admin works, auditor is refused admin actions, revoked is unauthorized", async () => {
     const deps = createTestDeps();
-    const admin = createApiToken(deps, { label: "automation", role: "admin" }, "a");
-    const auditor = createApiToken(deps, { label: "reader", role: "auditor" }, "a");
+    const admin = createApiToken(deps, { label: "automation", role: "admin" }, actingAs("a"));
+    const auditor = createApiToken(deps, { label: "reader", role: "auditor" }, actingAs("a"));
     expect(await codeOf(callerWith(deps, admin.token).catalog.list())).toBe("ok");
     expect(deps.db.select().from(apiTokens).all().find((t) => t.label === "automation")?.lastUsedAt).not.toBeNull();
     expect(await codeOf(callerWith(deps, auditor.token).system.updateSettings({ maxAttempts: 4 }))).toBe("FORBIDDEN");
-    revokeApiToken(deps, { id: admin.id }, "a");
+    revokeApiToken(deps, { id: admin.id }, actingAs("a"));
     expect(await codeOf(callerWith(deps, admin.token).catalog.list())).toBe("UNAUTHORIZED");
     expect(await codeOf(callerWith(deps, "pom_not-a-token").catalog.list())).toBe("UNAUTHORIZED");
-    expect(() => revokeApiToken(deps, { id: 999 }, "a")).toThrow(/No API token with id 999/);
-    expect(revokeApiToken(deps, { id: admin.id }, "a").revokedAt).toBeInstanceOf(Date); // twice: unchanged, no second event
+    expect(() => revokeApiToken(deps, { id: 999 }, actingAs("a"))).toThrow(/No API token with id 999/);
+    expect(revokeApiToken(deps, { id: admin.id }, actingAs("a")).revokedAt).toBeInstanceOf(Date); // twice: unchanged, no second event
     expect(deps.db.select().from(events).all().filter((e) => e.type === "api_token.revoked").length).toBe(1);
   });
 });

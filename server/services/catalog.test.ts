@@ -6,9 +6,9 @@ import path from "node:path";
 import { count } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { createTestDeps } from "@/server/testing";
+import { actingAs, createTestDeps } from "@/server/testing";
 import bundledFeed from "@/db/catalog/feed.json";
-import { catalogProfiles, catalogTitles, catalogVersions, events } from "@/db/schema";
+import { auditLog, catalogProfiles, catalogTitles, catalogVersions, events } from "@/db/schema";
 
 import { getCatalogTitle, listCatalog, parseFeed, syncCatalog, type Feed } from "./catalog";
 import { buildPlaceholderPackage, digestPackage } from "./packages";
@@ -93,13 +93,13 @@ describe("catalog sync", () => {
     const next = smallFeed();
     next.titles[0]!.versions.unshift({ version: "4.10.0", minimumOsVersion: "14.0", architectures: ["arm64"] });
     deps.clock.advance(1000);
-    const report = await syncCatalog(deps, { source: writeFeed("v2.json", next), actor: "admin@example.com" });
+    const report = await syncCatalog(deps, { source: writeFeed("v2.json", next), by: actingAs("admin@example.com") });
     expect(report.versionsAdded).toEqual([{ bundleId: "com.example.editor", title: "Editor", version: "4.10.0" }]);
     expect(report.titlesAdded).toEqual([]);
     const title = listCatalog(deps)[0]!;
     expect(title.versions.map((v) => v.version)).toEqual(["4.10.0", "4.2.1", "4.1.0"]);
-    const event = deps.db.select().from(events).all().at(-1);
-    expect(event).toMatchObject({ type: "catalog.synced", actor: "admin@example.com", category: "admin" });
+    const audit = deps.db.select().from(auditLog).all().at(-1);
+    expect(audit).toMatchObject({ action: "catalog.synced", actorName: "admin@example.com", actorRole: "admin" });
     expect(getCatalogTitle(deps, title.id).versions[0]).toMatchObject({ version: "4.10.0", minimumOsVersion: "14.0", architectures: ["arm64"] });
   });
 

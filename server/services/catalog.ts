@@ -4,9 +4,11 @@ import fs from "node:fs/promises";
 import { asc, eq } from "drizzle-orm";
 import { z } from "zod";
 
+import type { Principal } from "@/server/auth/actor";
 import { compareVersions, isVersionLike } from "@/server/engine/versions";
 import type { Deps } from "@/server/deps";
 import { AppError } from "@/server/errors";
+import { recordAdminAction } from "@/server/services/audit";
 import { buildPlaceholderPackage, digestPackage, type PackageDigest } from "@/server/services/packages";
 import bundledFeed from "@/db/catalog/feed.json";
 import { ARCHITECTURES, catalogProfiles, catalogTitles, catalogVersions, events, type CatalogVersion } from "@/db/schema";
@@ -169,7 +171,7 @@ const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringif
  * Loads the feed and upserts titles, versions and supporting profiles in one transaction; versions no
  * longer in the feed are kept (a Manual deployment may pin them). Reports what changed.
  */
-export async function syncCatalog(deps: Pick<Deps, "db" | "clock" | "env">, options: { source?: string; actor?: string } = {}): Promise<SyncReport> {
+export async function syncCatalog(deps: Pick<Deps, "db" | "clock" | "env">, options: { source?: string; by?: Principal } = {}): Promise<SyncReport> {
   const source = feedSource(deps, options.source);
   const feed = await loadFeed(source);
   const now = deps.clock.now();
@@ -227,17 +229,12 @@ export async function syncCatalog(deps: Pick<Deps, "db" | "clock" | "env">, opti
       }
 
       report.changed = report.titlesAdded.length + report.titlesUpdated.length + report.versionsAdded.length + report.versionsUpdated.length + report.profilesAdded + report.profilesUpdated > 0;
-      if (report.changed) {
-        tx.insert(events)
-          .values({
-            at: now,
-            category: options.actor ? "admin" : "system",
-            type: "catalog.synced",
-            actor: options.actor ?? "system",
-            message: `Catalog synced from ${source}: ${report.titlesAdded.length} titles added, ${report.versionsAdded.length} versions added, ${report.versionsUpdated.length + report.titlesUpdated.length} updated`,
-            data: { titlesAdded: report.titlesAdded, versionsAdded: report.versionsAdded },
-          })
-          .run();
+      const summary = `Catalog synced from ${source}: ${report.titlesAdded.length} titles added, ${report.versionsAdded.length} versions added, ${report.versionsUpdated.length + report.titlesUpdated.length} updated`;
+      const changes = { titlesAdded: report.titlesAdded, versionsAdded: report.versionsAdded, titlesUpdated: report.titlesUpdated, versionsUpdated: report.versionsUpdated };
+      if (options.by) {
+        recordAdminAction(tx, now, options.by, { action: "catalog.synced", target: { type: "catalog", name: source }, summary, changes });
+      } else if (report.changed) {
+        tx.insert(events).values({ at: now, category: "system", type: "catalog.synced", actor: "system", message: summary, data: changes }).run();
       }
     },
     { behavior: "immediate" },

@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 
 import { commandIn, countRows, fakeMac } from "@/server/mdm/test-helpers";
-import { createTestDeps } from "@/server/testing";
+import { createTestDeps, actingAs } from "@/server/testing";
 import { commands, computers, events } from "@/db/schema";
 
 import { cancelComputerCommand, updateComputerInventory } from "./computer-commands";
@@ -31,7 +31,7 @@ describe("computer actions", () => {
     // Drain the enrollment inventory first.
     let cmd = commandIn(await mac.idle());
     while (cmd) cmd = commandIn(await mac.report(cmd.CommandUUID, "Acknowledged"));
-    const result = await updateComputerInventory(deps, { id }, "admin@example.com");
+    const result = await updateComputerInventory(deps, { id }, actingAs("admin@example.com"));
     expect(result).toMatchObject({ queued: 2, pushed: true });
     expect(result.commandUuids.length).toBe(2);
     expect(woken.length).toBe(2);
@@ -43,8 +43,8 @@ describe("computer actions", () => {
     const { deps, id, mac } = await setup("INV-2");
     await mac.checkOut();
     const before = countRows(deps, "commands");
-    await expect(updateComputerInventory(deps, { id }, "a")).rejects.toMatchObject({ code: "PRECONDITION_FAILED" });
-    await expect(updateComputerInventory(deps, { id: 9999 }, "a")).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(updateComputerInventory(deps, { id }, actingAs("a"))).rejects.toMatchObject({ code: "PRECONDITION_FAILED" });
+    await expect(updateComputerInventory(deps, { id: 9999 }, actingAs("a"))).rejects.toMatchObject({ code: "NOT_FOUND" });
     expect(countRows(deps, "commands")).toBe(before);
   });
 
@@ -52,10 +52,10 @@ describe("computer actions", () => {
     const { deps, mac } = await setup("CANCEL-1");
     const sent = commandIn(await mac.idle())!; // DeviceInformation is now out on the Mac
     const pending = deps.db.select().from(commands).where(eq(commands.status, "queued")).get()!;
-    expect(cancelComputerCommand(deps, { uuid: pending.uuid }, "admin@example.com")).toEqual({ uuid: pending.uuid, status: "canceled" });
+    expect(cancelComputerCommand(deps, { uuid: pending.uuid }, actingAs("admin@example.com"))).toEqual({ uuid: pending.uuid, status: "canceled" });
     expect(deps.db.select().from(events).all().at(-1)).toMatchObject({ type: "command.canceled", commandUuid: pending.uuid, category: "admin" });
-    expect(() => cancelComputerCommand(deps, { uuid: sent.CommandUUID }, "a")).toThrow(/Only pending commands can be cancelled: this DeviceInformation is sent/);
-    expect(() => cancelComputerCommand(deps, { uuid: "nope" }, "a")).toThrow(/No command nope/);
+    expect(() => cancelComputerCommand(deps, { uuid: sent.CommandUUID }, actingAs("a"))).toThrow(/Only pending commands can be cancelled: this DeviceInformation is sent/);
+    expect(() => cancelComputerCommand(deps, { uuid: "nope" }, actingAs("a"))).toThrow(/No command nope/);
     // The cancelled command is never offered.
     expect(commandIn(await mac.report(sent.CommandUUID, "Acknowledged"))).toBeUndefined();
   });

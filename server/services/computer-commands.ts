@@ -1,15 +1,17 @@
 // Admin actions on one computer's queue: cancel a pending command, request an inventory update.
 import { eq } from "drizzle-orm";
 
+import type { Principal } from "@/server/auth/actor";
 import type { Deps } from "@/server/deps";
 import { AppError } from "@/server/errors";
 import { cancelCommand } from "@/server/queue/queue";
+import { recordAdminAction } from "@/server/services/audit";
 import { queueInventory } from "@/server/services/devices";
 import { pushComputers } from "@/server/services/push";
-import { commands, computers, events } from "@/db/schema";
+import { commands, computers } from "@/db/schema";
 
 /** Cancels a command the Mac has not accepted yet (queued, or deferred with NotNow), with an admin event. */
-export function cancelComputerCommand(deps: Pick<Deps, "db" | "clock">, input: { uuid: string }, actor: string) {
+export function cancelComputerCommand(deps: Pick<Deps, "db" | "clock">, input: { uuid: string }, by: Principal) {
   const now = deps.clock.now();
   return deps.db.transaction(
     (tx) => {
@@ -19,9 +21,13 @@ export function cancelComputerCommand(deps: Pick<Deps, "db" | "clock">, input: {
       if (!result.canceled) {
         throw new AppError("CONFLICT", `Only pending commands can be cancelled: this ${command.requestType} is ${command.status.replace("_", " ")}`);
       }
-      tx.insert(events)
-        .values({ at: now, category: "admin", type: "command.canceled", actor, computerId: command.computerId, deploymentId: command.deploymentId, commandUuid: command.uuid, message: `${command.requestType} cancelled by ${actor}` })
-        .run();
+      recordAdminAction(tx, now, by, {
+        action: "command.canceled",
+        target: { type: "command", id: command.uuid, name: command.requestType },
+        summary: `${command.requestType} cancelled`,
+        changes: { status: { from: command.status, to: "canceled" } },
+        history: { computerId: command.computerId, deploymentId: command.deploymentId ?? undefined, commandUuid: command.uuid },
+      });
       return { uuid: command.uuid, status: "canceled" as const };
     },
     { behavior: "immediate" },
@@ -29,7 +35,7 @@ export function cancelComputerCommand(deps: Pick<Deps, "db" | "clock">, input: {
 }
 
 /** Queues DeviceInformation and InstalledApplicationList for an enrolled Mac and wakes it. */
-export async function updateComputerInventory(deps: Pick<Deps, "db" | "clock" | "log" | "push">, input: { id: number }, actor: string) {
+export async function updateComputerInventory(deps: Pick<Deps, "db" | "clock" | "log" | "push">, input: { id: number }, by: Principal) {
   const now = deps.clock.now();
   const commandUuids = deps.db.transaction(
     (tx) => {
@@ -37,7 +43,13 @@ export async function updateComputerInventory(deps: Pick<Deps, "db" | "clock" | 
       if (!computer) throw new AppError("NOT_FOUND", `No computer with id ${input.id}`);
       if (!computer.enrolled) throw new AppError("PRECONDITION_FAILED", `${computer.name || computer.udid} is not enrolled`);
       const uuids = queueInventory(deps.db, computer.id, now);
-      tx.insert(events).values({ at: now, category: "admin", type: "computer.inventory_requested", actor, computerId: computer.id, message: `Inventory update requested by ${actor}` }).run();
+      recordAdminAction(tx, now, by, {
+        action: "computer.inventory_requested",
+        target: { type: "computer", id: computer.id, name: computer.name || computer.udid },
+        summary: "Inventory update requested",
+        changes: { commands: uuids },
+        history: { computerId: computer.id },
+      });
       return uuids;
     },
     { behavior: "immediate" },

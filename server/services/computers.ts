@@ -1,30 +1,18 @@
 // Reading computers: the searchable list and one computer with its inventory, groups and deployments.
-import { and, asc, count, desc, eq, like, or, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq } from "drizzle-orm";
 
 import type { Deps } from "@/server/deps";
 import { AppError } from "@/server/errors";
+import { containsText } from "@/server/services/text-search";
 import { catalogTitles, commands, computers, deployments, deploymentTargets, events, installedApps, smartGroupMembers, smartGroups } from "@/db/schema";
 
 export type ListComputersInput = { search?: string; page?: number; pageSize?: number };
-
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** One page of computers, by name, filtered on name, serial number, UDID or model (DESIGN §4.2 `computers.list`). */
 export function listComputers(deps: Pick<Deps, "db">, input: ListComputersInput = {}) {
   const page = input.page ?? 1;
   const pageSize = input.pageSize ?? 50;
-  const term = input.search?.trim();
-  let where: SQL | undefined;
-  if (term) {
-    const pattern = `%${escapeLike(term)}%`;
-    where = or(
-      like(computers.name, pattern),
-      like(computers.serialNumber, pattern),
-      like(computers.udid, pattern),
-      like(computers.model, pattern),
-      like(computers.modelName, pattern),
-    );
-  }
+  const where = containsText([computers.name, computers.serialNumber, computers.udid, computers.model, computers.modelName], input.search);
   const total = deps.db.select({ n: count() }).from(computers).where(where).get()?.n ?? 0;
   const items = deps.db
     .select({

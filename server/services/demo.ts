@@ -2,10 +2,12 @@
 // show every status of DESIGN §3.1 within a couple of minutes. Idempotent: an existing demo is kept.
 import { eq } from "drizzle-orm";
 
+import { SYSTEM } from "@/server/auth/actor";
 import type { Deps } from "@/server/deps";
 import { createDeployment, type TDeploymentFields } from "@/server/services/deployments";
 import { createEnrollmentToken } from "@/server/services/enrollment";
 import { createSmartGroup } from "@/server/services/smart-groups";
+import { createUser, findUserByEmail, resetUserPassword } from "@/server/services/users";
 import { catalogTitles, deployments, smartGroups } from "@/db/schema";
 
 export const DEMO_GROUPS = [
@@ -41,16 +43,21 @@ export const DEMO_INSTALLERS: DemoInstaller[] = [
   { name: "Microsoft Word", bundleId: "com.microsoft.Word", group: "macOS 14 or later", distributionMethod: "install_automatically", updateMethod: "automatic" },
 ];
 
-/** Creates the demo's groups and App Installers once, and a fresh enrollment token for the fleet. */
-export async function seedDemo(deps: Pick<Deps, "db" | "clock" | "log" | "push" | "publicUrl">): Promise<{ token: string; url: string; created: boolean }> {
-  const actor = "demo";
+export const DEMO_ADMIN_EMAIL = "admin@pomona.local";
+
+/**
+ * Creates the demo's groups and App Installers once, a fresh enrollment token for the fleet, and the demo's
+ * admin account with a newly generated password on every start (printed by the start script; the demo is
+ * the only place Pomona makes an account by itself).
+ */
+export async function seedDemo(deps: Pick<Deps, "db" | "clock" | "log" | "push" | "publicUrl">): Promise<{ token: string; url: string; created: boolean; admin: { email: string; password: string } }> {
   const existing = deps.db.select().from(deployments).all();
   const created = existing.length === 0;
   if (created) {
     const groupId = new Map<string, number>();
     for (const g of DEMO_GROUPS) {
       const found = deps.db.select({ id: smartGroups.id }).from(smartGroups).where(eq(smartGroups.name, g.name)).get();
-      groupId.set(g.name, found?.id ?? createSmartGroup(deps, { name: g.name, description: g.description, criteria: [...g.criteria] }, actor).id);
+      groupId.set(g.name, found?.id ?? createSmartGroup(deps, { name: g.name, description: g.description, criteria: [...g.criteria] }, SYSTEM).id);
     }
     for (const d of DEMO_INSTALLERS) {
       const title = deps.db.select({ id: catalogTitles.id }).from(catalogTitles).where(eq(catalogTitles.bundleId, d.bundleId)).get();
@@ -59,9 +66,13 @@ export async function seedDemo(deps: Pick<Deps, "db" | "clock" | "log" | "push" 
         continue;
       }
       const { bundleId: _b, group, ...fields } = d;
-      await createDeployment(deps, { ...fields, titleId: title.id, smartGroupId: groupId.get(group)! }, actor);
+      await createDeployment(deps, { ...fields, titleId: title.id, smartGroupId: groupId.get(group)! }, SYSTEM);
     }
   }
-  const { token, url } = createEnrollmentToken(deps, { label: "Demo fleet" }, actor);
-  return { token, url, created };
+  const { token, url } = createEnrollmentToken(deps, { label: "Demo fleet" }, SYSTEM);
+  const existingAdmin = findUserByEmail(deps, DEMO_ADMIN_EMAIL);
+  const admin = existingAdmin
+    ? await resetUserPassword(deps, { id: existingAdmin.id }, SYSTEM)
+    : await createUser(deps, { email: DEMO_ADMIN_EMAIL, name: "Demo admin", role: "admin" }, SYSTEM);
+  return { token, url, created, admin: { email: admin.email, password: admin.password } };
 }

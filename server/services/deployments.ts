@@ -3,8 +3,10 @@ import { and, asc, count, desc, eq, inArray, type SQL } from "drizzle-orm";
 import { z } from "zod";
 
 import { compileSmartGroups, evaluateSmartGroups } from "@/server/engine/smart-groups";
+import type { Principal } from "@/server/auth/actor";
 import type { Deps } from "@/server/deps";
 import { AppError } from "@/server/errors";
+import { recordAdminAction } from "@/server/services/audit";
 import { decideScope, runEnginePassNow, targetVersionOf } from "@/server/services/deployment-engine";
 import { loadComputerFacts, loadGroupDefinitions } from "@/server/services/smart-groups";
 import {
@@ -77,13 +79,19 @@ function getRow(deps: Pick<Deps, "db">, id: number): Deployment {
 }
 
 /** Creates an App Installer and runs an engine pass at once, so its targets exist when this returns. */
-export async function createDeployment(deps: DeploymentDeps, input: TDeploymentFields, actor: string) {
+export async function createDeployment(deps: DeploymentDeps, input: TDeploymentFields, by: Principal) {
   const now = deps.clock.now();
   const values = validate(deps, input);
   const id = deps.db.transaction(
     (tx) => {
       const row = tx.insert(deployments).values({ ...values, createdAt: now, updatedAt: now }).returning({ id: deployments.id }).get();
-      tx.insert(events).values({ at: now, category: "admin", type: "deployment.created", actor, deploymentId: row.id, message: `App Installer "${values.name}" created by ${actor}`, data: { ...values } }).run();
+      recordAdminAction(tx, now, by, {
+        action: "deployment.created",
+        target: { type: "deployment", id: row.id, name: values.name },
+        summary: `App Installer "${values.name}" created`,
+        changes: { ...values },
+        history: { deploymentId: row.id },
+      });
       return row.id;
     },
     { behavior: "immediate" },
@@ -110,18 +118,27 @@ export function mergeDeploymentUpdate(deps: Pick<Deps, "db">, input: TUpdateDepl
 }
 
 /** Edits an App Installer (every field of DESIGN §2); the change takes effect in the same engine pass. */
-export async function updateDeployment(deps: DeploymentDeps, input: TUpdateDeploymentInput, actor: string) {
+export async function updateDeployment(deps: DeploymentDeps, input: TUpdateDeploymentInput, by: Principal) {
   const now = deps.clock.now();
   const current = getRow(deps, input.id);
   const merged = mergeDeploymentUpdate(deps, input);
   const values = validate(deps, merged);
-  const changes = Object.fromEntries(Object.entries(values).filter(([k, v]) => current[k as keyof Deployment] !== v));
+  const changes = Object.fromEntries(
+    Object.entries(values)
+      .filter(([k, v]) => current[k as keyof Deployment] !== v)
+      .map(([k, v]) => [k, { from: current[k as keyof Deployment], to: v }]),
+  );
   deps.db.transaction(
     (tx) => {
       tx.update(deployments).set({ ...values, updatedAt: now }).where(eq(deployments.id, input.id)).run();
-      if (Object.keys(changes).length > 0) {
-        tx.insert(events).values({ at: now, category: "admin", type: "deployment.updated", actor, deploymentId: input.id, message: `App Installer "${values.name}" changed by ${actor}: ${Object.keys(changes).join(", ")}`, data: changes }).run();
-      }
+      const changed = Object.keys(changes).length > 0;
+      recordAdminAction(tx, now, by, {
+        action: "deployment.updated",
+        target: { type: "deployment", id: input.id, name: values.name },
+        summary: changed ? `App Installer "${values.name}" changed: ${Object.keys(changes).join(", ")}` : `App Installer "${values.name}" saved with no change`,
+        changes,
+        history: changed ? { deploymentId: input.id } : undefined,
+      });
     },
     { behavior: "immediate" },
   );
@@ -130,21 +147,26 @@ export async function updateDeployment(deps: DeploymentDeps, input: TUpdateDeplo
 }
 
 /** Enable or disable: a disabled App Installer sends nothing new (DESIGN §3.4 item 10). */
-export async function setDeploymentEnabled(deps: DeploymentDeps, input: { id: number; enabled: boolean }, actor: string) {
+export async function setDeploymentEnabled(deps: DeploymentDeps, input: { id: number; enabled: boolean }, by: Principal) {
   const now = deps.clock.now();
-  const current = getRow(deps, input.id);
-  if (current.enabled !== input.enabled) {
-    deps.db.transaction(
-      (tx) => {
-        tx.update(deployments).set({ enabled: input.enabled, updatedAt: now }).where(eq(deployments.id, input.id)).run();
-        tx.insert(events)
-          .values({ at: now, category: "admin", type: input.enabled ? "deployment.enabled" : "deployment.disabled", actor, deploymentId: input.id, message: `App Installer "${current.name}" ${input.enabled ? "enabled" : "disabled"} by ${actor}` })
-          .run();
-      },
-      { behavior: "immediate" },
-    );
-    if (input.enabled) await runEnginePassNow(deps);
-  }
+  const switched = deps.db.transaction(
+    (tx) => {
+      const current = getRow(deps, input.id);
+      const verb = input.enabled ? "enabled" : "disabled";
+      const changed = current.enabled !== input.enabled;
+      if (changed) tx.update(deployments).set({ enabled: input.enabled, updatedAt: now }).where(eq(deployments.id, input.id)).run();
+      recordAdminAction(tx, now, by, {
+        action: `deployment.${verb}`,
+        target: { type: "deployment", id: input.id, name: current.name },
+        summary: changed ? `App Installer "${current.name}" ${verb}` : `App Installer "${current.name}" was already ${verb}`,
+        changes: changed ? { enabled: { from: current.enabled, to: input.enabled } } : {},
+        history: changed ? { deploymentId: input.id } : undefined,
+      });
+      return changed;
+    },
+    { behavior: "immediate" },
+  );
+  if (switched && input.enabled) await runEnginePassNow(deps);
   return { id: input.id, enabled: input.enabled };
 }
 
@@ -243,7 +265,7 @@ export function listDeploymentTargets(deps: Pick<Deps, "db">, input: { id: numbe
 }
 
 /** Failed targets start again with fresh attempts (DESIGN §3.4 item 12): all, or the chosen computers. */
-export async function retryFailedTargets(deps: DeploymentDeps, input: { id: number; computerIds?: number[] }, actor: string) {
+export async function retryFailedTargets(deps: DeploymentDeps, input: { id: number; computerIds?: number[] }, by: Principal) {
   const now = deps.clock.now();
   const d = getRow(deps, input.id);
   const retried = deps.db.transaction(
@@ -253,12 +275,19 @@ export async function retryFailedTargets(deps: DeploymentDeps, input: { id: numb
         .from(deploymentTargets)
         .where(and(eq(deploymentTargets.deploymentId, d.id), eq(deploymentTargets.status, "failed"), input.computerIds ? inArray(deploymentTargets.computerId, input.computerIds) : undefined))
         .all();
+      recordAdminAction(tx, now, by, {
+        action: "deployment.retry_failed",
+        target: { type: "deployment", id: d.id, name: d.name },
+        summary: `Retry of ${failed.length} failed computer(s) requested`,
+        changes: { computerIds: failed.map((f) => f.computerId) },
+        history: failed.length > 0 ? { deploymentId: d.id } : undefined,
+      });
       if (failed.length === 0) return 0;
       tx.update(deploymentTargets)
         .set({
           status: "in_progress",
           phase: "waiting_for_inventory",
-          reason: `Retry requested by ${actor}`,
+          reason: `Retry requested by ${by.name}`,
           attempts: 0,
           lastError: null,
           nextAttemptAt: null,
@@ -270,10 +299,7 @@ export async function retryFailedTargets(deps: DeploymentDeps, input: { id: numb
         .where(inArray(deploymentTargets.id, failed.map((f) => f.id)))
         .run();
       tx.insert(events)
-        .values([
-          { at: now, category: "admin", type: "deployment.retry_failed", actor, deploymentId: d.id, message: `Retry of ${failed.length} failed computer(s) requested by ${actor}` },
-          ...failed.map((f) => ({ at: now, category: "status" as const, type: "target.status_changed", actor, computerId: f.computerId, deploymentId: d.id, message: `In progress: Retry requested by ${actor}` })),
-        ])
+        .values(failed.map((f) => ({ at: now, category: "status" as const, type: "target.status_changed", actor: by.name, computerId: f.computerId, deploymentId: d.id, message: `In progress: Retry requested by ${by.name}` })))
         .run();
       return failed.length;
     },

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 
 import { DAY, HOUR } from "@/server/clock";
 import { isAppError } from "@/server/errors";
-import { createTestDeps } from "@/server/testing";
+import { createTestDeps, actingAs } from "@/server/testing";
 import { enrollmentTokens, events } from "@/db/schema";
 
 import { createEnrollmentToken, listEnrollmentTokens, recordEnrollmentProfileIssued, redeemEnrollmentToken, revokeEnrollmentToken } from "./enrollment";
@@ -14,7 +14,7 @@ const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 describe("enrollment tokens", () => {
   it("create → redeem → revoke → redeem refused", () => {
     const deps = createTestDeps();
-    const created = createEnrollmentToken(deps, { label: "Office Macs" }, "alice@example.com");
+    const created = createEnrollmentToken(deps, { label: "Office Macs" }, actingAs("alice@example.com"));
     expect(created.token).toMatch(/^enr_[A-Za-z0-9_-]{32}$/);
     expect(created.url).toBe(`${deps.publicUrl}/mdm/enroll?token=${created.token}`);
 
@@ -25,7 +25,7 @@ describe("enrollment tokens", () => {
     expect(used).toMatchObject({ id: created.id, label: "Office Macs", useCount: 2, active: true, revokedAt: null });
     expect(used!.lastUsedAt).toEqual(deps.clock.now());
 
-    const revoked = revokeEnrollmentToken(deps, { id: created.id }, "alice@example.com");
+    const revoked = revokeEnrollmentToken(deps, { id: created.id }, actingAs("alice@example.com"));
     expect(revoked.revokedAt).toEqual(deps.clock.now());
     const refused = redeemEnrollmentToken(deps, created.token);
     expect(refused.ok).toBe(false);
@@ -35,7 +35,7 @@ describe("enrollment tokens", () => {
 
   it("refuses unknown, empty and absurdly long tokens", () => {
     const deps = createTestDeps();
-    createEnrollmentToken(deps, {}, "alice");
+    createEnrollmentToken(deps, {}, actingAs("alice"));
     expect(redeemEnrollmentToken(deps, "enr_nope")).toEqual({ ok: false, reason: "unknown enrollment token" });
     expect(redeemEnrollmentToken(deps, "")).toEqual({ ok: false, reason: "missing enrollment token" });
     expect(redeemEnrollmentToken(deps, null)).toEqual({ ok: false, reason: "missing enrollment token" });
@@ -44,7 +44,7 @@ describe("enrollment tokens", () => {
 
   it("an expired token is refused", () => {
     const deps = createTestDeps();
-    const { token, id } = createEnrollmentToken(deps, { label: "short", expiresAt: new Date(deps.clock.now().getTime() + DAY) }, "alice");
+    const { token, id } = createEnrollmentToken(deps, { label: "short", expiresAt: new Date(deps.clock.now().getTime() + DAY) }, actingAs("alice"));
     deps.clock.advance(DAY - 1);
     expect(redeemEnrollmentToken(deps, token).ok).toBe(true);
     deps.clock.advance(1);
@@ -56,7 +56,7 @@ describe("enrollment tokens", () => {
 
   it("refuses an expiry in the past", () => {
     const deps = createTestDeps();
-    const attempt = () => createEnrollmentToken(deps, { expiresAt: new Date(deps.clock.now().getTime() - 1) }, "alice");
+    const attempt = () => createEnrollmentToken(deps, { expiresAt: new Date(deps.clock.now().getTime() - 1) }, actingAs("alice"));
     expect(attempt).toThrow(/future/);
   });
 
@@ -70,7 +70,7 @@ describe("enrollment tokens", () => {
 
   it("stores only the token's SHA-256 and never lists it", () => {
     const deps = createTestDeps();
-    const { token } = createEnrollmentToken(deps, { label: "hash" }, "alice");
+    const { token } = createEnrollmentToken(deps, { label: "hash" }, actingAs("alice"));
     const rows = deps.db.select().from(enrollmentTokens).all();
     expect(rows).toHaveLength(1);
     expect(rows[0]!.tokenHash).toBe(sha256(token));
@@ -84,10 +84,10 @@ describe("enrollment tokens", () => {
 
   it("writes one admin event per create and per effective revoke; revoke is idempotent", () => {
     const deps = createTestDeps();
-    const { id } = createEnrollmentToken(deps, { label: "Lab" }, "alice@example.com");
-    const first = revokeEnrollmentToken(deps, { id }, "bob@example.com");
+    const { id } = createEnrollmentToken(deps, { label: "Lab" }, actingAs("alice@example.com"));
+    const first = revokeEnrollmentToken(deps, { id }, actingAs("bob@example.com"));
     deps.clock.advance(HOUR);
-    const again = revokeEnrollmentToken(deps, { id }, "bob@example.com");
+    const again = revokeEnrollmentToken(deps, { id }, actingAs("bob@example.com"));
     expect(again.revokedAt).toEqual(first.revokedAt);
 
     const rows = deps.db.select().from(events).all();
@@ -102,7 +102,7 @@ describe("enrollment tokens", () => {
     const deps = createTestDeps();
     let error: unknown;
     try {
-      revokeEnrollmentToken(deps, { id: 999 }, "alice");
+      revokeEnrollmentToken(deps, { id: 999 }, actingAs("alice"));
     } catch (e) {
       error = e;
     }

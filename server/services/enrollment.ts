@@ -4,8 +4,10 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 
 import { desc, eq, sql } from "drizzle-orm";
 
+import type { Principal } from "@/server/auth/actor";
 import type { Deps } from "@/server/deps";
 import { AppError } from "@/server/errors";
+import { recordAdminAction } from "@/server/services/audit";
 import { enrollmentTokens, events } from "@/db/schema";
 
 export const ENROLL_PATH = "/mdm/enroll";
@@ -31,7 +33,7 @@ export function enrollmentUrl(deps: Pick<Deps, "publicUrl">, token: string): str
 export function createEnrollmentToken(
   deps: Pick<Deps, "db" | "clock" | "publicUrl">,
   input: { label?: string; expiresAt?: Date },
-  actor: string,
+  by: Principal,
 ): { id: number; token: string; url: string } {
   const now = deps.clock.now();
   const label = input.label?.trim() ?? "";
@@ -43,16 +45,12 @@ export function createEnrollmentToken(
   const id = deps.db.transaction(
     (tx) => {
       const row = tx.insert(enrollmentTokens).values({ label, tokenHash: sha256Hex(token), createdAt: now, expiresAt }).returning({ id: enrollmentTokens.id }).get();
-      tx.insert(events)
-        .values({
-          at: now,
-          category: "admin",
-          type: "enrollment_token.created",
-          actor,
-          message: `Enrollment token ${describeToken(row.id, label)} created${expiresAt ? `, expires ${expiresAt.toISOString()}` : ""}`,
-          data: { tokenId: row.id, label, expiresAt: expiresAt?.toISOString() ?? null },
-        })
-        .run();
+      recordAdminAction(tx, now, by, {
+        action: "enrollment_token.created",
+        target: { type: "enrollment_token", id: row.id, name: label || null },
+        summary: `Enrollment token ${describeToken(row.id, label)} created${expiresAt ? `, expires ${expiresAt.toISOString()}` : ""}`,
+        changes: { label, expiresAt: expiresAt?.toISOString() ?? null },
+      });
       return row.id;
     },
     { behavior: "immediate" },
@@ -92,26 +90,22 @@ export function listEnrollmentTokens(deps: Pick<Deps, "db" | "clock">): Enrollme
   return rows.map((r) => ({ ...r, active: r.revokedAt === null && (r.expiresAt === null || r.expiresAt.getTime() > now) }));
 }
 
-/** Revokes a token (idempotent: a second call changes nothing and writes no event). */
-export function revokeEnrollmentToken(deps: Pick<Deps, "db" | "clock">, input: { id: number }, actor: string): { id: number; revokedAt: Date } {
+/** Revokes a token (idempotent: a second call changes nothing; it is still audited, as every admin call is). */
+export function revokeEnrollmentToken(deps: Pick<Deps, "db" | "clock">, input: { id: number }, by: Principal): { id: number; revokedAt: Date } {
   const now = deps.clock.now();
   return deps.db.transaction(
     (tx) => {
       const row = tx.select().from(enrollmentTokens).where(eq(enrollmentTokens.id, input.id)).get();
       if (!row) throw new AppError("NOT_FOUND", `No enrollment token with id ${input.id}`);
-      if (row.revokedAt) return { id: row.id, revokedAt: row.revokedAt };
-      tx.update(enrollmentTokens).set({ revokedAt: now }).where(eq(enrollmentTokens.id, row.id)).run();
-      tx.insert(events)
-        .values({
-          at: now,
-          category: "admin",
-          type: "enrollment_token.revoked",
-          actor,
-          message: `Enrollment token ${describeToken(row.id, row.label)} revoked`,
-          data: { tokenId: row.id, label: row.label },
-        })
-        .run();
-      return { id: row.id, revokedAt: now };
+      const revokedAt = row.revokedAt ?? now;
+      if (!row.revokedAt) tx.update(enrollmentTokens).set({ revokedAt }).where(eq(enrollmentTokens.id, row.id)).run();
+      recordAdminAction(tx, now, by, {
+        action: "enrollment_token.revoked",
+        target: { type: "enrollment_token", id: row.id, name: row.label || null },
+        summary: row.revokedAt ? `Enrollment token ${describeToken(row.id, row.label)} was already revoked` : `Enrollment token ${describeToken(row.id, row.label)} revoked`,
+        changes: row.revokedAt ? {} : { revokedAt: now.toISOString() },
+      });
+      return { id: row.id, revokedAt };
     },
     { behavior: "immediate" },
   );

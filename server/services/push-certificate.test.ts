@@ -7,7 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DAY } from "@/server/clock";
 import { isAppError } from "@/server/errors";
 import type { PushProvider } from "@/server/push/provider";
-import { createTestDeps, TEST_START, type TestDeps } from "@/server/testing";
+import { createTestDeps, TEST_START, type TestDeps, actingAs } from "@/server/testing";
 import { createContextInner } from "@/server/trpc/context";
 import { createCallerFactory } from "@/server/trpc/init";
 import { appRouter } from "@/server/trpc/root";
@@ -97,7 +97,7 @@ describe("push certificate", () => {
       await closeLocal();
     };
 
-    const summary = await installPushCertificate(deps, { certificatePem: validPem, privateKeyPem: keys.privatePem }, "alice");
+    const summary = await installPushCertificate(deps, { certificatePem: validPem, privateKeyPem: keys.privatePem }, actingAs("alice"));
     const notAfter = new Date("2027-01-01T00:00:00Z");
     const daysLeft = Math.floor((notAfter.getTime() - TEST_START.getTime()) / DAY);
     expect(summary).toEqual({ topic: TOPIC, subject: `UID=${TOPIC}, CN=APSP:test-push`, notAfter, daysLeft });
@@ -119,10 +119,10 @@ describe("push certificate", () => {
 
   it("replacing the certificate updates the one row, keeps createdAt and writes a second event", async () => {
     const deps = testDeps();
-    await installPushCertificate(deps, { certificatePem: validPem, privateKeyPem: keys.privatePem }, "alice");
+    await installPushCertificate(deps, { certificatePem: validPem, privateKeyPem: keys.privatePem }, actingAs("alice"));
     deps.clock.advance(DAY);
     const renewed = pushCertificate(otherKeys, { uid: TOPIC, notAfter: new Date("2027-06-01T00:00:00Z") });
-    const summary = await installPushCertificate(deps, { certificatePem: renewed, privateKeyPem: otherKeys.privatePem }, "bob");
+    const summary = await installPushCertificate(deps, { certificatePem: renewed, privateKeyPem: otherKeys.privatePem }, actingAs("bob"));
     expect(summary.notAfter).toEqual(new Date("2027-06-01T00:00:00Z"));
     const rows = storedRows(deps);
     expect(rows.credentials).toHaveLength(1);
@@ -133,7 +133,7 @@ describe("push certificate", () => {
   it("refuses a private key that does not match the certificate, and changes nothing", async () => {
     const deps = testDeps();
     const before = deps.push;
-    const message = await badRequest(installPushCertificate(deps, { certificatePem: validPem, privateKeyPem: otherKeys.privatePem }, "alice"));
+    const message = await badRequest(installPushCertificate(deps, { certificatePem: validPem, privateKeyPem: otherKeys.privatePem }, actingAs("alice")));
     expect(message).toBe("The private key does not match the certificate");
     expect(storedRows(deps)).toEqual({ credentials: [], events: [] });
     expect(deps.push).toBe(before);
@@ -143,7 +143,7 @@ describe("push certificate", () => {
   it("refuses an expired certificate", async () => {
     const deps = testDeps();
     const expired = pushCertificate(keys, { uid: TOPIC, notAfter: new Date("2026-03-01T00:00:00Z") });
-    const message = await badRequest(installPushCertificate(deps, { certificatePem: expired, privateKeyPem: keys.privatePem }, "alice"));
+    const message = await badRequest(installPushCertificate(deps, { certificatePem: expired, privateKeyPem: keys.privatePem }, actingAs("alice")));
     expect(message).toMatch(/^The certificate expired on 2026-03-01/);
     expect(storedRows(deps)).toEqual({ credentials: [], events: [] });
   });
@@ -151,9 +151,9 @@ describe("push certificate", () => {
   it("refuses a certificate that is not an MDM push certificate (no UID, or a topic outside com.apple.mgmt.)", async () => {
     const deps = testDeps();
     const noUid = pushCertificate(keys);
-    expect(await badRequest(installPushCertificate(deps, { certificatePem: noUid, privateKeyPem: keys.privatePem }, "alice"))).toMatch(/subject has no UID/);
+    expect(await badRequest(installPushCertificate(deps, { certificatePem: noUid, privateKeyPem: keys.privatePem }, actingAs("alice")))).toMatch(/subject has no UID/);
     const other = pushCertificate(keys, { uid: "com.example.app" });
-    expect(await badRequest(installPushCertificate(deps, { certificatePem: other, privateKeyPem: keys.privatePem }, "alice"))).toMatch(
+    expect(await badRequest(installPushCertificate(deps, { certificatePem: other, privateKeyPem: keys.privatePem }, actingAs("alice")))).toMatch(
       /topic "com\.example\.app" does not start with com\.apple\.mgmt\./,
     );
     expect(storedRows(deps)).toEqual({ credentials: [], events: [] });
@@ -161,15 +161,15 @@ describe("push certificate", () => {
 
   it("refuses text that is not a certificate or not a private key", async () => {
     const deps = testDeps();
-    expect(await badRequest(installPushCertificate(deps, { certificatePem: "hello", privateKeyPem: keys.privatePem }, "alice"))).toMatch(/certificate could not be read/);
-    expect(await badRequest(installPushCertificate(deps, { certificatePem: validPem, privateKeyPem: validPem }, "alice"))).toMatch(/private key could not be read/);
+    expect(await badRequest(installPushCertificate(deps, { certificatePem: "hello", privateKeyPem: keys.privatePem }, actingAs("alice")))).toMatch(/certificate could not be read/);
+    expect(await badRequest(installPushCertificate(deps, { certificatePem: validPem, privateKeyPem: validPem }, actingAs("alice")))).toMatch(/private key could not be read/);
     expect(storedRows(deps)).toEqual({ credentials: [], events: [] });
   });
 
   it("shows a certificate about to expire with its days left, negative once expired", async () => {
     const deps = testDeps();
     const soon = pushCertificate(keys, { uid: TOPIC, notAfter: new Date(TEST_START.getTime() + 10 * DAY + 1000) });
-    expect((await installPushCertificate(deps, { certificatePem: soon, privateKeyPem: keys.privatePem }, "alice")).daysLeft).toBe(10);
+    expect((await installPushCertificate(deps, { certificatePem: soon, privateKeyPem: keys.privatePem }, actingAs("alice"))).daysLeft).toBe(10);
     deps.clock.advance(11 * DAY);
     expect(getPushCertificate(deps)?.daysLeft).toBe(-1);
   });

@@ -4,11 +4,13 @@ import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
 
 import { eq } from "drizzle-orm";
 
+import type { Principal } from "@/server/auth/actor";
 import { DAY } from "@/server/clock";
 import type { Deps } from "@/server/deps";
 import { AppError } from "@/server/errors";
 import { certificateNotAfter, createApnsProvider, topicFromCertificate } from "@/server/push/apns";
-import { credentials, events } from "@/db/schema";
+import { recordAdminAction } from "@/server/services/audit";
+import { credentials } from "@/db/schema";
 
 import { APNS_PUSH_CREDENTIAL } from "./pki";
 
@@ -70,7 +72,7 @@ function parsePrivateKey(pem: string): KeyObject {
 export async function installPushCertificate(
   deps: Pick<Deps, "db" | "clock" | "log" | "push">,
   input: { certificatePem: string; privateKeyPem: string },
-  actor: string,
+  by: Principal,
 ): Promise<PushCertificateSummary> {
   const certificatePem = input.certificatePem.trim();
   const privateKeyPem = input.privateKeyPem.trim();
@@ -102,16 +104,12 @@ export async function installPushCertificate(
         .values({ name: APNS_PUSH_CREDENTIAL, ...values, createdAt: now })
         .onConflictDoUpdate({ target: credentials.name, set: values })
         .run();
-      tx.insert(events)
-        .values({
-          at: now,
-          category: "admin",
-          type: "push_certificate.installed",
-          actor,
-          message: `Push certificate for ${topic} installed by ${actor}, expires ${notAfter.toISOString().slice(0, 10)}`,
-          data: { topic, subject, notAfter: notAfter.toISOString() },
-        })
-        .run();
+      recordAdminAction(tx, now, by, {
+        action: "push_certificate.installed",
+        target: { type: "push_certificate", id: topic, name: topic },
+        summary: `Push certificate for ${topic} installed, expires ${notAfter.toISOString().slice(0, 10)}`,
+        changes: { topic, subject, notAfter: notAfter.toISOString() },
+      });
     },
     { behavior: "immediate" },
   );

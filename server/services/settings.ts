@@ -2,8 +2,10 @@
 import { z } from "zod";
 
 import { DAY, HOUR, MINUTE } from "@/server/clock";
+import type { Principal } from "@/server/auth/actor";
 import type { Deps } from "@/server/deps";
-import { events, settings } from "@/db/schema";
+import { recordAdminAction } from "@/server/services/audit";
+import { settings } from "@/db/schema";
 
 export const ZSettings = z.object({
   /** An in-progress target gets its InstalledApplicationList within this window (15 minutes). */
@@ -41,8 +43,8 @@ export function getSettings(deps: Pick<Deps, "db">): Settings {
   return merged;
 }
 
-/** Writes the given settings and one admin event, in one transaction. */
-export function updateSettings(deps: Pick<Deps, "db" | "clock">, update: TSettingsUpdate, actor: string): Settings {
+/** Writes the given settings and one audit event, in one transaction. */
+export function updateSettings(deps: Pick<Deps, "db" | "clock">, update: TSettingsUpdate, by: Principal): Settings {
   const now = deps.clock.now();
   const before = getSettings(deps);
   const changed = Object.fromEntries(Object.entries(update).filter(([k, v]) => v !== undefined && before[k as keyof Settings] !== v));
@@ -51,11 +53,13 @@ export function updateSettings(deps: Pick<Deps, "db" | "clock">, update: TSettin
       for (const [key, value] of Object.entries(changed)) {
         tx.insert(settings).values({ key, value, updatedAt: now }).onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: now } }).run();
       }
-      if (Object.keys(changed).length > 0) {
-        tx.insert(events)
-          .values({ at: now, category: "admin", type: "settings.updated", actor, message: `Settings changed: ${Object.keys(changed).join(", ")}`, data: { before, changed } })
-          .run();
-      }
+      const names = Object.keys(changed);
+      recordAdminAction(tx, now, by, {
+        action: "settings.updated",
+        target: { type: "settings" },
+        summary: names.length > 0 ? `Settings changed: ${names.join(", ")}` : "Settings saved with no change",
+        changes: Object.fromEntries(names.map((k) => [k, { from: before[k as keyof Settings], to: changed[k] }])),
+      });
     },
     { behavior: "immediate" },
   );

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 
 import { DAY } from "@/server/clock";
 import type { Criterion } from "@/server/engine/smart-groups";
-import { createTestDeps, type TestDeps } from "@/server/testing";
+import { createTestDeps, type TestDeps, actingAs } from "@/server/testing";
 import { catalogTitles, computers, deployments, events, installedApps, smartGroupCriteria, smartGroupMembers, smartGroups, type NewComputer } from "@/db/schema";
 
 import {
@@ -90,7 +90,7 @@ describe("create, get, list", () => {
     addComputer(deps, { name: "Office-01", osVersion: "15.0", apps: [{ name: "Firefox", bundleId: "org.mozilla.firefox" }] });
 
     const criteria = [c("Computer Name", "like", "lab"), c("Operating System Version", "greater than or equal", "14", { joiner: "and" }), c("Application Title", "has", "firefox", { joiner: "or" })];
-    const { id } = createSmartGroup(deps, { name: " Firefox or new Lab ", description: "Demo", criteria }, "admin@example.com");
+    const { id } = createSmartGroup(deps, { name: " Firefox or new Lab ", description: "Demo", criteria }, actingAs("admin@example.com"));
 
     const got = getSmartGroup(deps, id);
     expect(got).toMatchObject({ id, name: "Firefox or new Lab", description: "Demo", memberCount: 2, lastCalculatedAt: deps.clock.now(), usedBy: [] });
@@ -115,9 +115,9 @@ describe("create, get, list", () => {
     const deps = createTestDeps();
     addComputer(deps, { name: "Lab-01" });
     addComputer(deps, { name: "Office-01" });
-    const everyone = createSmartGroup(deps, { name: "everyone", criteria: [] }, "a").id;
-    const lab = createSmartGroup(deps, { name: "Lab", criteria: [c("Computer Name", "like", "lab")] }, "a").id;
-    const none = createSmartGroup(deps, { name: "Nobody", criteria: [c("Computer Name", "is", "x"), c("Computer Name", "is", "y")] }, "a").id;
+    const everyone = createSmartGroup(deps, { name: "everyone", criteria: [] }, actingAs("a")).id;
+    const lab = createSmartGroup(deps, { name: "Lab", criteria: [c("Computer Name", "like", "lab")] }, actingAs("a")).id;
+    const none = createSmartGroup(deps, { name: "Nobody", criteria: [c("Computer Name", "is", "x"), c("Computer Name", "is", "y")] }, actingAs("a")).id;
     expect(listSmartGroups(deps)).toEqual([
       { id: everyone, name: "everyone", description: "", criteriaCount: 0, memberCount: 2, lastCalculatedAt: deps.clock.now() },
       { id: lab, name: "Lab", description: "", criteriaCount: 1, memberCount: 1, lastCalculatedAt: deps.clock.now() },
@@ -127,7 +127,7 @@ describe("create, get, list", () => {
 
   it("get names the deployments that use the group, and a missing id is NOT_FOUND", () => {
     const deps = createTestDeps();
-    const { id } = createSmartGroup(deps, { name: "All", criteria: [] }, "a");
+    const { id } = createSmartGroup(deps, { name: "All", criteria: [] }, actingAs("a"));
     const deploymentId = addDeployment(deps, id, "Chrome for all");
     expect(getSmartGroup(deps, id).usedBy).toEqual([{ deploymentId, name: "Chrome for all" }]);
     expect(() => getSmartGroup(deps, 999)).toThrow(expect.objectContaining({ code: "NOT_FOUND", message: "No smart group with id 999" }));
@@ -135,7 +135,7 @@ describe("create, get, list", () => {
 
   it("refuses invalid criteria with every error on its own line, writing nothing", () => {
     const deps = createTestDeps();
-    createSmartGroup(deps, { name: "Lab", criteria: [] }, "a");
+    createSmartGroup(deps, { name: "Lab", criteria: [] }, actingAs("a"));
     const before = { groups: rowCount(deps, smartGroups), events: rowCount(deps, events) };
     const attempt = () =>
       createSmartGroup(
@@ -150,7 +150,7 @@ describe("create, get, list", () => {
             c("Last Check-in", "more than x days ago", "-1", { openParen: true }),
           ],
         },
-        "a",
+        actingAs("a"),
       );
     expect(attempt).toThrow(
       expect.objectContaining({
@@ -172,10 +172,10 @@ describe("create, get, list", () => {
 
   it("refuses a regex longer than 256 characters and one that does not compile", () => {
     const deps = createTestDeps();
-    expect(() => createSmartGroup(deps, { name: "Long", criteria: [c("Model", "matches regex", "x".repeat(257))] }, "a")).toThrow(
+    expect(() => createSmartGroup(deps, { name: "Long", criteria: [c("Model", "matches regex", "x".repeat(257))] }, actingAs("a"))).toThrow(
       "Criterion 1: The regular expression is 257 characters long (at most 256)",
     );
-    expect(() => createSmartGroup(deps, { name: "Broken", criteria: [c("Model", "matches regex", "[a-")] }, "a")).toThrow(
+    expect(() => createSmartGroup(deps, { name: "Broken", criteria: [c("Model", "matches regex", "[a-")] }, actingAs("a"))).toThrow(
       "Criterion 1: Invalid regular expression: /[a-/i: Unterminated character class",
     );
   });
@@ -186,11 +186,11 @@ describe("update", () => {
     const deps = createTestDeps();
     const a = addComputer(deps, { name: "Lab-01" });
     const b = addComputer(deps, { name: "Office-01" });
-    const { id } = createSmartGroup(deps, { name: "Lab", criteria: [c("Computer Name", "like", "lab"), c("Computer Name", "like", "01", { joiner: "and" })] }, "a");
+    const { id } = createSmartGroup(deps, { name: "Lab", criteria: [c("Computer Name", "like", "lab"), c("Computer Name", "like", "01", { joiner: "and" })] }, actingAs("a"));
     expect(membersOf(deps, id)).toEqual([a]);
 
     deps.clock.advance(60_000);
-    expect(updateSmartGroup(deps, { id, criteria: [c("Computer Name", "like", "office")], description: "Now the office" }, "bob")).toEqual({ id });
+    expect(updateSmartGroup(deps, { id, criteria: [c("Computer Name", "like", "office")], description: "Now the office" }, actingAs("bob"))).toEqual({ id });
     const got = getSmartGroup(deps, id);
     expect(got).toMatchObject({ name: "Lab", description: "Now the office", memberCount: 1, lastCalculatedAt: deps.clock.now() });
     expect(got.criteria).toEqual([{ joiner: "and", openParen: false, field: "Computer Name", operator: "like", value: "office", closeParen: false }]);
@@ -202,11 +202,11 @@ describe("update", () => {
   it("a rename updates other groups' Computer Group references", () => {
     const deps = createTestDeps();
     addComputer(deps, { name: "Lab-01" });
-    const lab = createSmartGroup(deps, { name: "Lab", criteria: [c("Computer Name", "like", "lab")] }, "a").id;
-    const inLab = createSmartGroup(deps, { name: "In lab", criteria: [c("Computer Group", "member of", "LAB")] }, "a").id;
-    const notLab = createSmartGroup(deps, { name: "Not lab", criteria: [c("Computer Group", "not member of", "lab")] }, "a").id;
+    const lab = createSmartGroup(deps, { name: "Lab", criteria: [c("Computer Name", "like", "lab")] }, actingAs("a")).id;
+    const inLab = createSmartGroup(deps, { name: "In lab", criteria: [c("Computer Group", "member of", "LAB")] }, actingAs("a")).id;
+    const notLab = createSmartGroup(deps, { name: "Not lab", criteria: [c("Computer Group", "not member of", "lab")] }, actingAs("a")).id;
 
-    updateSmartGroup(deps, { id: lab, name: "Classroom" }, "a");
+    updateSmartGroup(deps, { id: lab, name: "Classroom" }, actingAs("a"));
     expect(getSmartGroup(deps, lab).criteria).toHaveLength(1); // criteria kept when not given
     expect(getSmartGroup(deps, inLab).criteria[0]?.value).toBe("Classroom");
     expect(getSmartGroup(deps, notLab).criteria[0]?.value).toBe("Classroom");
@@ -222,15 +222,15 @@ describe("update", () => {
 
   it("refuses a cycle, a duplicate name and an unknown id", () => {
     const deps = createTestDeps();
-    const a = createSmartGroup(deps, { name: "A", criteria: [] }, "x").id;
-    const b = createSmartGroup(deps, { name: "B", criteria: [c("Computer Group", "member of", "A")] }, "x").id;
-    createSmartGroup(deps, { name: "C", criteria: [c("Computer Group", "member of", "B")] }, "x");
-    expect(() => updateSmartGroup(deps, { id: a, criteria: [c("Computer Group", "not member of", "c")] }, "x")).toThrow(
+    const a = createSmartGroup(deps, { name: "A", criteria: [] }, actingAs("x")).id;
+    const b = createSmartGroup(deps, { name: "B", criteria: [c("Computer Group", "member of", "A")] }, actingAs("x")).id;
+    createSmartGroup(deps, { name: "C", criteria: [c("Computer Group", "member of", "B")] }, actingAs("x"));
+    expect(() => updateSmartGroup(deps, { id: a, criteria: [c("Computer Group", "not member of", "c")] }, actingAs("x"))).toThrow(
       expect.objectContaining({ code: "BAD_REQUEST", message: "Criterion 1: Smart group cycle: A → C → B → A" }),
     );
-    expect(() => updateSmartGroup(deps, { id: a, criteria: [c("Computer Group", "member of", "a")] }, "x")).toThrow("Criterion 1: Smart group cycle: A → A");
-    expect(() => updateSmartGroup(deps, { id: b, name: "a" }, "x")).toThrow('A smart group named "a" already exists');
-    expect(() => updateSmartGroup(deps, { id: 999, name: "Z" }, "x")).toThrow(expect.objectContaining({ code: "NOT_FOUND" }));
+    expect(() => updateSmartGroup(deps, { id: a, criteria: [c("Computer Group", "member of", "a")] }, actingAs("x"))).toThrow("Criterion 1: Smart group cycle: A → A");
+    expect(() => updateSmartGroup(deps, { id: b, name: "a" }, actingAs("x"))).toThrow('A smart group named "a" already exists');
+    expect(() => updateSmartGroup(deps, { id: 999, name: "Z" }, actingAs("x"))).toThrow(expect.objectContaining({ code: "NOT_FOUND" }));
     expect(loadGroupDefinitions(deps).map((g) => [g.name, g.criteria.length])).toEqual([
       ["A", 0],
       ["B", 1],
@@ -242,9 +242,9 @@ describe("update", () => {
 describe("delete", () => {
   it("refuses while a deployment targets the group, naming it", () => {
     const deps = createTestDeps();
-    const { id } = createSmartGroup(deps, { name: "All", criteria: [] }, "a");
+    const { id } = createSmartGroup(deps, { name: "All", criteria: [] }, actingAs("a"));
     addDeployment(deps, id, "Chrome for all");
-    expect(() => deleteSmartGroup(deps, { id }, "a")).toThrow(
+    expect(() => deleteSmartGroup(deps, { id }, actingAs("a"))).toThrow(
       expect.objectContaining({ code: "CONFLICT", message: 'Smart group "All" cannot be deleted: it is used by deployment "Chrome for all"' }),
     );
     expect(getSmartGroup(deps, id).name).toBe("All");
@@ -252,9 +252,9 @@ describe("delete", () => {
 
   it("refuses while another group refers to it, naming that group", () => {
     const deps = createTestDeps();
-    const { id } = createSmartGroup(deps, { name: "Lab", criteria: [] }, "a");
-    createSmartGroup(deps, { name: "Not lab", criteria: [c("Computer Group", "not member of", "lab")] }, "a");
-    expect(() => deleteSmartGroup(deps, { id }, "a")).toThrow(
+    const { id } = createSmartGroup(deps, { name: "Lab", criteria: [] }, actingAs("a"));
+    createSmartGroup(deps, { name: "Not lab", criteria: [c("Computer Group", "not member of", "lab")] }, actingAs("a"));
+    expect(() => deleteSmartGroup(deps, { id }, actingAs("a"))).toThrow(
       expect.objectContaining({ code: "CONFLICT", message: 'Smart group "Lab" cannot be deleted: it is used by smart group "Not lab"' }),
     );
   });
@@ -262,12 +262,12 @@ describe("delete", () => {
   it("deletes the group, its criteria and memberships, with an event", () => {
     const deps = createTestDeps();
     addComputer(deps);
-    const { id } = createSmartGroup(deps, { name: "All", criteria: [c("Computer Name", "like", "mac")] }, "a");
+    const { id } = createSmartGroup(deps, { name: "All", criteria: [c("Computer Name", "like", "mac")] }, actingAs("a"));
     expect(rowCount(deps, smartGroupMembers)).toBe(1);
-    expect(deleteSmartGroup(deps, { id }, "carol")).toEqual({ id });
+    expect(deleteSmartGroup(deps, { id }, actingAs("carol"))).toEqual({ id });
     expect([rowCount(deps, smartGroups), rowCount(deps, smartGroupCriteria), rowCount(deps, smartGroupMembers)]).toEqual([0, 0, 0]);
     expect(lastEvent(deps)).toMatchObject({ category: "admin", type: "smart_group.deleted", actor: "carol", message: 'Smart group "All" deleted by carol' });
-    expect(() => deleteSmartGroup(deps, { id }, "carol")).toThrow(expect.objectContaining({ code: "NOT_FOUND" }));
+    expect(() => deleteSmartGroup(deps, { id }, actingAs("carol"))).toThrow(expect.objectContaining({ code: "NOT_FOUND" }));
   });
 });
 
@@ -302,8 +302,8 @@ describe("preview", () => {
     const deps = createTestDeps();
     addComputer(deps, { name: "Lab-01" });
     addComputer(deps, { name: "Office-01" });
-    const lab = createSmartGroup(deps, { name: "Lab", criteria: [c("Computer Name", "like", "lab")] }, "a").id;
-    const other = createSmartGroup(deps, { name: "Other", criteria: [] }, "a").id;
+    const lab = createSmartGroup(deps, { name: "Lab", criteria: [c("Computer Name", "like", "lab")] }, actingAs("a")).id;
+    const other = createSmartGroup(deps, { name: "Other", criteria: [] }, actingAs("a")).id;
     expect(previewSmartGroup(deps, { id: other, criteria: [c("Computer Group", "not member of", "Lab")] })).toMatchObject({ ok: true, count: 1, sample: [{ name: "Office-01" }] });
     expect(previewSmartGroup(deps, { id: lab, criteria: [c("Computer Group", "member of", "Lab")] })).toEqual({
       ok: false,
@@ -317,7 +317,7 @@ describe("members", () => {
   it("pages a group's members by name", () => {
     const deps = createTestDeps();
     for (const name of ["Mac C", "Mac A", "Mac B", "Other"]) addComputer(deps, { name, osVersion: "15.1", architecture: "x86_64" });
-    const { id } = createSmartGroup(deps, { name: "Macs", criteria: [c("Computer Name", "like", "mac ")] }, "a");
+    const { id } = createSmartGroup(deps, { name: "Macs", criteria: [c("Computer Name", "like", "mac ")] }, actingAs("a"));
     const first = listSmartGroupMembers(deps, { id, pageSize: 2 });
     expect(first.total).toBe(3);
     expect(first.items.map((i) => i.name)).toEqual(["Mac A", "Mac B"]);
@@ -333,8 +333,8 @@ describe("recalculateSmartGroups", () => {
     const deps = createTestDeps();
     const stays = addComputer(deps, { name: "Stays", osVersion: "14.6" });
     const moves = addComputer(deps, { name: "Moves", osVersion: "14.5" });
-    const sonoma = createSmartGroup(deps, { name: "Sonoma", criteria: [c("Operating System Version", "greater than or equal", "14"), c("Operating System Version", "less than", "15", { joiner: "and" })] }, "a").id;
-    const sequoia = createSmartGroup(deps, { name: "Sequoia", criteria: [c("Operating System Version", "greater than or equal", "15")] }, "a").id;
+    const sonoma = createSmartGroup(deps, { name: "Sonoma", criteria: [c("Operating System Version", "greater than or equal", "14"), c("Operating System Version", "less than", "15", { joiner: "and" })] }, actingAs("a")).id;
+    const sequoia = createSmartGroup(deps, { name: "Sequoia", criteria: [c("Operating System Version", "greater than or equal", "15")] }, actingAs("a")).id;
     const joinedAt = deps.clock.now();
     expect(membersOf(deps, sonoma)).toEqual([stays, moves]);
     expect(membersOf(deps, sequoia)).toEqual([]);
@@ -356,8 +356,8 @@ describe("recalculateSmartGroups", () => {
     const deps = createTestDeps();
     const mac = addComputer(deps, { name: "Quiet" }); // checked in now
     const never = addComputer(deps, { name: "Never", lastCheckinAt: null });
-    const stale = createSmartGroup(deps, { name: "Stale", criteria: [c("Last Check-in", "more than x days ago", "7")] }, "a").id;
-    const active = createSmartGroup(deps, { name: "Active", criteria: [c("Last Check-in", "less than x days ago", "7")] }, "a").id;
+    const stale = createSmartGroup(deps, { name: "Stale", criteria: [c("Last Check-in", "more than x days ago", "7")] }, actingAs("a")).id;
+    const active = createSmartGroup(deps, { name: "Active", criteria: [c("Last Check-in", "less than x days ago", "7")] }, actingAs("a")).id;
     expect(membersOf(deps, stale)).toEqual([never]);
     expect(membersOf(deps, active)).toEqual([mac]);
 
@@ -374,8 +374,8 @@ describe("recalculateSmartGroups", () => {
       .insert(computers)
       .values(Array.from({ length: 700 }, (_, i) => ({ udid: `BULK-${i}`, name: `Bulk ${i}`, createdAt: now, updatedAt: now })))
       .run();
-    const withChrome = createSmartGroup(deps, { name: "Chrome", criteria: [c("Application Bundle ID", "has", "com.google.chrome")] }, "a").id;
-    const withoutChrome = createSmartGroup(deps, { name: "No Chrome", criteria: [c("Computer Group", "not member of", "Chrome")] }, "a").id;
+    const withChrome = createSmartGroup(deps, { name: "Chrome", criteria: [c("Application Bundle ID", "has", "com.google.chrome")] }, actingAs("a")).id;
+    const withoutChrome = createSmartGroup(deps, { name: "No Chrome", criteria: [c("Computer Group", "not member of", "Chrome")] }, actingAs("a")).id;
     expect(membersOf(deps, withChrome)).toHaveLength(0);
     expect(membersOf(deps, withoutChrome)).toHaveLength(700);
 
@@ -391,7 +391,7 @@ describe("recalculateSmartGroups", () => {
   it("a computer removed from inventory leaves its groups", () => {
     const deps = createTestDeps();
     const gone = addComputer(deps, { name: "Gone" });
-    const { id } = createSmartGroup(deps, { name: "All", criteria: [] }, "a");
+    const { id } = createSmartGroup(deps, { name: "All", criteria: [] }, actingAs("a"));
     expect(membersOf(deps, id)).toEqual([gone]);
     deps.db.delete(computers).where(eq(computers.id, gone)).run();
     expect(recalculateSmartGroups(deps).get(id)?.size).toBe(0);

@@ -15,10 +15,12 @@ import {
   type GroupDefinition,
   type SmartGroupError,
 } from "@/server/engine/smart-groups";
+import type { Principal } from "@/server/auth/actor";
 import type { Deps } from "@/server/deps";
 import { AppError } from "@/server/errors";
+import { recordAdminAction } from "@/server/services/audit";
 import type { Db } from "@/db/client";
-import { computers, deployments, events, installedApps, smartGroupCriteria, smartGroupMembers, smartGroups } from "@/db/schema";
+import { computers, deployments, installedApps, smartGroupCriteria, smartGroupMembers, smartGroups } from "@/db/schema";
 
 /** Rows per INSERT, and ids per `IN (…)` list, when membership changes are written. */
 const WRITE_CHUNK = 300;
@@ -261,7 +263,7 @@ function insertCriteria(db: Db, groupId: number, criteria: StoredCriterion[]) {
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 /** DESIGN §4.2 `smartGroups.create`: validates, stores the group and its criteria, computes its members, records an event. */
-export function createSmartGroup(deps: Pick<Deps, "db" | "clock">, input: SmartGroupInput, actor: string): { id: number } {
+export function createSmartGroup(deps: Pick<Deps, "db" | "clock">, input: SmartGroupInput, by: Principal): { id: number } {
   const now = deps.clock.now();
   return deps.db.transaction(
     () => {
@@ -275,17 +277,12 @@ export function createSmartGroup(deps: Pick<Deps, "db" | "clock">, input: SmartG
         .get();
       insertCriteria(deps.db, id, criteria);
       const members = recalculateOne(deps.db, id, now);
-      deps.db
-        .insert(events)
-        .values({
-          at: now,
-          category: "admin",
-          type: "smart_group.created",
-          actor,
-          message: `Smart group "${name}" created by ${actor}: ${plural(criteria.length, "criterion", "criteria")}, ${plural(members, "member", "members")}`,
-          data: { smartGroupId: id, name, criteria },
-        })
-        .run();
+      recordAdminAction(deps.db, now, by, {
+        action: "smart_group.created",
+        target: { type: "smart_group", id, name },
+        summary: `Smart group "${name}" created: ${plural(criteria.length, "criterion", "criteria")}, ${plural(members, "member", "members")}`,
+        changes: { name, criteria },
+      });
       return { id };
     },
     { behavior: "immediate" },
@@ -296,7 +293,7 @@ export function createSmartGroup(deps: Pick<Deps, "db" | "clock">, input: SmartG
  * DESIGN §4.2 `smartGroups.update`: validates, replaces the criteria, renames references to the group in
  * other groups' Computer Group criteria, recomputes its members and records an event.
  */
-export function updateSmartGroup(deps: Pick<Deps, "db" | "clock">, input: UpdateSmartGroupInput, actor: string): { id: number } {
+export function updateSmartGroup(deps: Pick<Deps, "db" | "clock">, input: UpdateSmartGroupInput, by: Principal): { id: number } {
   const now = deps.clock.now();
   return deps.db.transaction(
     () => {
@@ -337,17 +334,12 @@ export function updateSmartGroup(deps: Pick<Deps, "db" | "clock">, input: Update
       }
       const members = recalculateOne(deps.db, existing.id, now);
       const renameNote = renamed ? ` (renamed from "${existing.name}"; ${plural(referencesRenamed, "reference", "references")} updated)` : "";
-      deps.db
-        .insert(events)
-        .values({
-          at: now,
-          category: "admin",
-          type: "smart_group.updated",
-          actor,
-          message: `Smart group "${name}" updated by ${actor}${renameNote}: ${plural(criteria.length, "criterion", "criteria")}, ${plural(members, "member", "members")}`,
-          data: { smartGroupId: existing.id, name, criteria, ...(renamed ? { previousName: existing.name } : {}) },
-        })
-        .run();
+      recordAdminAction(deps.db, now, by, {
+        action: "smart_group.updated",
+        target: { type: "smart_group", id: existing.id, name },
+        summary: `Smart group "${name}" updated${renameNote}: ${plural(criteria.length, "criterion", "criteria")}, ${plural(members, "member", "members")}`,
+        changes: { name, criteria, ...(renamed ? { previousName: existing.name } : {}) },
+      });
       return { id: existing.id };
     },
     { behavior: "immediate" },
@@ -357,7 +349,7 @@ export function updateSmartGroup(deps: Pick<Deps, "db" | "clock">, input: Update
 const quoted = (names: string[]) => names.map((n) => `"${n}"`).join(", ");
 
 /** DESIGN §4.2 `smartGroups.delete`: refused while a deployment targets the group or another group refers to it. */
-export function deleteSmartGroup(deps: Pick<Deps, "db" | "clock">, input: { id: number }, actor: string): { id: number } {
+export function deleteSmartGroup(deps: Pick<Deps, "db" | "clock">, input: { id: number }, by: Principal): { id: number } {
   const now = deps.clock.now();
   return deps.db.transaction(
     () => {
@@ -372,10 +364,11 @@ export function deleteSmartGroup(deps: Pick<Deps, "db" | "clock">, input: { id: 
       if (reasons.length > 0) throw new AppError("CONFLICT", `Smart group "${group.name}" cannot be deleted: it is used by ${reasons.join(" and ")}`);
 
       deps.db.delete(smartGroups).where(eq(smartGroups.id, group.id)).run();
-      deps.db
-        .insert(events)
-        .values({ at: now, category: "admin", type: "smart_group.deleted", actor, message: `Smart group "${group.name}" deleted by ${actor}`, data: { smartGroupId: group.id, name: group.name } })
-        .run();
+      recordAdminAction(deps.db, now, by, {
+        action: "smart_group.deleted",
+        target: { type: "smart_group", id: group.id, name: group.name },
+        summary: `Smart group "${group.name}" deleted`,
+      });
       return { id: group.id };
     },
     { behavior: "immediate" },

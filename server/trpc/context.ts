@@ -1,12 +1,11 @@
 // tRPC context: the shared deps plus who is calling. createContextInner is what tests call directly.
 import { timingSafeEqual } from "node:crypto";
 
+import type { Actor } from "@/server/auth/actor";
+import { sessionUserOf } from "@/server/auth/auth";
+import { clientIpOf } from "@/server/auth/origins";
 import { getDeps, type Deps } from "@/server/deps";
 import { authenticateApiToken } from "@/server/services/api-tokens";
-import type { Role } from "@/db/schema";
-
-/** Who is calling. Step 6 adds signed-in users and stored API tokens; the env admin token works already. */
-export type Actor = { kind: "anonymous" } | { kind: "token"; role: Role; label: string };
 
 export type Context = { deps: Deps; actor: Actor; bearerRejected: boolean };
 
@@ -16,17 +15,23 @@ export function createContextInner(opts: { deps: Deps; actor?: Actor; bearerReje
 
 const safeEqual = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
-export function createContext(opts: { req: Request }): Context {
-  const deps = getDeps();
-  const bearer = /^Bearer\s+(.+)$/i.exec(opts.req.headers.get("authorization") ?? "")?.[1]?.trim();
-  if (bearer === undefined) return createContextInner({ deps });
-  const adminToken = deps.env.POMONA_API_TOKEN;
-  if (adminToken && safeEqual(bearer, adminToken)) return createContextInner({ deps, actor: { kind: "token", role: "admin", label: "POMONA_API_TOKEN" } });
-  const stored = authenticateApiToken(deps, bearer);
-  if (stored) return createContextInner({ deps, actor: { kind: "token", role: stored.role, label: stored.label } });
-  return createContextInner({ deps, bearerRejected: true });
+/** Scripts send `Authorization: Bearer <API token>`; browsers the session cookie (DESIGN §4.2). */
+export async function actorOf(deps: Deps, headers: Headers): Promise<{ actor: Actor; bearerRejected: boolean }> {
+  const ip = clientIpOf(headers);
+  const bearer = /^Bearer\s+(.+)$/i.exec(headers.get("authorization") ?? "")?.[1]?.trim();
+  if (bearer !== undefined) {
+    const adminToken = deps.env.POMONA_API_TOKEN;
+    if (adminToken && safeEqual(bearer, adminToken)) return { actor: { kind: "token", id: "env", name: "POMONA_API_TOKEN", role: "admin", ip }, bearerRejected: false };
+    const stored = authenticateApiToken(deps, bearer);
+    if (stored) return { actor: { kind: "token", id: String(stored.id), name: `token:${stored.label}`, role: stored.role, ip }, bearerRejected: false };
+    return { actor: { kind: "anonymous", ip }, bearerRejected: true };
+  }
+  const user = await sessionUserOf(deps, headers);
+  if (user) return { actor: { kind: "user", id: user.id, name: user.email, role: user.role, ip }, bearerRejected: false };
+  return { actor: { kind: "anonymous", ip }, bearerRejected: false };
 }
 
-export function actorName(actor: Actor): string {
-  return actor.kind === "token" ? `token:${actor.label}` : "local admin";
+export async function createContext(opts: { req: Request }): Promise<Context> {
+  const deps = getDeps();
+  return createContextInner({ deps, ...(await actorOf(deps, opts.req.headers)) });
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 
-import { checkMutationRequest, ownOriginsOf } from "./csrf";
+import { ownOriginsOf } from "@/server/auth/origins";
+
+import { checkMutationRequest } from "./csrf";
 
 const own = ["http://localhost:3000", "https://mdm.example.com"];
 const h = (init: Record<string, string>) => new Headers(init);

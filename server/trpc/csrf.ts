@@ -18,13 +18,3 @@ export function checkMutationRequest(headers: Headers, ownOrigins: readonly stri
   if (origin === "null") return { status: 403, message: "Requests from an opaque origin are refused" };
   return undefined;
 }
-
-/** The origins this server answers as: the request's own Host, and POMONA_PUBLIC_URL's. */
-export function ownOriginsOf(req: Request, publicUrl: string): string[] {
-  const url = new URL(req.url);
-  const host = req.headers.get("host");
-  const proto = req.headers.get("x-forwarded-proto") ?? url.protocol.replace(":", "");
-  const origins = [url.origin, new URL(publicUrl).origin];
-  if (host) origins.push(`${proto}://${host}`);
-  return [...new Set(origins)];
-}

@@ -88,7 +88,7 @@ describe("appRouter", () => {
     const deps = createTestDeps({ POMONA_API_TOKEN: "test-admin-token-0123456789" });
     (globalThis as { __pomonaDeps?: unknown }).__pomonaDeps = deps;
     try {
-      const withBearer = (token: string) => createCaller(createContext({ req: new Request("http://x/api/trpc", { headers: { authorization: `Bearer ${token}` } }) }));
+      const withBearer = (token: string) => createCaller(() => createContext({ req: new Request("http://x/api/trpc", { headers: { authorization: `Bearer ${token}` } }) }));
       expect(await codeOf(withBearer("wrong").catalog.list())).toBe("UNAUTHORIZED");
       expect(await withBearer("test-admin-token-0123456789").catalog.list()).toEqual([]);
     } finally {

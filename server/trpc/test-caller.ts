@@ -3,13 +3,19 @@ import { TRPCError } from "@trpc/server";
 
 import type { Deps } from "@/server/deps";
 
-import { createContextInner, type Actor } from "./context";
+import type { Actor } from "@/server/auth/actor";
+
+import { createContextInner } from "./context";
 import { createCallerFactory } from "./init";
 import { appRouter } from "./root";
 
 const createCaller = createCallerFactory(appRouter);
 
-export function testCaller(deps: Deps, actor?: Actor, bearerRejected?: boolean) {
+/** An admin signed in as a person: what most router tests act as. */
+export const TEST_ADMIN: Actor = { kind: "user", id: "test-admin", name: "admin@example.com", role: "admin" };
+export const TEST_AUDITOR: Actor = { kind: "user", id: "test-auditor", name: "auditor@example.com", role: "auditor" };
+
+export function testCaller(deps: Deps, actor: Actor = TEST_ADMIN, bearerRejected?: boolean) {
   return createCaller(createContextInner({ deps, actor, bearerRejected }));
 }
 

@@ -2,11 +2,10 @@ import { z } from "zod";
 
 import { getCatalogTitle, listCatalog, syncCatalog } from "@/server/services/catalog";
 
-import { actorName } from "../context";
-import { adminProcedure, router } from "../init";
+import { adminProcedure, readProcedure, router } from "../init";
 
 export const catalogRouter = router({
-  list: adminProcedure.query(({ ctx }) => listCatalog(ctx.deps)),
-  get: adminProcedure.input(z.object({ id: z.number().int().positive() })).query(({ ctx, input }) => getCatalogTitle(ctx.deps, input.id)),
-  sync: adminProcedure.mutation(({ ctx }) => syncCatalog(ctx.deps, { actor: actorName(ctx.actor) })),
+  list: readProcedure.query(({ ctx }) => listCatalog(ctx.deps)),
+  get: readProcedure.input(z.object({ id: z.number().int().positive() })).query(({ ctx, input }) => getCatalogTitle(ctx.deps, input.id)),
+  sync: adminProcedure.mutation(({ ctx }) => syncCatalog(ctx.deps, { by: ctx.actor })),
 });

@@ -58,7 +58,7 @@ describe("deployments.dashboard", () => {
       [whisky.id, ids[1], "Old Intel"],
     ]);
     expect(d.recentFailures[0]?.reason).toMatch(/architecture|Intel|x86_64/i);
-    expect(await codeOf(createCaller(createContextInner({ deps, actor: { kind: "token", role: "auditor", label: "ro" } })).deployments.dashboard())).toBe("FORBIDDEN");
+    expect(await codeOf(createCaller(createContextInner({ deps, actor: { kind: "token", id: "t-ro", name: "token:ro", role: "auditor" } })).deployments.dashboard())).toBe("FORBIDDEN");
   });
 });
 

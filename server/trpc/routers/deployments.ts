@@ -18,23 +18,22 @@ import {
 } from "@/server/services/deployments";
 import { TARGET_STATUSES } from "@/db/schema";
 
-import { actorName } from "../context";
-import { adminProcedure, router } from "../init";
+import { adminProcedure, readProcedure, router } from "../init";
 
 const id = z.object({ id: z.number().int().positive() });
 
 export const deploymentsRouter = router({
-  create: adminProcedure.input(ZDeploymentFields).mutation(({ ctx, input }) => createDeployment(ctx.deps, input, actorName(ctx.actor))),
-  update: adminProcedure.input(ZUpdateDeploymentInput).mutation(({ ctx, input }) => updateDeployment(ctx.deps, input, actorName(ctx.actor))),
+  create: adminProcedure.input(ZDeploymentFields).mutation(({ ctx, input }) => createDeployment(ctx.deps, input, ctx.actor)),
+  update: adminProcedure.input(ZUpdateDeploymentInput).mutation(({ ctx, input }) => updateDeployment(ctx.deps, input, ctx.actor)),
   setEnabled: adminProcedure
     .input(z.object({ id: z.number().int().positive(), enabled: z.boolean() }))
-    .mutation(({ ctx, input }) => setDeploymentEnabled(ctx.deps, input, actorName(ctx.actor))),
+    .mutation(({ ctx, input }) => setDeploymentEnabled(ctx.deps, input, ctx.actor)),
   retryFailed: adminProcedure
     .input(z.object({ id: z.number().int().positive(), computerIds: z.array(z.number().int().positive()).max(10_000).optional() }))
-    .mutation(({ ctx, input }) => retryFailedTargets(ctx.deps, input, actorName(ctx.actor))),
-  list: adminProcedure.query(({ ctx }) => listDeployments(ctx.deps)),
-  get: adminProcedure.input(id).query(({ ctx, input }) => getDeployment(ctx.deps, input.id)),
-  targets: adminProcedure
+    .mutation(({ ctx, input }) => retryFailedTargets(ctx.deps, input, ctx.actor)),
+  list: readProcedure.query(({ ctx }) => listDeployments(ctx.deps)),
+  get: readProcedure.input(id).query(({ ctx, input }) => getDeployment(ctx.deps, input.id)),
+  targets: readProcedure
     .input(
       z.object({
         id: z.number().int().positive(),
@@ -44,12 +43,12 @@ export const deploymentsRouter = router({
       }),
     )
     .query(({ ctx, input }) => listDeploymentTargets(ctx.deps, input)),
-  preview: adminProcedure.input(ZDeploymentFields).query(({ ctx, input }) => previewDeployment(ctx.deps, input)),
+  preview: readProcedure.input(ZDeploymentFields).query(({ ctx, input }) => previewDeployment(ctx.deps, input)),
   /** The dry run of an edit: like preview, with the stored App Installer replaced by the edited fields. */
-  previewUpdate: adminProcedure.input(ZUpdateDeploymentInput).query(({ ctx, input }) => previewDeployment(ctx.deps, mergeDeploymentUpdate(ctx.deps, input), { id: input.id })),
+  previewUpdate: readProcedure.input(ZUpdateDeploymentInput).query(({ ctx, input }) => previewDeployment(ctx.deps, mergeDeploymentUpdate(ctx.deps, input), { id: input.id })),
   /** The dashboard: fleet counts, every App Installer's status counts, the newest failures. */
-  dashboard: adminProcedure.query(({ ctx }) => getDashboard(ctx.deps)),
+  dashboard: readProcedure.query(({ ctx }) => getDashboard(ctx.deps)),
   /** The App Installer page's timeline: events with the computer's name. */
-  activity: adminProcedure.input(id.extend({ limit: z.number().int().min(1).max(500).optional() })).query(({ ctx, input }) => listDeploymentActivity(ctx.deps, input)),
-  events: adminProcedure.input(id.extend({ limit: z.number().int().min(1).max(1000).optional() })).query(({ ctx, input }) => listDeploymentEvents(ctx.deps, input)),
+  activity: readProcedure.input(id.extend({ limit: z.number().int().min(1).max(500).optional() })).query(({ ctx, input }) => listDeploymentActivity(ctx.deps, input)),
+  events: readProcedure.input(id.extend({ limit: z.number().int().min(1).max(1000).optional() })).query(({ ctx, input }) => listDeploymentEvents(ctx.deps, input)),
 });

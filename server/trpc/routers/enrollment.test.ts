@@ -45,7 +45,7 @@ describe("enrollment router", () => {
 
   it("revokeToken revokes, and a missing id is NOT_FOUND", async () => {
     const deps = createTestDeps();
-    const caller = createCaller(createContextInner({ deps, actor: { kind: "token", role: "admin", label: "ci" } }));
+    const caller = createCaller(createContextInner({ deps, actor: { kind: "token", id: "t-ci", name: "token:ci", role: "admin" } }));
     const { id } = await caller.enrollment.createToken({ label: "temp" });
     await caller.enrollment.revokeToken({ id });
     expect((await caller.enrollment.listTokens())[0]).toMatchObject({ id, active: false });
@@ -61,7 +61,7 @@ describe("enrollment router", () => {
     expect(await codeOf(caller.enrollment.createToken({ label: "x".repeat(201) }))).toBe("BAD_REQUEST");
     expect(await codeOf(caller.enrollment.createToken({ expiresAt: "next tuesday" }))).toBe("BAD_REQUEST");
     expect(await codeOf(caller.enrollment.createToken({ expiresAt: new Date(deps.clock.now().getTime() - DAY).toISOString() }))).toBe("BAD_REQUEST");
-    const auditor = createCaller(createContextInner({ deps, actor: { kind: "token", role: "auditor", label: "viewer" } }));
+    const auditor = createCaller(createContextInner({ deps, actor: { kind: "token", id: "t-viewer", name: "token:viewer", role: "auditor" } }));
     expect(await codeOf(auditor.enrollment.createToken({}))).toBe("FORBIDDEN");
     expect(await codeOf(auditor.enrollment.listTokens())).toBe("FORBIDDEN");
   });

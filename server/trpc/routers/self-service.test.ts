@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 
 import { syncCatalog } from "@/server/services/catalog";
 import { selfServiceSignature } from "@/server/services/self-service-links";
-import { createContextInner, type Actor } from "@/server/trpc/context";
+import type { Actor } from "@/server/auth/actor";
+import { createContextInner } from "@/server/trpc/context";
 import { createCallerFactory } from "@/server/trpc/init";
 import { appRouter } from "@/server/trpc/root";
 import { createTestDeps, type TestDeps } from "@/server/testing";
@@ -48,14 +49,14 @@ describe("selfService router", () => {
     const { url } = await caller(deps).selfService.link({ computerId: mac });
     expect(url).toBe(`${deps.publicUrl}/self-service/${mac}?sig=${selfServiceSignature(deps, mac)}`);
     expect(await codeOf(caller(deps).selfService.link({ computerId: 9999 }))).toBe("NOT_FOUND");
-    expect(await codeOf(caller(deps, { kind: "token", role: "auditor", label: "ro" }).selfService.link({ computerId: mac }))).toBe("FORBIDDEN");
+    expect(await codeOf(caller(deps, { kind: "token", id: "t-ro", name: "token:ro", role: "auditor" }).selfService.link({ computerId: mac }))).toBe("FORBIDDEN");
     expect(await codeOf(caller(deps, undefined, true).selfService.link({ computerId: mac }))).toBe("UNAUTHORIZED");
   });
 
   it("with a valid signature, an auditor token or anonymous caller lists and installs as the end user", async () => {
     const { deps, mac, deploymentId } = await setup();
     const signature = selfServiceSignature(deps, mac);
-    const user = caller(deps, { kind: "token", role: "auditor", label: "kiosk" });
+    const user = caller(deps, { kind: "token", id: "t-kiosk", name: "token:kiosk", role: "auditor" });
     expect(await user.selfService.computer({ computerId: mac, signature })).toEqual({ id: mac, name: "Alex’s MacBook Air" });
     const [item] = await user.selfService.available({ computerId: mac, signature });
     expect(item).toMatchObject({ deploymentId, titleName: "Discord", category: "Chat", description: "Talk to your team", status: "self_service_available" });
@@ -69,7 +70,7 @@ describe("selfService router", () => {
   it("a signature that does not match the computer is FORBIDDEN, even for an admin", async () => {
     const { deps, mac, other, deploymentId } = await setup();
     const otherSignature = selfServiceSignature(deps, other);
-    for (const c of [caller(deps), caller(deps, { kind: "token", role: "admin", label: "ci" })]) {
+    for (const c of [caller(deps), caller(deps, { kind: "token", id: "t-ci", name: "token:ci", role: "admin" })]) {
       expect(await codeOf(c.selfService.available({ computerId: mac, signature: otherSignature }))).toBe("FORBIDDEN");
       expect(await codeOf(c.selfService.install({ computerId: mac, deploymentId, signature: otherSignature }))).toBe("FORBIDDEN");
       expect(await codeOf(c.selfService.computer({ computerId: mac, signature: "forged" }))).toBe("FORBIDDEN");
@@ -81,12 +82,12 @@ describe("selfService router", () => {
 
   it("without a signature, the admin check of adminProcedure applies", async () => {
     const { deps, mac, deploymentId } = await setup();
-    expect(await codeOf(caller(deps, { kind: "token", role: "auditor", label: "ro" }).selfService.available({ computerId: mac }))).toBe("FORBIDDEN");
-    expect(await codeOf(caller(deps, { kind: "token", role: "auditor", label: "ro" }).selfService.install({ computerId: mac, deploymentId }))).toBe("FORBIDDEN");
+    expect(await codeOf(caller(deps, { kind: "token", id: "t-ro", name: "token:ro", role: "auditor" }).selfService.available({ computerId: mac }))).toBe("FORBIDDEN");
+    expect(await codeOf(caller(deps, { kind: "token", id: "t-ro", name: "token:ro", role: "auditor" }).selfService.install({ computerId: mac, deploymentId }))).toBe("FORBIDDEN");
     expect(await codeOf(caller(deps, undefined, true).selfService.available({ computerId: mac }))).toBe("UNAUTHORIZED");
     expect(await codeOf(caller(deps).selfService.available({ computerId: 9999 }))).toBe("NOT_FOUND");
 
-    const admin = caller(deps, { kind: "token", role: "admin", label: "ci" });
+    const admin = caller(deps, { kind: "token", id: "t-ci", name: "token:ci", role: "admin" });
     expect(await admin.selfService.available({ computerId: mac })).toHaveLength(1);
     expect(await admin.selfService.install({ computerId: mac, deploymentId })).toEqual({ requested: true, status: "in_progress" });
     expect(deps.db.select().from(events).where(eq(events.type, "self_service.requested")).get()).toMatchObject({ actor: "token:ci" });

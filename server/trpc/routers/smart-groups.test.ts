@@ -30,7 +30,7 @@ function setup() {
       ["Lab-01", "Lab-02", "Office-01"].map((name, i) => ({ udid: `UDID-${i}`, name, serialNumber: `SN${i}`, osVersion: "14.5", architecture: "arm64" as const, lastCheckinAt: now, createdAt: now, updatedAt: now })),
     )
     .run();
-  return { deps, caller: createCaller(createContextInner({ deps, actor: { kind: "token", role: "admin", label: "ci" } })) };
+  return { deps, caller: createCaller(createContextInner({ deps, actor: { kind: "token", id: "t-ci", name: "token:ci", role: "admin" } })) };
 }
 
 const lab = [{ field: "Computer Name", operator: "like", value: "lab" }];
@@ -108,7 +108,7 @@ describe("smartGroups router", () => {
 
   it("reads need the admin role too", async () => {
     const { deps } = setup();
-    const auditor = createCaller(createContextInner({ deps, actor: { kind: "token", role: "auditor", label: "ro" } }));
+    const auditor = createCaller(createContextInner({ deps, actor: { kind: "token", id: "t-ro", name: "token:ro", role: "auditor" } }));
     expect(await errorOf(auditor.smartGroups.list())).toMatchObject({ code: "FORBIDDEN" });
     expect(await errorOf(auditor.smartGroups.preview({ criteria: [] }))).toMatchObject({ code: "FORBIDDEN" });
   });

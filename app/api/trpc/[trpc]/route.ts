@@ -1,7 +1,8 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 
 import { getDeps } from "@/server/deps";
-import { checkMutationRequest, ownOriginsOf } from "@/server/trpc/csrf";
+import { ownOriginsOf } from "@/server/auth/origins";
+import { checkMutationRequest } from "@/server/trpc/csrf";
 import { createContext } from "@/server/trpc/context";
 import { appRouter } from "@/server/trpc/root";
 
