@@ -8,7 +8,9 @@ import { createDb, readPragmas } from "./client";
 import { migrateDb } from "./migrate";
 
 const EXPECTED_TABLES = [
+  "account",
   "api_tokens",
+  "audit_log",
   "catalog_profiles",
   "catalog_titles",
   "catalog_versions",
@@ -21,12 +23,14 @@ const EXPECTED_TABLES = [
   "enrollment_tokens",
   "events",
   "installed_apps",
-  "sessions",
+  "login_failures",
+  "session",
   "settings",
   "smart_group_criteria",
   "smart_group_members",
   "smart_groups",
-  "users",
+  "user",
+  "verification",
 ];
 
 const tablesOf = (db: ReturnType<typeof createDb>) =>

@@ -512,7 +512,6 @@ export const apiTokens = sqliteTable(
     label: text("label").notNull(),
     tokenHash: text("token_hash").notNull(), // SHA-256 hex; the token itself is shown once
     role: text("role", { enum: ROLES }).notNull(),
-    createdByUserId: text("created_by_user_id").references(() => user.id, { onDelete: "set null" }),
     createdAt: instant("created_at").notNull(),
     lastUsedAt: instant("last_used_at"),
     revokedAt: instant("revoked_at"),

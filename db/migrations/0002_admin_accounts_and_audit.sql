@@ -79,25 +79,7 @@ CREATE TABLE `verification` (
 	`updated_at` integer NOT NULL
 );
 --> statement-breakpoint
-PRAGMA foreign_keys=OFF;--> statement-breakpoint
-CREATE TABLE `__new_api_tokens` (
-	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
-	`label` text NOT NULL,
-	`token_hash` text NOT NULL,
-	`role` text NOT NULL,
-	`created_by_user_id` text,
-	`created_at` integer NOT NULL,
-	`last_used_at` integer,
-	`revoked_at` integer,
-	FOREIGN KEY (`created_by_user_id`) REFERENCES `user`(`id`) ON UPDATE no action ON DELETE set null,
-	CONSTRAINT "api_tokens_role_check" CHECK(role in ('admin', 'auditor'))
-);
---> statement-breakpoint
-INSERT INTO `__new_api_tokens`("id", "label", "token_hash", "role", "created_by_user_id", "created_at", "last_used_at", "revoked_at") SELECT "id", "label", "token_hash", "role", "created_by_user_id", "created_at", "last_used_at", "revoked_at" FROM `api_tokens`;--> statement-breakpoint
-DROP TABLE `api_tokens`;--> statement-breakpoint
-ALTER TABLE `__new_api_tokens` RENAME TO `api_tokens`;--> statement-breakpoint
-PRAGMA foreign_keys=ON;--> statement-breakpoint
-CREATE UNIQUE INDEX `api_tokens_hash_unique` ON `api_tokens` (`token_hash`);--> statement-breakpoint
+ALTER TABLE `api_tokens` DROP COLUMN `created_by_user_id`;--> statement-breakpoint
 -- The audit log is append-only: the app (or anyone with the SQLite file open through it) cannot rewrite it.
 CREATE TRIGGER `audit_log_no_update` BEFORE UPDATE ON `audit_log` BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;--> statement-breakpoint
 CREATE TRIGGER `audit_log_no_delete` BEFORE DELETE ON `audit_log` BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;

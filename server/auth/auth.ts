@@ -18,7 +18,7 @@ import { clearFailures, lockedUntil, recordFailure } from "@/server/auth/throttl
 import { HOUR, MINUTE, systemClock, type Clock } from "@/server/clock";
 import type { Deps } from "@/server/deps";
 import { recordAdminAction, type AuditActor } from "@/server/services/audit";
-import { account, session, settings, user, type Role } from "@/db/schema";
+import { account, session, settings, user, verification, type Role } from "@/db/schema";
 
 export const SESSION_IDLE_MS = 2 * HOUR;
 export const SESSION_ABSOLUTE_MS = 12 * HOUR;
@@ -59,7 +59,7 @@ export function createAuth(deps: AuthDeps, options: { wallClock?: Clock } = {}) 
     baseURL: deps.publicUrl,
     basePath: "/api/auth",
     secret: authSecret(deps),
-    database: drizzleAdapter(deps.db, { provider: "sqlite", schema: { user, session, account } }),
+    database: drizzleAdapter(deps.db, { provider: "sqlite", schema: { user, session, account, verification } }),
     emailAndPassword: {
       enabled: true,
       disableSignUp: true,

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 
 import { createCallerFactory } from "@/server/trpc/init";
 import { createContextInner } from "@/server/trpc/context";
+import { TEST_ADMIN } from "@/server/trpc/test-caller";
 import { appRouter } from "@/server/trpc/root";
 import { createTestDeps, type TestDeps } from "@/server/testing";
 import { computers } from "@/db/schema";
@@ -15,7 +16,7 @@ import { encodePlist, type PlistInput } from "./plist";
 import { commandIn, snapshotDb } from "./test-helpers";
 import { identityFromProfile, signLikeAMac, type Identity } from "./test-identity";
 
-const caller = (deps: TestDeps) => createCallerFactory(appRouter)(createContextInner({ deps }));
+const caller = (deps: TestDeps) => createCallerFactory(appRouter)(createContextInner({ deps, actor: TEST_ADMIN }));
 
 /** A Mac with an enrolled identity, speaking signed plists. */
 function signedMac(deps: TestDeps, identity: Identity, udid: string) {

@@ -20,7 +20,7 @@ export function createApiToken(deps: Pick<Deps, "db" | "clock">, input: { label:
     (tx) => {
       const row = tx
         .insert(apiTokens)
-        .values({ label: input.label, role: input.role, tokenHash: hash(token), createdAt: now, createdByUserId: by.kind === "user" ? by.id : null })
+        .values({ label: input.label, role: input.role, tokenHash: hash(token), createdAt: now }) // who created it: the audit log
         .returning({ id: apiTokens.id })
         .get();
       recordAdminAction(tx, now, by, {

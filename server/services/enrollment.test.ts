@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { DAY, HOUR } from "@/server/clock";
 import { isAppError } from "@/server/errors";
 import { createTestDeps, actingAs } from "@/server/testing";
-import { enrollmentTokens, events } from "@/db/schema";
+import { auditLog, enrollmentTokens, events } from "@/db/schema";
 
 import { createEnrollmentToken, listEnrollmentTokens, recordEnrollmentProfileIssued, redeemEnrollmentToken, revokeEnrollmentToken } from "./enrollment";
 
@@ -80,9 +80,10 @@ describe("enrollment tokens", () => {
     expect(listed).not.toContain(sha256(token));
     expect(listed).not.toContain("tokenHash");
     expect(JSON.stringify(deps.db.select().from(events).all())).not.toContain(token);
+    expect(JSON.stringify(deps.db.select().from(auditLog).all())).not.toContain(token);
   });
 
-  it("writes one admin event per create and per effective revoke; revoke is idempotent", () => {
+  it("audits every create and revoke, once each; a second revoke changes nothing and says so", () => {
     const deps = createTestDeps();
     const { id } = createEnrollmentToken(deps, { label: "Lab" }, actingAs("alice@example.com"));
     const first = revokeEnrollmentToken(deps, { id }, actingAs("bob@example.com"));
@@ -90,12 +91,14 @@ describe("enrollment tokens", () => {
     const again = revokeEnrollmentToken(deps, { id }, actingAs("bob@example.com"));
     expect(again.revokedAt).toEqual(first.revokedAt);
 
-    const rows = deps.db.select().from(events).all();
-    expect(rows.map((e) => [e.category, e.type, e.actor])).toEqual([
-      ["admin", "enrollment_token.created", "alice@example.com"],
-      ["admin", "enrollment_token.revoked", "bob@example.com"],
+    const rows = deps.db.select().from(auditLog).all();
+    expect(rows.map((e) => [e.action, e.actorName, e.targetId, e.changes])).toEqual([
+      ["enrollment_token.created", "alice@example.com", String(id), { label: "Lab", expiresAt: null }],
+      ["enrollment_token.revoked", "bob@example.com", String(id), { revokedAt: first.revokedAt.toISOString() }],
+      ["enrollment_token.revoked", "bob@example.com", String(id), {}],
     ]);
-    expect(rows[0]!.message).toContain("Lab");
+    expect(rows[0]!.summary).toContain("Lab");
+    expect(rows[2]!.summary).toContain("already revoked");
   });
 
   it("revoking a missing token is NOT_FOUND", () => {

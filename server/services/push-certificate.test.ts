@@ -11,7 +11,7 @@ import { createTestDeps, TEST_START, type TestDeps, actingAs } from "@/server/te
 import { createContextInner } from "@/server/trpc/context";
 import { createCallerFactory } from "@/server/trpc/init";
 import { appRouter } from "@/server/trpc/root";
-import { credentials, events } from "@/db/schema";
+import { auditLog, credentials } from "@/db/schema";
 
 import { getPushCertificate, installPushCertificate } from "./push-certificate";
 
@@ -81,12 +81,12 @@ async function badRequest(promise: Promise<unknown>): Promise<string> {
 function storedRows(deps: TestDeps) {
   return {
     credentials: deps.db.select().from(credentials).where(eq(credentials.name, "apns_push")).all(),
-    events: deps.db.select().from(events).where(eq(events.type, "push_certificate.installed")).all(),
+    audit: deps.db.select().from(auditLog).where(eq(auditLog.action, "push_certificate.installed")).all(),
   };
 }
 
 describe("push certificate", () => {
-  it("installs a valid certificate: stored with one admin event, summary read back, push provider switched to APNs", async () => {
+  it("installs a valid certificate: stored with one audit event, summary read back, push provider switched to APNs", async () => {
     const deps = testDeps();
     expect(getPushCertificate(deps)).toBeNull();
     const local = deps.push;
@@ -106,9 +106,10 @@ describe("push certificate", () => {
     const rows = storedRows(deps);
     expect(rows.credentials).toHaveLength(1);
     expect(rows.credentials[0]).toMatchObject({ topic: TOPIC, notAfter, certificatePem: validPem.trim(), privateKeyPem: keys.privatePem.trim(), createdAt: TEST_START });
-    expect(rows.events).toHaveLength(1);
-    expect(rows.events[0]).toMatchObject({ category: "admin", actor: "alice", at: TEST_START });
-    expect(rows.events[0]!.message).toContain(TOPIC);
+    expect(rows.audit).toHaveLength(1);
+    expect(rows.audit[0]).toMatchObject({ actorName: "alice", actorRole: "admin", at: TEST_START, targetType: "push_certificate" });
+    expect(rows.audit[0]!.summary).toContain(TOPIC);
+    expect(JSON.stringify(rows.audit)).not.toContain("PRIVATE KEY");
 
     expect((deps.push as PushProvider).name).toBe("apns");
     expect(localClosed).toBe(true);
@@ -117,7 +118,7 @@ describe("push certificate", () => {
     expect(getPushCertificate(deps)?.daysLeft).toBe(daysLeft - 1);
   });
 
-  it("replacing the certificate updates the one row, keeps createdAt and writes a second event", async () => {
+  it("replacing the certificate updates the one row, keeps createdAt and writes a second audit event", async () => {
     const deps = testDeps();
     await installPushCertificate(deps, { certificatePem: validPem, privateKeyPem: keys.privatePem }, actingAs("alice"));
     deps.clock.advance(DAY);
@@ -127,7 +128,7 @@ describe("push certificate", () => {
     const rows = storedRows(deps);
     expect(rows.credentials).toHaveLength(1);
     expect(rows.credentials[0]).toMatchObject({ createdAt: TEST_START, updatedAt: deps.clock.now(), certificatePem: renewed.trim() });
-    expect(rows.events.map((e) => e.actor)).toEqual(["alice", "bob"]);
+    expect(rows.audit.map((e) => e.actorName)).toEqual(["alice", "bob"]);
   });
 
   it("refuses a private key that does not match the certificate, and changes nothing", async () => {
@@ -135,7 +136,7 @@ describe("push certificate", () => {
     const before = deps.push;
     const message = await badRequest(installPushCertificate(deps, { certificatePem: validPem, privateKeyPem: otherKeys.privatePem }, actingAs("alice")));
     expect(message).toBe("The private key does not match the certificate");
-    expect(storedRows(deps)).toEqual({ credentials: [], events: [] });
+    expect(storedRows(deps)).toEqual({ credentials: [], audit: [] });
     expect(deps.push).toBe(before);
     expect(getPushCertificate(deps)).toBeNull();
   });
@@ -145,7 +146,7 @@ describe("push certificate", () => {
     const expired = pushCertificate(keys, { uid: TOPIC, notAfter: new Date("2026-03-01T00:00:00Z") });
     const message = await badRequest(installPushCertificate(deps, { certificatePem: expired, privateKeyPem: keys.privatePem }, actingAs("alice")));
     expect(message).toMatch(/^The certificate expired on 2026-03-01/);
-    expect(storedRows(deps)).toEqual({ credentials: [], events: [] });
+    expect(storedRows(deps)).toEqual({ credentials: [], audit: [] });
   });
 
   it("refuses a certificate that is not an MDM push certificate (no UID, or a topic outside com.apple.mgmt.)", async () => {
@@ -156,14 +157,14 @@ describe("push certificate", () => {
     expect(await badRequest(installPushCertificate(deps, { certificatePem: other, privateKeyPem: keys.privatePem }, actingAs("alice")))).toMatch(
       /topic "com\.example\.app" does not start with com\.apple\.mgmt\./,
     );
-    expect(storedRows(deps)).toEqual({ credentials: [], events: [] });
+    expect(storedRows(deps)).toEqual({ credentials: [], audit: [] });
   });
 
   it("refuses text that is not a certificate or not a private key", async () => {
     const deps = testDeps();
     expect(await badRequest(installPushCertificate(deps, { certificatePem: "hello", privateKeyPem: keys.privatePem }, actingAs("alice")))).toMatch(/certificate could not be read/);
     expect(await badRequest(installPushCertificate(deps, { certificatePem: validPem, privateKeyPem: validPem }, actingAs("alice")))).toMatch(/private key could not be read/);
-    expect(storedRows(deps)).toEqual({ credentials: [], events: [] });
+    expect(storedRows(deps)).toEqual({ credentials: [], audit: [] });
   });
 
   it("shows a certificate about to expire with its days left, negative once expired", async () => {
@@ -176,12 +177,12 @@ describe("push certificate", () => {
 
   it("system.pushCertificate and system.uploadPushCertificate call the service with the actor's name", async () => {
     const deps = testDeps();
-    const caller = createCallerFactory(appRouter)(createContextInner({ deps }));
+    const caller = createCallerFactory(appRouter)(createContextInner({ deps, actor: actingAs("carol") }));
     expect(await caller.system.pushCertificate()).toBeNull();
     const uploaded = await caller.system.uploadPushCertificate({ certificatePem: validPem, privateKeyPem: keys.privatePem });
     expect(uploaded.topic).toBe(TOPIC);
     expect(await caller.system.pushCertificate()).toEqual(uploaded);
-    expect(storedRows(deps).events[0]?.actor).toBe("local admin");
+    expect(storedRows(deps).audit[0]?.actorName).toBe("carol");
     await expect(caller.system.uploadPushCertificate({ certificatePem: "x".repeat(20_001), privateKeyPem: "" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
     await expect(caller.system.uploadPushCertificate({ certificatePem: validPem, privateKeyPem: otherKeys.privatePem })).rejects.toMatchObject({
       code: "BAD_REQUEST",

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { DAY } from "@/server/clock";
 import type { Criterion } from "@/server/engine/smart-groups";
 import { createTestDeps, type TestDeps, actingAs } from "@/server/testing";
-import { catalogTitles, computers, deployments, events, installedApps, smartGroupCriteria, smartGroupMembers, smartGroups, type NewComputer } from "@/db/schema";
+import { auditLog, catalogTitles, computers, deployments, events, installedApps, smartGroupCriteria, smartGroupMembers, smartGroups, type NewComputer } from "@/db/schema";
 
 import {
   createSmartGroup,
@@ -44,9 +44,9 @@ const membersOf = (deps: TestDeps, groupId: number) =>
     .all()
     .map((r) => r.id)
     .sort((a, b) => a - b);
-const rowCount = (deps: TestDeps, table: typeof smartGroupMembers | typeof events | typeof smartGroups | typeof smartGroupCriteria) =>
+const rowCount = (deps: TestDeps, table: typeof smartGroupMembers | typeof events | typeof auditLog | typeof smartGroups | typeof smartGroupCriteria) =>
   deps.db.select({ n: count() }).from(table).get()?.n ?? 0;
-const lastEvent = (deps: TestDeps) => deps.db.select().from(events).orderBy(asc(events.id)).all().at(-1);
+const lastAudit = (deps: TestDeps) => deps.db.select().from(auditLog).orderBy(asc(auditLog.id)).all().at(-1);
 
 function addDeployment(deps: TestDeps, smartGroupId: number, name: string) {
   const now = deps.clock.now();
@@ -102,12 +102,11 @@ describe("create, get, list", () => {
     expect(deps.db.select({ p: smartGroupCriteria.position }).from(smartGroupCriteria).orderBy(asc(smartGroupCriteria.position)).all().map((r) => r.p)).toEqual([0, 1, 2]);
     expect(membersOf(deps, id)).toEqual([lab1, lab1 + 2]);
 
-    expect(lastEvent(deps)).toMatchObject({
-      category: "admin",
-      type: "smart_group.created",
-      actor: "admin@example.com",
-      message: 'Smart group "Firefox or new Lab" created by admin@example.com: 3 criteria, 2 members',
-      data: { smartGroupId: id, name: "Firefox or new Lab", criteria: got.criteria },
+    expect(lastAudit(deps)).toMatchObject({
+      action: "smart_group.created",
+      actorName: "admin@example.com",
+      summary: 'Smart group "Firefox or new Lab" created: 3 criteria, 2 members',
+      changes: { name: "Firefox or new Lab", criteria: got.criteria },
     });
   });
 
@@ -136,7 +135,7 @@ describe("create, get, list", () => {
   it("refuses invalid criteria with every error on its own line, writing nothing", () => {
     const deps = createTestDeps();
     createSmartGroup(deps, { name: "Lab", criteria: [] }, actingAs("a"));
-    const before = { groups: rowCount(deps, smartGroups), events: rowCount(deps, events) };
+    const before = { groups: rowCount(deps, smartGroups), events: rowCount(deps, events), audit: rowCount(deps, auditLog) };
     const attempt = () =>
       createSmartGroup(
         deps,
@@ -167,7 +166,7 @@ describe("create, get, list", () => {
         ].join("\n"),
       }),
     );
-    expect({ groups: rowCount(deps, smartGroups), events: rowCount(deps, events) }).toEqual(before);
+    expect({ groups: rowCount(deps, smartGroups), events: rowCount(deps, events), audit: rowCount(deps, auditLog) }).toEqual(before);
   });
 
   it("refuses a regex longer than 256 characters and one that does not compile", () => {
@@ -196,7 +195,7 @@ describe("update", () => {
     expect(got.criteria).toEqual([{ joiner: "and", openParen: false, field: "Computer Name", operator: "like", value: "office", closeParen: false }]);
     expect(deps.db.select().from(smartGroupCriteria).all().map((r) => r.position)).toEqual([0]);
     expect(membersOf(deps, id)).toEqual([b]);
-    expect(lastEvent(deps)).toMatchObject({ category: "admin", type: "smart_group.updated", actor: "bob", message: 'Smart group "Lab" updated by bob: 1 criterion, 1 member' });
+    expect(lastAudit(deps)).toMatchObject({ action: "smart_group.updated", actorName: "bob", summary: 'Smart group "Lab" updated: 1 criterion, 1 member' });
   });
 
   it("a rename updates other groups' Computer Group references", () => {
@@ -210,9 +209,9 @@ describe("update", () => {
     expect(getSmartGroup(deps, lab).criteria).toHaveLength(1); // criteria kept when not given
     expect(getSmartGroup(deps, inLab).criteria[0]?.value).toBe("Classroom");
     expect(getSmartGroup(deps, notLab).criteria[0]?.value).toBe("Classroom");
-    expect(lastEvent(deps)).toMatchObject({
-      message: 'Smart group "Classroom" updated by a (renamed from "Lab"; 2 references updated): 1 criterion, 1 member',
-      data: { previousName: "Lab", name: "Classroom" },
+    expect(lastAudit(deps)).toMatchObject({
+      summary: 'Smart group "Classroom" updated (renamed from "Lab"; 2 references updated): 1 criterion, 1 member',
+      changes: { previousName: "Lab", name: "Classroom" },
     });
     // The references still resolve: recalculation finds no invalid group.
     const membership = recalculateSmartGroups(deps);
@@ -266,7 +265,7 @@ describe("delete", () => {
     expect(rowCount(deps, smartGroupMembers)).toBe(1);
     expect(deleteSmartGroup(deps, { id }, actingAs("carol"))).toEqual({ id });
     expect([rowCount(deps, smartGroups), rowCount(deps, smartGroupCriteria), rowCount(deps, smartGroupMembers)]).toEqual([0, 0, 0]);
-    expect(lastEvent(deps)).toMatchObject({ category: "admin", type: "smart_group.deleted", actor: "carol", message: 'Smart group "All" deleted by carol' });
+    expect(lastAudit(deps)).toMatchObject({ action: "smart_group.deleted", actorName: "carol", summary: 'Smart group "All" deleted' });
     expect(() => deleteSmartGroup(deps, { id }, actingAs("carol"))).toThrow(expect.objectContaining({ code: "NOT_FOUND" }));
   });
 });
@@ -275,7 +274,7 @@ describe("preview", () => {
   it("counts and samples matching computers by name without writing anything", () => {
     const deps = createTestDeps();
     const ids = ["Lab-03", "Lab-01", "Office", "Lab-02"].map((name) => addComputer(deps, { name, osVersion: "14.5", architecture: "arm64" }));
-    const before = [rowCount(deps, smartGroups), rowCount(deps, smartGroupMembers), rowCount(deps, events)];
+    const before = [rowCount(deps, smartGroups), rowCount(deps, smartGroupMembers), rowCount(deps, events), rowCount(deps, auditLog)];
     const serialOf = (id: number | undefined) => deps.db.select().from(computers).all().find((r) => r.id === id)?.serialNumber;
     const preview = previewSmartGroup(deps, { criteria: [c("Computer Name", "like", "lab")] }, { sampleSize: 2 });
     expect(preview).toEqual({
@@ -286,7 +285,7 @@ describe("preview", () => {
         { id: ids[3], name: "Lab-02", serialNumber: serialOf(ids[3]), osVersion: "14.5", architecture: "arm64" },
       ],
     });
-    expect([rowCount(deps, smartGroups), rowCount(deps, smartGroupMembers), rowCount(deps, events)]).toEqual(before);
+    expect([rowCount(deps, smartGroups), rowCount(deps, smartGroupMembers), rowCount(deps, events), rowCount(deps, auditLog)]).toEqual(before);
     expect(previewSmartGroup(deps, { criteria: [] })).toMatchObject({ ok: true, count: 4 });
   });
 

@@ -9,6 +9,7 @@ import { createDb } from "@/db/client";
 import { computers, installedApps } from "@/db/schema";
 
 import { createContext, createContextInner } from "./context";
+import { TEST_ADMIN } from "@/server/trpc/test-caller";
 import { createCallerFactory } from "./init";
 import { appRouter } from "./root";
 
@@ -21,12 +22,12 @@ describe("appRouter", () => {
   it("names every router of DESIGN §4.2", () => {
     const routers = new Set(Object.keys(appRouter._def.procedures).map((p) => p.split(".")[0]));
     for (const name of ["computers", "catalog", "system"]) expect(routers).toContain(name);
-    expect(Object.keys(appRouter._def.record).sort()).toEqual(["catalog", "computers", "deployments", "enrollment", "selfService", "smartGroups", "system"]);
+    expect(Object.keys(appRouter._def.record).sort()).toEqual(["audit", "catalog", "computers", "deployments", "enrollment", "selfService", "smartGroups", "system", "users"]);
   });
 
   it("catalog.sync, list and get", async () => {
     const deps = createTestDeps();
-    const caller = createCaller(createContextInner({ deps }));
+    const caller = createCaller(createContextInner({ deps, actor: TEST_ADMIN }));
     expect((await caller.catalog.sync()).titles).toBeGreaterThanOrEqual(30);
     const list = await caller.catalog.list();
     const firefox = list.find((t) => t.bundleId === "org.mozilla.firefox");
@@ -49,7 +50,7 @@ describe("appRouter", () => {
       updatedAt: now,
     }));
     deps.db.insert(computers).values(rows).run();
-    const caller = createCaller(createContextInner({ deps }));
+    const caller = createCaller(createContextInner({ deps, actor: TEST_ADMIN }));
     const page2 = await caller.computers.list({ page: 2, pageSize: 10 });
     expect(page2.total).toBe(30);
     expect(page2.items.map((c) => c.name)).toEqual(Array.from({ length: 10 }, (_, i) => `Mac ${i + 10}`));
@@ -68,7 +69,7 @@ describe("appRouter", () => {
 
   it("system.tick moves the simulated clock; system.settings shows defaults and the clock", async () => {
     const deps = createTestDeps();
-    const caller = createCaller(createContextInner({ deps }));
+    const caller = createCaller(createContextInner({ deps, actor: TEST_ADMIN }));
     const { now } = await caller.system.tick({ advanceMs: 6 * HOUR });
     expect(now.toISOString()).toBe(new Date(TEST_START.getTime() + 6 * HOUR).toISOString());
     const settings = await caller.system.settings();
@@ -80,7 +81,7 @@ describe("appRouter", () => {
 
   it("system.tick is refused on the system clock", async () => {
     const deps = createDeps({ env: parseEnv({ POMONA_DB: ":memory:" }), db: createDb(":memory:"), clock: systemClock, log: silentLogger });
-    const caller = createCaller(createContextInner({ deps }));
+    const caller = createCaller(createContextInner({ deps, actor: TEST_ADMIN }));
     expect(await codeOf(caller.system.tick({ advanceMs: 1000 }))).toBe("PRECONDITION_FAILED");
   });
 

@@ -10,7 +10,7 @@ import { appRouter } from "@/server/trpc/root";
 import { createTestDeps } from "@/server/testing";
 import { catalogTitles, computers } from "@/db/schema";
 
-import { codeOf } from "../test-caller";
+import { codeOf, TEST_ADMIN } from "../test-caller";
 
 const createCaller = createCallerFactory(appRouter);
 
@@ -33,7 +33,7 @@ async function setup() {
         .get().id,
   );
   deps.db.insert(computers).values({ udid: "GONE", name: "Unenrolled", enrolled: false, lastCheckinAt: now, createdAt: now, updatedAt: now }).run();
-  const caller = createCaller(createContextInner({ deps }));
+  const caller = createCaller(createContextInner({ deps, actor: TEST_ADMIN }));
   const group = await caller.smartGroups.create({ name: "Everyone", criteria: [] });
   const titleId = (bundleId: string) => deps.db.select().from(catalogTitles).where(eq(catalogTitles.bundleId, bundleId)).get()!.id;
   return { deps, caller, ids, group, titleId };
@@ -58,7 +58,9 @@ describe("deployments.dashboard", () => {
       [whisky.id, ids[1], "Old Intel"],
     ]);
     expect(d.recentFailures[0]?.reason).toMatch(/architecture|Intel|x86_64/i);
-    expect(await codeOf(createCaller(createContextInner({ deps, actor: { kind: "token", id: "t-ro", name: "token:ro", role: "auditor" } })).deployments.dashboard())).toBe("FORBIDDEN");
+    // Auditors read everything; a caller who is not signed in reads nothing.
+    expect(await createCaller(createContextInner({ deps, actor: { kind: "token", id: "t-ro", name: "token:ro", role: "auditor" } })).deployments.dashboard()).toEqual(d);
+    expect(await codeOf(createCaller(createContextInner({ deps })).deployments.dashboard())).toBe("UNAUTHORIZED");
   });
 });
 
@@ -99,7 +101,7 @@ describe("deployments.activity", () => {
     const { id } = await caller.deployments.create({ name: "Whisky", titleId: titleId("com.isaacmarovitz.Whisky"), smartGroupId: group.id, distributionMethod: "install_automatically", updateMethod: "automatic" });
     await caller.deployments.setEnabled({ id, enabled: false });
     const activity = await caller.deployments.activity({ id });
-    expect(activity[0]).toMatchObject({ type: "deployment.disabled", actor: "local admin", computerId: null, computerName: null });
+    expect(activity[0]).toMatchObject({ type: "deployment.disabled", actor: "admin@example.com", computerId: null, computerName: null });
     expect(activity.at(-1)).toMatchObject({ type: "deployment.created" });
     const failed = activity.find((e) => e.computerId === ids[1]);
     expect(failed).toMatchObject({ computerName: "Old Intel", type: "target.status_changed" });

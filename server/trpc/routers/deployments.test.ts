@@ -8,10 +8,11 @@ import { createTestDeps, type TestDeps } from "@/server/testing";
 import { catalogTitles, events } from "@/db/schema";
 
 import { createContextInner } from "../context";
+import { TEST_ADMIN } from "../test-caller";
 import { createCallerFactory } from "../init";
 import { appRouter } from "../root";
 
-const caller = (deps: TestDeps) => createCallerFactory(appRouter)(createContextInner({ deps }));
+const caller = (deps: TestDeps) => createCallerFactory(appRouter)(createContextInner({ deps, actor: TEST_ADMIN }));
 
 async function codeOf(p: Promise<unknown>) {
   try {

@@ -5,17 +5,18 @@ import { syncCatalog } from "@/server/services/catalog";
 import { selfServiceSignature } from "@/server/services/self-service-links";
 import type { Actor } from "@/server/auth/actor";
 import { createContextInner } from "@/server/trpc/context";
+import { TEST_ADMIN } from "@/server/trpc/test-caller";
 import { createCallerFactory } from "@/server/trpc/init";
 import { appRouter } from "@/server/trpc/root";
 import { createTestDeps, type TestDeps } from "@/server/testing";
-import { catalogTitles, computers, events } from "@/db/schema";
+import { auditLog, catalogTitles, computers, events } from "@/db/schema";
 
 import { codeOf } from "../test-caller";
 
 const createCaller = createCallerFactory(appRouter);
 
 
-const caller = (deps: TestDeps, actor?: Actor, bearerRejected?: boolean) => createCaller(createContextInner({ deps, actor, bearerRejected }));
+const caller = (deps: TestDeps, actor: Actor = TEST_ADMIN, bearerRejected?: boolean) => createCaller(createContextInner({ deps, actor, bearerRejected }));
 
 async function setup() {
   const deps = createTestDeps();
@@ -80,9 +81,11 @@ describe("selfService router", () => {
     expect(deps.db.select().from(events).where(eq(events.type, "self_service.requested")).all()).toEqual([]);
   });
 
-  it("without a signature, the admin check of adminProcedure applies", async () => {
+  it("without a signature, roles apply: auditors read, admins install (audited), anonymous callers get nothing", async () => {
     const { deps, mac, deploymentId } = await setup();
-    expect(await codeOf(caller(deps, { kind: "token", id: "t-ro", name: "token:ro", role: "auditor" }).selfService.available({ computerId: mac }))).toBe("FORBIDDEN");
+    expect(await caller(deps, { kind: "token", id: "t-ro", name: "token:ro", role: "auditor" }).selfService.available({ computerId: mac })).toHaveLength(1);
+    expect(await codeOf(caller(deps, { kind: "anonymous" }).selfService.available({ computerId: mac }))).toBe("UNAUTHORIZED");
+    expect(await codeOf(caller(deps, { kind: "anonymous" }).selfService.install({ computerId: mac, deploymentId }))).toBe("UNAUTHORIZED");
     expect(await codeOf(caller(deps, { kind: "token", id: "t-ro", name: "token:ro", role: "auditor" }).selfService.install({ computerId: mac, deploymentId }))).toBe("FORBIDDEN");
     expect(await codeOf(caller(deps, undefined, true).selfService.available({ computerId: mac }))).toBe("UNAUTHORIZED");
     expect(await codeOf(caller(deps).selfService.available({ computerId: 9999 }))).toBe("NOT_FOUND");
@@ -90,7 +93,8 @@ describe("selfService router", () => {
     const admin = caller(deps, { kind: "token", id: "t-ci", name: "token:ci", role: "admin" });
     expect(await admin.selfService.available({ computerId: mac })).toHaveLength(1);
     expect(await admin.selfService.install({ computerId: mac, deploymentId })).toEqual({ requested: true, status: "in_progress" });
-    expect(deps.db.select().from(events).where(eq(events.type, "self_service.requested")).get()).toMatchObject({ actor: "token:ci" });
+    expect(deps.db.select().from(events).where(eq(events.type, "self_service.requested")).get()).toMatchObject({ actor: "token:ci", category: "admin" });
     expect(await caller(deps).selfService.install({ computerId: mac, deploymentId })).toEqual({ requested: false, status: "in_progress" });
+    expect(deps.db.select().from(auditLog).where(eq(auditLog.action, "self_service.requested")).all().map((a) => a.actorName)).toEqual(["token:ci", "admin@example.com"]);
   });
 });

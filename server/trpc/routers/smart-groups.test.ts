@@ -6,7 +6,7 @@ import { createContextInner } from "@/server/trpc/context";
 import { createCallerFactory } from "@/server/trpc/init";
 import { appRouter } from "@/server/trpc/root";
 import { createTestDeps, type TestDeps } from "@/server/testing";
-import { computers, events } from "@/db/schema";
+import { auditLog, computers, events } from "@/db/schema";
 
 import { smartGroupsRouter } from "./smart-groups";
 
@@ -34,13 +34,13 @@ function setup() {
 }
 
 const lab = [{ field: "Computer Name", operator: "like", value: "lab" }];
-const lastEvent = (deps: TestDeps) => deps.db.select().from(events).orderBy(asc(events.id)).all().at(-1);
+const lastAudit = (deps: TestDeps) => deps.db.select().from(auditLog).orderBy(asc(auditLog.id)).all().at(-1);
 
 describe("smartGroups router", () => {
   it("create, get and list", async () => {
     const { deps, caller } = setup();
     const { id } = await caller.smartGroups.create({ name: "Lab", description: "Lab Macs", criteria: lab });
-    expect(lastEvent(deps)).toMatchObject({ type: "smart_group.created", category: "admin", actor: "token:ci" });
+    expect(lastAudit(deps)).toMatchObject({ action: "smart_group.created", actorKind: "token", actorName: "token:ci" });
     expect(await caller.smartGroups.get({ id })).toMatchObject({
       id,
       name: "Lab",
@@ -57,14 +57,14 @@ describe("smartGroups router", () => {
     const { id } = await caller.smartGroups.create({ name: "Lab", criteria: lab });
     expect(await caller.smartGroups.update({ id, name: "Office", criteria: [{ field: "Computer Name", operator: "like", value: "office" }] })).toEqual({ id });
     expect(await caller.smartGroups.get({ id })).toMatchObject({ name: "Office", memberCount: 1 });
-    expect(lastEvent(deps)).toMatchObject({ type: "smart_group.updated", actor: "token:ci" });
+    expect(lastAudit(deps)).toMatchObject({ action: "smart_group.updated", actorName: "token:ci" });
   });
 
   it("delete, then get is NOT_FOUND", async () => {
     const { deps, caller } = setup();
     const { id } = await caller.smartGroups.create({ name: "Lab", criteria: lab });
     expect(await caller.smartGroups.delete({ id })).toEqual({ id });
-    expect(lastEvent(deps)).toMatchObject({ type: "smart_group.deleted", actor: "token:ci" });
+    expect(lastAudit(deps)).toMatchObject({ action: "smart_group.deleted", actorName: "token:ci" });
     expect(await errorOf(caller.smartGroups.get({ id }))).toEqual({ code: "NOT_FOUND", message: `No smart group with id ${id}` });
   });
 
@@ -76,6 +76,7 @@ describe("smartGroups router", () => {
       errors: [{ index: 0, message: 'Operator "has" does not apply to Model (use "is", "is not", "like", "not like" or "matches regex")' }],
     });
     expect(deps.db.select().from(events).all()).toEqual([]);
+    expect(deps.db.select().from(auditLog).all()).toEqual([]);
     expect(smartGroupsRouter._def.procedures.preview._def.type).toBe("query");
   });
 
@@ -106,10 +107,13 @@ describe("smartGroups router", () => {
     expect(await errorOf(caller.smartGroups.delete({ id }))).toEqual({ code: "CONFLICT", message: 'Smart group "Lab" cannot be deleted: it is used by smart group "Not lab"' });
   });
 
-  it("reads need the admin role too", async () => {
+  it("auditors read and preview but cannot change; anonymous callers get nothing", async () => {
     const { deps } = setup();
     const auditor = createCaller(createContextInner({ deps, actor: { kind: "token", id: "t-ro", name: "token:ro", role: "auditor" } }));
-    expect(await errorOf(auditor.smartGroups.list())).toMatchObject({ code: "FORBIDDEN" });
-    expect(await errorOf(auditor.smartGroups.preview({ criteria: [] }))).toMatchObject({ code: "FORBIDDEN" });
+    expect(await errorOf(auditor.smartGroups.list())).toMatchObject({ code: "no error" });
+    expect(await errorOf(auditor.smartGroups.preview({ criteria: [] }))).toMatchObject({ code: "no error" });
+    expect(await errorOf(auditor.smartGroups.create({ name: "X", criteria: [] }))).toMatchObject({ code: "FORBIDDEN" });
+    const anonymous = createCaller(createContextInner({ deps }));
+    expect(await errorOf(anonymous.smartGroups.list())).toMatchObject({ code: "UNAUTHORIZED" });
   });
 });
