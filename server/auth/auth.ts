@@ -9,9 +9,10 @@ import { randomBytes } from "node:crypto";
 
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
-import { APIError, createAuthMiddleware } from "better-auth/api";
+import { APIError, createAuthMiddleware, getSessionFromCtx } from "better-auth/api";
 import { eq } from "drizzle-orm";
 
+import { checkMutationRequest } from "@/server/auth/csrf";
 import { clientIpOf, ownOriginsOf } from "@/server/auth/origins";
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hashPassword, verifyPassword } from "@/server/auth/password";
 import { clearFailures, lockedUntil, recordFailure } from "@/server/auth/throttle";
@@ -81,8 +82,13 @@ export function createAuth(deps: AuthDeps, options: { wallClock?: Clock } = {}) 
     },
     telemetry: { enabled: false },
     hooks: {
-      // eslint-disable-next-line @typescript-eslint/require-await -- better-auth's hooks are async by contract
       before: createAuthMiddleware(async (ctx) => {
+        if (ctx.path === "/sign-out") {
+          // Audited before the session row is gone (sign-out always succeeds).
+          const current = await getSessionFromCtx(ctx);
+          if (current) audit(person(current.user as unknown as { id: string; email: string; role: Role }, ctx.request ? clientIpOf(ctx.request.headers) : undefined), "session.signed_out", "Signed out");
+          return;
+        }
         if (ctx.path !== SIGN_IN_PATH) return;
         const email = emailOf(ctx.body);
         const until = lockedUntil(deps.db, wall, email);
@@ -112,16 +118,21 @@ export function createAuth(deps: AuthDeps, options: { wallClock?: Clock } = {}) 
           // The token stays in its HttpOnly cookie; the JSON body does not repeat it to page scripts.
           return ctx.json({ user: { email: u.email, name: u.name, role: u.role } });
         }
-        if (ctx.path === "/sign-out" && ctx.context.session) {
-          const u = ctx.context.session.user as unknown as { id: string; email: string; role: Role };
-          audit(person(u, ip), "session.signed_out", "Signed out");
-        }
       }),
     },
   });
 }
 
 export type Auth = ReturnType<typeof createAuth>;
+
+/** /api/auth/*: every POST passes the same CSRF gate as tRPC mutations before better-auth sees it. */
+export async function handleAuthRequest(deps: AuthDeps, req: Request, auth: Auth = getAuth(deps)): Promise<Response> {
+  if (req.method === "POST") {
+    const refusal = checkMutationRequest(req.headers, ownOriginsOf(req, deps.publicUrl));
+    if (refusal) return Response.json({ message: refusal.message }, { status: refusal.status });
+  }
+  return auth.handler(req);
+}
 
 const authOf = new WeakMap<object, Auth>();
 

@@ -1,7 +1,6 @@
 import crypto from "node:crypto";
 
 import { eq } from "drizzle-orm";
-import forge from "node-forge";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { DAY } from "@/server/clock";
@@ -14,39 +13,9 @@ import { appRouter } from "@/server/trpc/root";
 import { auditLog, credentials } from "@/db/schema";
 
 import { getPushCertificate, installPushCertificate } from "./push-certificate";
+import { pushCertificate, rsaKeys, type Keys } from "./test-push-certificate";
 
-const UID_OID = "0.9.2342.19200300.100.1.1";
 const TOPIC = `com.apple.mgmt.External.${crypto.randomUUID()}`;
-
-type Keys = { privatePem: string; forgePrivate: forge.pki.rsa.PrivateKey; forgePublic: forge.pki.PublicKey };
-
-// Node generates the RSA keys (fast); forge builds and signs the certificates (as in server/push/apns.test.ts).
-function rsaKeys(): Keys {
-  const { privateKey, publicKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
-  return {
-    privatePem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
-    forgePrivate: forge.pki.privateKeyFromPem(privateKey.export({ type: "pkcs1", format: "pem" }).toString()),
-    forgePublic: forge.pki.publicKeyFromPem(publicKey.export({ type: "spki", format: "pem" }).toString()),
-  };
-}
-
-function pushCertificate(keys: Keys, options: { uid?: string; notAfter?: Date } = {}): string {
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.forgePublic;
-  cert.serialNumber = "0a";
-  cert.validity.notBefore = new Date("2025-01-01T00:00:00Z");
-  cert.validity.notAfter = options.notAfter ?? new Date("2027-01-01T00:00:00Z");
-  const subject: forge.pki.CertificateField[] = [{ name: "commonName", value: "APSP:test-push" }];
-  if (options.uid !== undefined) subject.unshift({ type: UID_OID, value: options.uid });
-  cert.setSubject(subject);
-  cert.setIssuer(subject);
-  cert.setExtensions([
-    { name: "basicConstraints", cA: false },
-    { name: "extKeyUsage", clientAuth: true },
-  ]);
-  cert.sign(keys.forgePrivate, forge.md.sha256.create());
-  return forge.pki.certificateToPem(cert);
-}
 
 let keys: Keys;
 let otherKeys: Keys;

@@ -1,10 +1,7 @@
-// better-auth's endpoints (sign-in, sign-out, session, change-password) at /api/auth/*.
-import { toNextJsHandler } from "better-auth/next-js";
-
-import { getAuth } from "@/server/auth/auth";
+// better-auth's endpoints (sign-in, sign-out, session, change-password) at /api/auth/*, behind the CSRF gate.
+import { handleAuthRequest } from "@/server/auth/auth";
 import { getDeps } from "@/server/deps";
 
-const handle = (req: Request) => toNextJsHandler(getAuth(getDeps())).POST(req);
-const handleGet = (req: Request) => toNextJsHandler(getAuth(getDeps())).GET(req);
+const handle = (req: Request) => handleAuthRequest(getDeps(), req);
 
-export { handleGet as GET, handle as POST };
+export { handle as GET, handle as POST };

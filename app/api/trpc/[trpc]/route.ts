@@ -2,7 +2,7 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 
 import { getDeps } from "@/server/deps";
 import { ownOriginsOf } from "@/server/auth/origins";
-import { checkMutationRequest } from "@/server/trpc/csrf";
+import { checkMutationRequest } from "@/server/auth/csrf";
 import { createContext } from "@/server/trpc/context";
 import { appRouter } from "@/server/trpc/root";
 

@@ -1,6 +1,8 @@
-// The CSRF gate in front of tRPC mutations (reliability-security.md §4, DESIGN §4.2 "Mutations accept JSON
-// only and check Origin"): tRPC 11 would run a mutation posted as a form (multipart, urlencoded, text/plain
-// need no CORS preflight), so a cross-site page could trigger one with the admin's cookies.
+// The CSRF gate in front of every POST a browser session can make: tRPC mutations and better-auth's
+// sign-in, sign-out and password change (reliability-security.md §4, DESIGN §4.2 "Mutations accept JSON only
+// and check Origin"). tRPC 11 would run a mutation posted as a form (multipart, urlencoded, text/plain need no
+// CORS preflight), so a cross-site page could trigger one with the admin's cookies; better-auth checks Origin
+// only when a cookie is present, which leaves sign-in open to login CSRF.
 
 export type CsrfRefusal = { status: 403 | 415; message: string };
 
@@ -10,7 +12,7 @@ export type CsrfRefusal = { status: 403 | 415; message: string };
  */
 export function checkMutationRequest(headers: Headers, ownOrigins: readonly string[]): CsrfRefusal | undefined {
   const type = (headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-  if (type !== "application/json") return { status: 415, message: "tRPC mutations accept application/json only" };
+  if (type !== "application/json") return { status: 415, message: "Mutations accept application/json only" };
   const site = headers.get("sec-fetch-site");
   if (site === "cross-site") return { status: 403, message: "Cross-site requests are refused" };
   const origin = headers.get("origin");
