@@ -115,189 +115,202 @@ export function initialTargetState(facts: TargetFacts, now: Date): TargetState {
   };
 }
 
+/**
+ * The working state of one stepTarget call. The helpers below take it as an argument instead of closing
+ * over it: a pass calls stepTarget for every target (hundreds of thousands), and closures made per call
+ * cost more than the step itself (each also goes through the runtime's function-naming helper under tsx).
+ */
+type Step = { s: TargetState; actions: TargetAction[]; facts: TargetFacts; settings: TargetSettings; now: Date };
+
+const attemptLabel = (c: Step, n: number) => `attempt ${n} of ${c.settings.maxAttempts}`;
+
+function to(c: Step, status: TargetStatus, phase: TargetPhase, reason: string) {
+  if (status !== c.s.status) c.s.statusChangedAt = c.now;
+  c.s = { ...c.s, status, phase, reason };
+}
+
+function dropInstall(c: Step) {
+  if (c.s.installCommandUuid) c.actions.push({ kind: "release_install" });
+  c.s.installCommandUuid = null;
+}
+
+function stopAll(c: Step) {
+  if (c.s.pendingInventoryCommandUuid || c.s.installCommandUuid) c.actions.push({ kind: "cancel_pending" });
+  dropInstall(c);
+  c.s.pendingInventoryCommandUuid = null;
+  c.s.nextAttemptAt = null;
+}
+
+const done = (c: Step): TargetStep => ({ state: c.s, actions: c.actions });
+
+function attemptFailed(c: Step, reported: string) {
+  const { s, settings } = c;
+  const error = reported.trim().replace(/[.\s]+$/, "");
+  const sentAt = c.facts.installCommand?.sentAt ?? c.now;
+  dropInstall(c);
+  s.pendingInventoryCommandUuid = null;
+  s.lastError = error;
+  if (hasAttemptsLeft(s.attempts, settings)) {
+    s.nextAttemptAt = nextAttemptAt(sentAt, settings);
+    to(c, "in_progress", "waiting_for_next_attempt", `${capitalize(attemptLabel(c, s.attempts))} failed: ${error}. Retrying ${describeDuration(settings.retryIntervalMs)} after it was sent`);
+  } else {
+    s.nextAttemptAt = null;
+    to(c, "failed", "done", `Not installed after ${s.attempts} attempts: ${error}`);
+  }
+}
+
+function expireOr(c: Step, cmd: CommandFact): TargetStep {
+  if (cmd.sentAt && isAttemptExpired(cmd.sentAt, c.now, c.settings)) attemptFailed(c, `not confirmed within ${describeDuration(c.settings.retryIntervalMs)} of being sent`);
+  return done(c);
+}
+
+/** After Acknowledged: confirm with InstalledApplicationList, repeated while the install is running (item 4). */
+function verify(c: Step, cmd: CommandFact): TargetStep {
+  const { facts, settings, now } = c;
+  const inv = facts.inventoryCommand;
+  if (c.s.phase !== "verifying") {
+    c.s.pendingInventoryCommandUuid = null;
+    c.s.nextAttemptAt = new Date((cmd.completedAt ?? now).getTime() + settings.confirmationDelayMs);
+    to(c, "in_progress", "verifying", `Acknowledged by the Mac (${attemptLabel(c, c.s.attempts)}); confirming the install shortly`);
+  } else if (c.s.pendingInventoryCommandUuid && inv?.status === "acknowledged") {
+    if (isInstalledAtTarget(facts.installed, facts.target)) {
+      dropInstall(c);
+      c.s.pendingInventoryCommandUuid = null;
+      c.s.nextAttemptAt = null;
+      to(c, "installed", "done", `Installed ${facts.installed?.shortVersion ?? facts.installed?.version} (confirmed by InstalledApplicationList)`);
+      return done(c);
+    }
+    c.s.pendingInventoryCommandUuid = null;
+    c.s.nextAttemptAt = new Date(now.getTime() + settings.confirmationDelayMs);
+    const still = facts.installed?.installing ? "the Mac reports the install is still running" : "the title is not there yet";
+    to(c, "in_progress", "verifying", `Verifying (${attemptLabel(c, c.s.attempts)}): ${still}`);
+  } else if (c.s.pendingInventoryCommandUuid && inv && TERMINAL_FAILURE.has(inv.status)) {
+    c.s.pendingInventoryCommandUuid = null;
+  }
+  if (cmd.sentAt && isAttemptExpired(cmd.sentAt, now, settings)) {
+    attemptFailed(c, `not confirmed within ${describeDuration(settings.retryIntervalMs)} of being sent`);
+    return done(c);
+  }
+  if (!c.s.pendingInventoryCommandUuid && isDue(c.s.nextAttemptAt, now)) {
+    c.actions.push({ kind: "queue_inventory" });
+    c.s.nextAttemptAt = null;
+  }
+  return done(c);
+}
+
 /** One step of the flow for one (deployment, computer). Deterministic in (state, facts, settings, now). */
 export function stepTarget(current: TargetState, facts: TargetFacts, settings: TargetSettings, now: Date): TargetStep {
-  const actions: TargetAction[] = [];
-  let s: TargetState = { ...current };
-  const attemptLabel = (n: number) => `attempt ${n} of ${settings.maxAttempts}`;
-  const to = (status: TargetStatus, phase: TargetPhase, reason: string) => {
-    if (status !== s.status) s.statusChangedAt = now;
-    s = { ...s, status, phase, reason };
-  };
-  const dropInstall = () => {
-    if (s.installCommandUuid) actions.push({ kind: "release_install" });
-    s.installCommandUuid = null;
-  };
-  const stopAll = () => {
-    if (s.pendingInventoryCommandUuid || s.installCommandUuid) actions.push({ kind: "cancel_pending" });
-    dropInstall();
-    s.pendingInventoryCommandUuid = null;
-    s.nextAttemptAt = null;
-  };
-
+  const c: Step = { s: { ...current }, actions: [], facts, settings, now };
   // A new target version (Automatic update, or the admin changed a Manual one): start again (item 9).
-  if (s.targetVersion !== facts.target.version) {
-    stopAll();
-    s = { ...s, targetVersion: facts.target.version, attempts: 0, lastError: null };
-    if (s.status !== "self_service_available") to("in_progress", "waiting_for_inventory", `New target version ${facts.target.shortVersion ?? facts.target.version}: checking the Mac`);
+  if (c.s.targetVersion !== facts.target.version) {
+    stopAll(c);
+    c.s = { ...c.s, targetVersion: facts.target.version, attempts: 0, lastError: null };
+    if (c.s.status !== "self_service_available") to(c, "in_progress", "waiting_for_inventory", `New target version ${facts.target.shortVersion ?? facts.target.version}: checking the Mac`);
   }
 
   if (facts.scope.kind === "unqualified") {
-    stopAll();
-    to("unqualified", "done", facts.scope.reason);
-    return { state: s, actions };
+    stopAll(c);
+    to(c, "unqualified", "done", facts.scope.reason);
+    return done(c);
   }
   if (facts.compatibility.kind === "incompatible") {
-    stopAll();
-    to("failed", "done", facts.compatibility.reason);
-    return { state: s, actions };
+    stopAll(c);
+    to(c, "failed", "done", facts.compatibility.reason);
+    return done(c);
   }
   // A target that was Unqualified or incompatible and now is neither starts over.
-  if ((s.status === "unqualified" || (s.status === "failed" && s.attempts === 0 && s.lastError === null)) && s.phase === "done") {
-    to("in_progress", "waiting_for_inventory", "Waiting to check the Mac's installed applications");
+  if ((c.s.status === "unqualified" || (c.s.status === "failed" && c.s.attempts === 0 && c.s.lastError === null)) && c.s.phase === "done") {
+    to(c, "in_progress", "waiting_for_inventory", "Waiting to check the Mac's installed applications");
   }
 
   // Settled outcomes: Installed stays; Failed turns Installed when a later inventory shows the title (item 5).
-  if (s.status === "installed") return { state: s, actions };
-  if (s.status === "failed") {
-    if (facts.lastInventoryAt && facts.lastInventoryAt >= s.statusChangedAt && isInstalledAtTarget(facts.installed, facts.target)) {
-      to("installed", "done", `Found ${facts.installed?.shortVersion ?? facts.installed?.version} in inventory after the attempts had failed`);
+  if (c.s.status === "installed") return done(c);
+  if (c.s.status === "failed") {
+    if (facts.lastInventoryAt && facts.lastInventoryAt >= c.s.statusChangedAt && isInstalledAtTarget(facts.installed, facts.target)) {
+      to(c, "installed", "done", `Found ${facts.installed?.shortVersion ?? facts.installed?.version} in inventory after the attempts had failed`);
     }
-    return { state: s, actions };
+    return done(c);
   }
 
-  if (facts.distributionMethod === "self_service" && s.selfServiceRequestedAt === null) {
-    if (isInstalledAtTarget(facts.installed, facts.target) && facts.lastInventoryAt !== null) to("installed", "done", `Version ${facts.installed?.shortVersion ?? facts.installed?.version} is installed`);
-    else to("self_service_available", "waiting_for_user", "Available in Self Service: waiting for the user to click Install");
-    return { state: s, actions };
+  if (facts.distributionMethod === "self_service" && c.s.selfServiceRequestedAt === null) {
+    if (isInstalledAtTarget(facts.installed, facts.target) && facts.lastInventoryAt !== null) to(c, "installed", "done", `Version ${facts.installed?.shortVersion ?? facts.installed?.version} is installed`);
+    else to(c, "self_service_available", "waiting_for_user", "Available in Self Service: waiting for the user to click Install");
+    return done(c);
   }
-  if (s.status === "self_service_available") to("in_progress", "waiting_for_inventory", "Install requested in Self Service");
+  if (c.s.status === "self_service_available") to(c, "in_progress", "waiting_for_inventory", "Install requested in Self Service");
 
   if (facts.compatibility.kind === "unknown") {
-    to("in_progress", "waiting_for_device_information", facts.compatibility.reason);
-    return { state: s, actions };
+    to(c, "in_progress", "waiting_for_device_information", facts.compatibility.reason);
+    return done(c);
   }
-
-  const attemptFailed = (reported: string) => {
-    const error = reported.trim().replace(/[.\s]+$/, "");
-    const sentAt = facts.installCommand?.sentAt ?? now;
-    dropInstall();
-    s.pendingInventoryCommandUuid = null;
-    s.lastError = error;
-    if (hasAttemptsLeft(s.attempts, settings)) {
-      s.nextAttemptAt = nextAttemptAt(sentAt, settings);
-      to("in_progress", "waiting_for_next_attempt", `${capitalize(attemptLabel(s.attempts))} failed: ${error}. Retrying ${describeDuration(settings.retryIntervalMs)} after it was sent`);
-    } else {
-      s.nextAttemptAt = null;
-      to("failed", "done", `Not installed after ${s.attempts} attempts: ${error}`);
-    }
-  };
 
   // An install is out: follow it.
   const install = facts.installCommand;
-  if (s.installCommandUuid && install) {
+  if (c.s.installCommandUuid && install) {
     switch (install.status) {
       case "queued":
-        if (install.waitingForSlot) to("in_progress", "waiting_for_install_slot", `Install queued (${attemptLabel(s.attempts)}): waiting for another install on this Mac to finish`);
-        else to("in_progress", facts.hasSupportingProfiles ? "profiles_sent" : "waiting_for_device", `Install queued (${attemptLabel(s.attempts)}): waiting for the Mac to check in`);
-        return { state: s, actions };
+        if (install.waitingForSlot) to(c, "in_progress", "waiting_for_install_slot", `Install queued (${attemptLabel(c, c.s.attempts)}): waiting for another install on this Mac to finish`);
+        else to(c, "in_progress", facts.hasSupportingProfiles ? "profiles_sent" : "waiting_for_device", `Install queued (${attemptLabel(c, c.s.attempts)}): waiting for the Mac to check in`);
+        return done(c);
       case "not_now":
-        to("in_progress", "not_now", `The Mac answered NotNow (busy, locked or no user logged in); the install will be offered again (${attemptLabel(s.attempts)})`);
-        return expireOr(install);
+        to(c, "in_progress", "not_now", `The Mac answered NotNow (busy, locked or no user logged in); the install will be offered again (${attemptLabel(c, c.s.attempts)})`);
+        return expireOr(c, install);
       case "sent":
-        to("in_progress", "install_sent", `InstallEnterpriseApplication sent (${attemptLabel(s.attempts)})`);
-        return expireOr(install);
+        to(c, "in_progress", "install_sent", `InstallEnterpriseApplication sent (${attemptLabel(c, c.s.attempts)})`);
+        return expireOr(c, install);
       case "error":
       case "command_format_error":
-        attemptFailed(install.errorText ?? "the Mac reported an error");
-        return { state: s, actions };
+        attemptFailed(c, install.errorText ?? "the Mac reported an error");
+        return done(c);
       case "canceled":
         // Cancelled outside the flow (re-enrollment, an admin): the attempt did not happen.
-        s.installCommandUuid = null;
-        s.attempts = Math.max(0, s.attempts - 1);
-        to("in_progress", "waiting_for_inventory", "The install command was cancelled; checking the Mac again");
+        c.s.installCommandUuid = null;
+        c.s.attempts = Math.max(0, c.s.attempts - 1);
+        to(c, "in_progress", "waiting_for_inventory", "The install command was cancelled; checking the Mac again");
         break;
       case "acknowledged":
-        return verify(install);
+        return verify(c, install);
     }
-  }
-
-  function expireOr(cmd: CommandFact): TargetStep {
-    if (cmd.sentAt && isAttemptExpired(cmd.sentAt, now, settings)) attemptFailed(`not confirmed within ${describeDuration(settings.retryIntervalMs)} of being sent`);
-    return { state: s, actions };
-  }
-
-  // After Acknowledged: confirm with InstalledApplicationList, repeated while the install is running (item 4).
-  function verify(cmd: CommandFact): TargetStep {
-    const inv = facts.inventoryCommand;
-    if (s.phase !== "verifying") {
-      s.pendingInventoryCommandUuid = null;
-      s.nextAttemptAt = new Date((cmd.completedAt ?? now).getTime() + settings.confirmationDelayMs);
-      to("in_progress", "verifying", `Acknowledged by the Mac (${attemptLabel(s.attempts)}); confirming the install shortly`);
-    } else if (s.pendingInventoryCommandUuid && inv?.status === "acknowledged") {
-      if (isInstalledAtTarget(facts.installed, facts.target)) {
-        dropInstall();
-        s.pendingInventoryCommandUuid = null;
-        s.nextAttemptAt = null;
-        to("installed", "done", `Installed ${facts.installed?.shortVersion ?? facts.installed?.version} (confirmed by InstalledApplicationList)`);
-        return { state: s, actions };
-      }
-      s.pendingInventoryCommandUuid = null;
-      s.nextAttemptAt = new Date(now.getTime() + settings.confirmationDelayMs);
-      const still = facts.installed?.installing ? "the Mac reports the install is still running" : "the title is not there yet";
-      to("in_progress", "verifying", `Verifying (${attemptLabel(s.attempts)}): ${still}`);
-    } else if (s.pendingInventoryCommandUuid && inv && TERMINAL_FAILURE.has(inv.status)) {
-      s.pendingInventoryCommandUuid = null;
-    }
-    if (cmd.sentAt && isAttemptExpired(cmd.sentAt, now, settings)) {
-      attemptFailed(`not confirmed within ${describeDuration(settings.retryIntervalMs)} of being sent`);
-      return { state: s, actions };
-    }
-    if (!s.pendingInventoryCommandUuid && isDue(s.nextAttemptAt, now)) {
-      actions.push({ kind: "queue_inventory" });
-      s.nextAttemptAt = null;
-    }
-    return { state: s, actions };
   }
 
   // Between attempts: wait for the next one to be due, then check the Mac again (item 5).
-  if (s.phase === "waiting_for_next_attempt") {
-    if (!isDue(s.nextAttemptAt, now)) return { state: s, actions };
-    s.nextAttemptAt = null;
-    to("in_progress", "waiting_for_inventory", `Retrying: checking the Mac before ${attemptLabel(s.attempts + 1)}`);
+  if (c.s.phase === "waiting_for_next_attempt") {
+    if (!isDue(c.s.nextAttemptAt, now)) return done(c);
+    c.s.nextAttemptAt = null;
+    to(c, "in_progress", "waiting_for_inventory", `Retrying: checking the Mac before ${attemptLabel(c, c.s.attempts + 1)}`);
   }
 
   // Dispatch: ask the Mac what it has, and wait for its answer with no timeout and no attempt used (item 2).
   const inv = facts.inventoryCommand;
-  if (s.pendingInventoryCommandUuid && inv && (inv.status === "queued" || inv.status === "sent" || inv.status === "not_now")) {
-    to("in_progress", "waiting_for_device", "Waiting for the Mac to report its installed applications (it may be offline)");
-    return { state: s, actions };
+  if (c.s.pendingInventoryCommandUuid && inv && (inv.status === "queued" || inv.status === "sent" || inv.status === "not_now")) {
+    to(c, "in_progress", "waiting_for_device", "Waiting for the Mac to report its installed applications (it may be offline)");
+    return done(c);
   }
-  if (!s.pendingInventoryCommandUuid || !inv || inv.status !== "acknowledged") {
-    s.pendingInventoryCommandUuid = null;
-    actions.push({ kind: "queue_inventory" });
-    to("in_progress", "waiting_for_device", "Waiting for the Mac to report its installed applications (it may be offline)");
-    return { state: s, actions };
+  if (!c.s.pendingInventoryCommandUuid || !inv || inv.status !== "acknowledged") {
+    c.s.pendingInventoryCommandUuid = null;
+    c.actions.push({ kind: "queue_inventory" });
+    to(c, "in_progress", "waiting_for_device", "Waiting for the Mac to report its installed applications (it may be offline)");
+    return done(c);
   }
 
   // The answer is in (item 3).
-  s.pendingInventoryCommandUuid = null;
+  c.s.pendingInventoryCommandUuid = null;
   if (isInstalledAtTarget(facts.installed, facts.target)) {
-    to("installed", "done", `Version ${facts.installed?.shortVersion ?? facts.installed?.version} is already installed`);
-    return { state: s, actions };
+    to(c, "installed", "done", `Version ${facts.installed?.shortVersion ?? facts.installed?.version} is already installed`);
+    return done(c);
   }
   if (!facts.manifestCheck.ok) {
     // Never send a manifest that fails validation: it can block every later install until a reboot (item 8).
     // lastError marks it as a failure of the install itself, so it stays Failed until an admin retries.
-    s.lastError = facts.manifestCheck.reason;
-    to("failed", "done", facts.manifestCheck.reason);
-    return { state: s, actions };
+    c.s.lastError = facts.manifestCheck.reason;
+    to(c, "failed", "done", facts.manifestCheck.reason);
+    return done(c);
   }
-  s.attempts += 1;
-  s.lastError = null;
-  actions.push({ kind: "queue_install", attempt: s.attempts, withProfiles: s.attempts === 1 && facts.hasSupportingProfiles });
-  to("in_progress", facts.hasSupportingProfiles && s.attempts === 1 ? "profiles_sent" : "waiting_for_device", `Install queued (${attemptLabel(s.attempts)})`);
-  return { state: s, actions };
+  c.s.attempts += 1;
+  c.s.lastError = null;
+  c.actions.push({ kind: "queue_install", attempt: c.s.attempts, withProfiles: c.s.attempts === 1 && facts.hasSupportingProfiles });
+  to(c, "in_progress", facts.hasSupportingProfiles && c.s.attempts === 1 ? "profiles_sent" : "waiting_for_device", `Install queued (${attemptLabel(c, c.s.attempts)})`);
+  return done(c);
 }
 
 /** "6 hours", "1 hour", "90 minutes": durations as the reasons read them. */

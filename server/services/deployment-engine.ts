@@ -61,32 +61,66 @@ export function decideScope(
   membership: Map<number, Set<number>>,
   computerById: Map<number, ComputerInfo>,
 ): ScopeDecision[] {
-  const candidates = new Map<string, (PrecedenceCandidate & { version: CatalogVersion })[]>(); // `${computer}:${title}`
+  // Candidates per title, then per computer: numeric keys, and one candidate object per deployment (it is the
+  // same for every member), because a pass visits every (deployment, member) pair.
+  const byTitle = new Map<number, Map<number, Candidate[]>>();
   for (const d of enabled) {
     const version = targetVersionOf(d, versionsByTitle.get(d.titleId) ?? []);
-    if (!version) continue;
-    for (const computerId of membership.get(d.smartGroupId) ?? []) {
-      const key = `${computerId}:${d.titleId}`;
-      const list = candidates.get(key) ?? [];
-      list.push({ id: d.id, name: d.name, distributionMethod: d.distributionMethod, updateMethod: d.updateMethod, targetVersion: version.version, version });
-      candidates.set(key, list);
+    const members = membership.get(d.smartGroupId);
+    if (!version || !members || members.size === 0) continue;
+    const candidate: Candidate = { id: d.id, name: d.name, distributionMethod: d.distributionMethod, updateMethod: d.updateMethod, targetVersion: version.version, version };
+    let perComputer = byTitle.get(d.titleId);
+    if (!perComputer) byTitle.set(d.titleId, (perComputer = new Map()));
+    for (const computerId of members) {
+      const list = perComputer.get(computerId);
+      if (list) list.push(candidate);
+      else perComputer.set(computerId, [candidate]);
     }
   }
+  const compatibility = compatibilityCache();
   const out: ScopeDecision[] = [];
-  for (const [key, list] of candidates) {
-    const computerId = Number(key.split(":")[0]);
-    const computer = computerById.get(computerId);
-    const { winner, losers } = resolvePrecedence(list);
-    const compatibility = computer
-      ? checkCompatibility({ version: { version: winner.version.version, minimumOsVersion: winner.version.minimumOsVersion, architectures: winner.version.architectures }, computer })
-      : ({ kind: "unknown", reason: "Waiting for device information (macOS version and architecture)" } as const);
-    out.push({ deploymentId: winner.id, computerId, version: winner.version, scope: { kind: "winner" }, compatibility });
-    for (const loser of losers) {
-      const version = list.find((c) => c.id === loser.id)!.version;
-      out.push({ deploymentId: loser.id, computerId, version, scope: { kind: "unqualified", reason: loser.reason }, compatibility });
+  for (const perComputer of byTitle.values()) {
+    for (const [computerId, list] of perComputer) {
+      const computer = computerById.get(computerId);
+      if (list.length === 1) {
+        const only = list[0]!;
+        out.push({ deploymentId: only.id, computerId, version: only.version, scope: WINNER, compatibility: compatibility(only.version, computer) });
+        continue;
+      }
+      const { winner, losers } = resolvePrecedence(list);
+      const compat = compatibility(winner.version, computer);
+      out.push({ deploymentId: winner.id, computerId, version: winner.version, scope: WINNER, compatibility: compat });
+      for (const loser of losers) {
+        const version = list.find((c) => c.id === loser.id)!.version;
+        out.push({ deploymentId: loser.id, computerId, version, scope: { kind: "unqualified", reason: loser.reason }, compatibility: compat });
+      }
     }
   }
   return out;
+}
+
+type Candidate = PrecedenceCandidate & { version: CatalogVersion };
+const WINNER: TargetFacts["scope"] = Object.freeze({ kind: "winner" });
+const UNKNOWN_DEVICE: Compatibility = Object.freeze({ kind: "unknown", reason: "Waiting for device information (macOS version and architecture)" });
+
+/**
+ * checkCompatibility, remembered per (catalog version, macOS version, architecture): a fleet has a few dozen
+ * such pairs per version, and a pass asks once per target.
+ */
+function compatibilityCache() {
+  const byVersion = new Map<CatalogVersion, Map<string, Compatibility>>();
+  return (version: CatalogVersion, computer: ComputerInfo | undefined): Compatibility => {
+    if (!computer) return UNKNOWN_DEVICE;
+    let known = byVersion.get(version);
+    if (!known) byVersion.set(version, (known = new Map()));
+    const key = `${computer.osVersion}|${computer.architecture}`;
+    let result = known.get(key);
+    if (!result) {
+      result = checkCompatibility({ version: { version: version.version, minimumOsVersion: version.minimumOsVersion, architectures: version.architectures }, computer });
+      known.set(key, result);
+    }
+    return result;
+  };
 }
 
 function commandFact(c: Command | undefined, slotHolders: Set<number>): CommandFact | null {
