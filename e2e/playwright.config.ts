@@ -1,3 +1,6 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
 import { defineConfig, devices } from "@playwright/test";
 
 export const E2E_PORT = Number(process.env.E2E_PORT ?? 3100);
@@ -23,11 +26,16 @@ export default defineConfig({
       args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
     },
   },
+  // Every story runs signed in as the run's admin (auth/auth.setup.ts); auth/ stories sign in themselves.
+  projects: [
+    { name: "setup", testMatch: "auth/auth.setup.ts" },
+    { name: "stories", dependencies: ["setup"], use: { storageState: path.join(path.dirname(fileURLToPath(import.meta.url)), ".auth", String(E2E_PORT), "admin.json") } },
+  ],
   webServer: {
     // A throwaway database and the simulated clock, then the same start path as `npm start`.
     command: `node -e "require('fs').rmSync('e2e/.data/${E2E_PORT}',{recursive:true,force:true})" && npx next build && npx tsx scripts/start.ts`,
     cwd: "..",
-    url: `http://localhost:${E2E_PORT}/catalog`,
+    url: `http://localhost:${E2E_PORT}/login`,
     timeout: 240_000,
     reuseExistingServer: false,
     stdout: "pipe",

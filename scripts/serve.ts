@@ -6,6 +6,7 @@ import next from "next";
 
 import { createFleet, type Fleet } from "../simulator/fleet";
 
+import { CLIENT_IP_HEADER, clientIpFromSocket } from "@/server/auth/origins";
 import { createDeps, setDeps } from "@/server/deps";
 import { env } from "@/server/env.js";
 import { handleMdmHttp, isMdmPath } from "@/server/mdm/http";
@@ -40,6 +41,10 @@ async function main() {
   const server = http.createServer((req, res) => {
     const pathname = (req.url ?? "/").split("?")[0] ?? "/";
     if (isMdmPath(pathname)) return void handleMdmHttp(deps, req, res);
+    const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+    const ip = clientIpFromSocket(req.socket.remoteAddress, { realIp: one(req.headers["x-real-ip"]), forwardedFor: one(req.headers["x-forwarded-for"]) });
+    if (ip) req.headers[CLIENT_IP_HEADER] = ip;
+    else delete req.headers[CLIENT_IP_HEADER];
     void handleNext(req, res);
   });
   server.keepAliveTimeout = 65_000;

@@ -25,7 +25,7 @@ async function main() {
       if (!email) throw new Error("Usage: npm run users -- create <email> [--role admin|auditor] [--name <name>]");
       if (!ROLES.includes(values.role as Role)) throw new Error(`--role must be one of ${ROLES.join(", ")}`);
       const created = await createUser(deps, { email, name: values.name, role: values.role as Role }, by);
-      console.log(`Created ${created.email} (${created.role}).\nPassword: ${created.password}\nIt is shown this once; change it after signing in (Settings → Accounts).`);
+      console.log(`Created ${created.email} (${created.role}).\nPassword: ${created.password}\nIt is shown this once; change it after signing in (Settings → Your password).`);
       break;
     }
     case "reset-password": {

@@ -1,10 +1,10 @@
 "use client";
 
-import Link from "next/link";
 import { useMemo, useState } from "react";
 
 import type { inferRouterOutputs } from "@trpc/server";
 
+import { EditLink } from "@/components/auth/edit-controls";
 import { Badge } from "@/components/ui/badge";
 import { EmptyState } from "@/components/ui/card";
 import { Table, Td, Th } from "@/components/ui/table";
@@ -72,13 +72,13 @@ export function CatalogTable({ titles }: { titles: CatalogTitle[] }) {
                     <div className="text-xs text-muted">
                       {t.publisher} · <code>{t.bundleId}</code>
                     </div>
-                    <Link
+                    <EditLink
                       href={`/deployments/new?titleId=${t.id}`}
                       aria-label={`New App Installer for ${t.name}`}
                       className="mt-1 inline-block text-xs font-medium text-brand-700 hover:underline focus-visible:ring-2 focus-visible:ring-brand-500 focus-visible:outline-none"
                     >
                       + New App Installer
-                    </Link>
+                    </EditLink>
                   </Td>
                   <Td className="text-muted">{t.category}</Td>
                   <Td className="font-mono text-xs">{current?.shortVersion ?? current?.version ?? "—"}</Td>

@@ -5,7 +5,7 @@ import { useRouter } from "next/navigation";
 import { useMutation } from "@tanstack/react-query";
 
 import { useTRPC } from "@/app/_trpc/client";
-import { Button } from "@/components/ui/button";
+import { EditButton } from "@/components/auth/edit-controls";
 
 export function SyncCatalogButton() {
   const trpc = useTRPC();
@@ -23,9 +23,9 @@ export function SyncCatalogButton() {
               : "Catalog is up to date"
             : null}
       </p>
-      <Button variant="secondary" onClick={() => sync.mutate()} disabled={sync.isPending}>
+      <EditButton variant="secondary" onClick={() => sync.mutate()} disabled={sync.isPending}>
         {sync.isPending ? "Syncing…" : "Sync catalog"}
-      </Button>
+      </EditButton>
     </div>
   );
 }

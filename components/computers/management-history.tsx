@@ -7,6 +7,7 @@ import Link from "next/link";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 
 import { useTRPC } from "@/app/_trpc/client";
+import { EditButton } from "@/components/auth/edit-controls";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { EmptyState } from "@/components/ui/card";
@@ -118,7 +119,7 @@ export function ManagementHistory({ computerId, initial }: { computerId: number;
                   </Td>
                   <Td className="text-right">
                     {isPending(c) ? (
-                      <Button
+                      <EditButton
                         variant="secondary"
                         size="sm"
                         aria-label={`Cancel ${c.requestType}`}
@@ -126,7 +127,7 @@ export function ManagementHistory({ computerId, initial }: { computerId: number;
                         onClick={() => cancel.mutate({ uuid: c.uuid })}
                       >
                         Cancel
-                      </Button>
+                      </EditButton>
                     ) : null}
                   </Td>
                 </tr>

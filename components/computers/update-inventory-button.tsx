@@ -3,7 +3,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 
 import { useTRPC } from "@/app/_trpc/client";
-import { Button } from "@/components/ui/button";
+import { EditButton } from "@/components/auth/edit-controls";
 
 export function UpdateInventoryButton({ computerId, enrolled }: { computerId: number; enrolled: boolean }) {
   const trpc = useTRPC();
@@ -24,9 +24,9 @@ export function UpdateInventoryButton({ computerId, enrolled }: { computerId: nu
               ? null
               : "Not enrolled: no commands can be sent"}
       </p>
-      <Button onClick={() => update.mutate({ id: computerId })} disabled={!enrolled || update.isPending}>
+      <EditButton onClick={() => update.mutate({ id: computerId })} disabled={!enrolled || update.isPending}>
         {update.isPending ? "Requesting…" : "Update inventory"}
-      </Button>
+      </EditButton>
     </div>
   );
 }

@@ -1,5 +1,6 @@
 import Link from "next/link";
 
+import { EditLink } from "@/components/auth/edit-controls";
 import { EnabledBadge } from "@/components/deployments/deployments-table";
 import { StatusBar } from "@/components/deployments/status-chart";
 import { Card } from "@/components/ui/card";
@@ -20,9 +21,9 @@ export function InstallersOverview({ installers }: { installers: DashboardData["
       {installers.length === 0 ? (
         <p className="px-5 py-8 text-center text-sm text-muted">
           No App Installers yet.{" "}
-          <Link href="/deployments/new" className="text-brand-700 underline">
+          <EditLink href="/deployments/new" className="text-brand-700 underline">
             Create one
-          </Link>
+          </EditLink>
           .
         </p>
       ) : (

@@ -5,7 +5,8 @@ import Link from "next/link";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { useTRPC } from "@/app/_trpc/client";
-import { Button, buttonVariants } from "@/components/ui/button";
+import { EditButton, EditLink } from "@/components/auth/edit-controls";
+import { buttonVariants } from "@/components/ui/button";
 import { Card, PageHeader } from "@/components/ui/card";
 import { LocalTime } from "@/components/ui/format";
 
@@ -26,12 +27,12 @@ export function DeploymentDetail({ initial, initialTargets }: { initial: Deploym
     <>
       <PageHeader title={d.name} description={`${d.titleName} · ${DISTRIBUTION_LABELS[d.distributionMethod]} · ${d.smartGroupName}`}>
         <EnabledBadge enabled={d.enabled} />
-        <Link href={`/deployments/${d.id}/edit`} className={buttonVariants({ variant: "secondary" })}>
+        <EditLink href={`/deployments/${d.id}/edit`} className={buttonVariants({ variant: "secondary" })}>
           Edit
-        </Link>
-        <Button variant={d.enabled ? "secondary" : "primary"} disabled={setEnabled.isPending} onClick={() => setEnabled.mutate({ id: d.id, enabled: !d.enabled })}>
+        </EditLink>
+        <EditButton variant={d.enabled ? "secondary" : "primary"} disabled={setEnabled.isPending} onClick={() => setEnabled.mutate({ id: d.id, enabled: !d.enabled })}>
           {d.enabled ? "Disable" : "Enable"}
-        </Button>
+        </EditButton>
       </PageHeader>
       {setEnabled.error ? (
         <p role="alert" className="mb-4 rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">

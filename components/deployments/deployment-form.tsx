@@ -7,7 +7,10 @@ import { useEffect, useId, useMemo, useState } from "react";
 import { keepPreviousData, skipToken, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { useTRPC } from "@/app/_trpc/client";
-import { Button, buttonVariants } from "@/components/ui/button";
+import { EditButton } from "@/components/auth/edit-controls";
+import { useCanEdit } from "@/components/auth/role-context";
+import { Alert } from "@/components/ui/alert";
+import { buttonVariants } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 
 import { DeploymentPreview } from "./deployment-preview";
@@ -55,6 +58,7 @@ export function DeploymentForm({
   groups: SmartGroupOption[];
   initial: DeploymentFormValues;
 }) {
+  const canEdit = useCanEdit();
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
@@ -131,6 +135,11 @@ export function DeploymentForm({
   return (
     <form onSubmit={submit} className="grid items-start gap-6 xl:grid-cols-[minmax(0,1fr)_minmax(0,26rem)]" aria-label={mode === "create" ? "New App Installer" : "Edit App Installer"}>
       <div className="space-y-6">
+        {canEdit ? null : (
+          <Alert tone="info" role="status" title="Read-only">
+            Your role is auditor: you can try settings and see the preview, but not save.
+          </Alert>
+        )}
         <Card className="space-y-5 p-5">
           <h2 className="text-base font-semibold">What and where</h2>
           <Field label="Title" htmlFor={`${id}-title`} hint={title ? `${title.publisher} · ${title.bundleId} · ${title.category}` : "The catalog title to deploy."}>
@@ -256,9 +265,9 @@ export function DeploymentForm({
         </Card>
 
         <div className="flex flex-wrap items-center gap-3">
-          <Button type="submit" disabled={saving || missing.length > 0}>
+          <EditButton type="submit" disabled={saving || missing.length > 0}>
             {saving ? "Saving…" : mode === "create" ? "Create App Installer" : "Save changes"}
-          </Button>
+          </EditButton>
           <Link href={mode === "edit" && deploymentId ? `/deployments/${deploymentId}` : "/deployments"} className={buttonVariants({ variant: "ghost" })}>
             Cancel
           </Link>

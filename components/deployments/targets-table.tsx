@@ -6,6 +6,7 @@ import { useState } from "react";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { useTRPC } from "@/app/_trpc/client";
+import { EditButton } from "@/components/auth/edit-controls";
 import { Button, buttonVariants } from "@/components/ui/button";
 import { EmptyState } from "@/components/ui/card";
 import { cn } from "@/components/ui/cn";
@@ -76,12 +77,12 @@ export function TargetsTable({ deploymentId, counts, initialPage }: { deployment
           ))}
         </div>
         <div className="flex flex-wrap items-center gap-2">
-          <Button variant="secondary" size="sm" disabled={selected.size === 0 || retry.isPending} onClick={() => retry.mutate({ id: deploymentId, computerIds: [...selected] })}>
+          <EditButton variant="secondary" size="sm" disabled={selected.size === 0 || retry.isPending} onClick={() => retry.mutate({ id: deploymentId, computerIds: [...selected] })}>
             Retry selected ({selected.size})
-          </Button>
-          <Button variant="secondary" size="sm" disabled={counts.failed === 0 || retry.isPending} onClick={() => retry.mutate({ id: deploymentId })}>
+          </EditButton>
+          <EditButton variant="secondary" size="sm" disabled={counts.failed === 0 || retry.isPending} onClick={() => retry.mutate({ id: deploymentId })}>
             Retry all failed ({counts.failed})
-          </Button>
+          </EditButton>
           <a href={csvHref} download className={buttonVariants({ variant: "secondary", size: "sm" })}>
             Export CSV
           </a>

@@ -12,6 +12,7 @@ export const NAV_ITEMS = [
   { href: "/catalog", label: "App Catalog" },
   { href: "/deployments", label: "App Installers" },
   { href: "/settings", label: "Settings" },
+  { href: "/audit", label: "Audit Log" },
 ] as const;
 
 export function SidebarNav() {

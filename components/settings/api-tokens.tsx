@@ -6,9 +6,9 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 
 import { useTRPC } from "@/app/_trpc/client";
+import { EditButton, EditFieldset } from "@/components/auth/edit-controls";
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
-import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { ConfirmDialog } from "@/components/ui/dialog";
 import { LocalTime } from "@/components/ui/format";
@@ -38,26 +38,27 @@ export function ApiTokens({ initial }: { initial: Token[] }) {
     <div className="space-y-4">
       <Card className="p-5">
         <form
-          className="flex flex-wrap items-end gap-3"
           onSubmit={(e) => {
             e.preventDefault();
             if (label.trim()) create.mutate({ label: label.trim(), role });
           }}
         >
-          <div className="min-w-64 flex-1">
-            <Label htmlFor="api-token-label">Label</Label>
-            <Input id="api-token-label" aria-label="API token label" className="mt-1" placeholder="e.g. Inventory export script" maxLength={200} required value={label} onChange={(e) => setLabel(e.target.value)} />
-          </div>
-          <div>
-            <Label htmlFor="api-token-role">Role</Label>
-            <Select id="api-token-role" aria-label="API token role" className="mt-1" value={role} onChange={(e) => setRole(e.target.value as "admin" | "auditor")}>
-              <option value="auditor">Auditor (read-only)</option>
-              <option value="admin">Admin</option>
-            </Select>
-          </div>
-          <Button type="submit" disabled={create.isPending || !label.trim()}>
-            {create.isPending ? "Creating…" : "Create API token"}
-          </Button>
+          <EditFieldset className="flex flex-wrap items-end gap-3">
+            <div className="min-w-64 flex-1">
+              <Label htmlFor="api-token-label">Label</Label>
+              <Input id="api-token-label" aria-label="API token label" className="mt-1" placeholder="e.g. Inventory export script" maxLength={200} required value={label} onChange={(e) => setLabel(e.target.value)} />
+            </div>
+            <div>
+              <Label htmlFor="api-token-role">Role</Label>
+              <Select id="api-token-role" aria-label="API token role" className="mt-1" value={role} onChange={(e) => setRole(e.target.value as "admin" | "auditor")}>
+                <option value="auditor">Auditor (read-only)</option>
+                <option value="admin">Admin</option>
+              </Select>
+            </div>
+            <EditButton type="submit" disabled={create.isPending || !label.trim()}>
+              {create.isPending ? "Creating…" : "Create API token"}
+            </EditButton>
+          </EditFieldset>
         </form>
         {create.isError ? (
           <Alert tone="danger" role="alert" className="mt-4">
@@ -107,9 +108,9 @@ export function ApiTokens({ initial }: { initial: Token[] }) {
                 <Td>{t.revokedAt ? <Badge tone="neutral">Revoked</Badge> : <Badge tone="success">Active</Badge>}</Td>
                 <Td className="text-right">
                   {t.revokedAt ? null : (
-                    <Button variant="secondary" size="sm" aria-label={`Revoke ${t.label}`} onClick={() => setRevoking(t)}>
+                    <EditButton variant="secondary" size="sm" aria-label={`Revoke ${t.label}`} onClick={() => setRevoking(t)}>
                       Revoke
-                    </Button>
+                    </EditButton>
                   )}
                 </Td>
               </tr>

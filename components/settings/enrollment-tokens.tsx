@@ -6,9 +6,9 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 
 import { useTRPC } from "@/app/_trpc/client";
+import { EditButton, EditFieldset } from "@/components/auth/edit-controls";
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
-import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { ConfirmDialog } from "@/components/ui/dialog";
 import { LocalTime } from "@/components/ui/format";
@@ -58,19 +58,20 @@ export function EnrollmentTokens({ initial }: { initial: Token[] }) {
     <div className="space-y-4">
       <Card className="p-5">
         <form
-          className="flex flex-wrap items-end gap-3"
           onSubmit={(e) => {
             e.preventDefault();
             create.mutate({ label: label.trim() || undefined });
           }}
         >
-          <div className="min-w-64 flex-1">
-            <Label htmlFor="enrollment-token-label">Label</Label>
-            <Input id="enrollment-token-label" className="mt-1" placeholder="e.g. Design team, spring 2026" maxLength={200} value={label} onChange={(e) => setLabel(e.target.value)} />
-          </div>
-          <Button type="submit" disabled={create.isPending}>
-            {create.isPending ? "Creating…" : "Create enrollment token"}
-          </Button>
+          <EditFieldset className="flex flex-wrap items-end gap-3">
+            <div className="min-w-64 flex-1">
+              <Label htmlFor="enrollment-token-label">Label</Label>
+              <Input id="enrollment-token-label" className="mt-1" placeholder="e.g. Design team, spring 2026" maxLength={200} value={label} onChange={(e) => setLabel(e.target.value)} />
+            </div>
+            <EditButton type="submit" disabled={create.isPending}>
+              {create.isPending ? "Creating…" : "Create enrollment token"}
+            </EditButton>
+          </EditFieldset>
         </form>
         {create.isError ? (
           <Alert tone="danger" role="alert" className="mt-4">
@@ -126,7 +127,7 @@ export function EnrollmentTokens({ initial }: { initial: Token[] }) {
                 </Td>
                 <Td className="text-right">
                   {t.active ? (
-                    <Button
+                    <EditButton
                       variant="secondary"
                       size="sm"
                       aria-label={`Revoke ${tokenName(t)}`}
@@ -136,7 +137,7 @@ export function EnrollmentTokens({ initial }: { initial: Token[] }) {
                       }}
                     >
                       Revoke
-                    </Button>
+                    </EditButton>
                   ) : null}
                 </Td>
               </tr>

@@ -6,9 +6,9 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 
 import { useTRPC } from "@/app/_trpc/client";
+import { EditButton, EditFieldset } from "@/components/auth/edit-controls";
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
-import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { formatDateTime } from "@/components/ui/format";
 import { FieldHint, Label } from "@/components/ui/label";
@@ -117,33 +117,34 @@ export function PushCertificatePanel({ initial }: { initial: PushCertificate }) 
 
         <form
           aria-label="Upload push certificate"
-          className="space-y-4 p-5"
           onSubmit={(e) => {
             e.preventDefault();
             upload.mutate({ certificatePem, privateKeyPem });
           }}
         >
-          <div>
-            <h3 className="text-sm font-semibold">{cert ? "Replace with a renewed certificate" : "Upload a push certificate"}</h3>
-            <FieldHint>The certificate must carry an MDM topic (com.apple.mgmt.…), match its private key and not be expired.</FieldHint>
-          </div>
-          <div className="grid gap-4 lg:grid-cols-2">
-            <PemField id="push-certificate-pem" label="Certificate (PEM)" hint="-----BEGIN CERTIFICATE-----" value={certificatePem} onChange={setCertificatePem} accept=".pem,.crt,.cer" />
-            <PemField id="push-private-key-pem" label="Private key (PEM)" hint="-----BEGIN PRIVATE KEY-----" value={privateKeyPem} onChange={setPrivateKeyPem} accept=".pem,.key" />
-          </div>
-          {upload.isError ? (
-            <Alert tone="danger" role="alert">
-              {upload.error.message}
-            </Alert>
-          ) : null}
-          <div className="flex items-center justify-end gap-3">
-            <p role="status" className="text-sm text-muted">
-              {upload.data ? `Push certificate installed for ${upload.data.topic}` : null}
-            </p>
-            <Button type="submit" disabled={upload.isPending || certificatePem.trim() === "" || privateKeyPem.trim() === ""}>
-              {upload.isPending ? "Uploading…" : cert ? "Replace certificate" : "Upload certificate"}
-            </Button>
-          </div>
+          <EditFieldset className="space-y-4 p-5">
+            <div>
+              <h3 className="text-sm font-semibold">{cert ? "Replace with a renewed certificate" : "Upload a push certificate"}</h3>
+              <FieldHint>The certificate must carry an MDM topic (com.apple.mgmt.…), match its private key and not be expired.</FieldHint>
+            </div>
+            <div className="grid gap-4 lg:grid-cols-2">
+              <PemField id="push-certificate-pem" label="Certificate (PEM)" hint="-----BEGIN CERTIFICATE-----" value={certificatePem} onChange={setCertificatePem} accept=".pem,.crt,.cer" />
+              <PemField id="push-private-key-pem" label="Private key (PEM)" hint="-----BEGIN PRIVATE KEY-----" value={privateKeyPem} onChange={setPrivateKeyPem} accept=".pem,.key" />
+            </div>
+            {upload.isError ? (
+              <Alert tone="danger" role="alert">
+                {upload.error.message}
+              </Alert>
+            ) : null}
+            <div className="flex items-center justify-end gap-3">
+              <p role="status" className="text-sm text-muted">
+                {upload.data ? `Push certificate installed for ${upload.data.topic}` : null}
+              </p>
+              <EditButton type="submit" disabled={upload.isPending || certificatePem.trim() === "" || privateKeyPem.trim() === ""}>
+                {upload.isPending ? "Uploading…" : cert ? "Replace certificate" : "Upload certificate"}
+              </EditButton>
+            </div>
+          </EditFieldset>
         </form>
       </Card>
     </div>

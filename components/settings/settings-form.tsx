@@ -6,8 +6,8 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 
 import { useTRPC } from "@/app/_trpc/client";
+import { EditButton, EditFieldset } from "@/components/auth/edit-controls";
 import { Alert } from "@/components/ui/alert";
-import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { LocalTime } from "@/components/ui/format";
 import { Input } from "@/components/ui/input";
@@ -105,7 +105,7 @@ export function SettingsForm({ initial }: { initial: Settings }) {
   return (
     <Card>
       <form onSubmit={submit} noValidate aria-label="App Installer timing">
-        <div className="divide-y divide-line">
+        <EditFieldset className="divide-y divide-line">
           {DURATIONS.slice(0, 1).map((d) => (
             <DurationField key={d.key} spec={d} value={draft[d.key]} error={errors[d.key]} onChange={(p) => setDuration(d.key, p)} />
           ))}
@@ -135,7 +135,7 @@ export function SettingsForm({ initial }: { initial: Settings }) {
           {DURATIONS.slice(1).map((d) => (
             <DurationField key={d.key} spec={d} value={draft[d.key]} error={errors[d.key]} onChange={(p) => setDuration(d.key, p)} />
           ))}
-        </div>
+        </EditFieldset>
         <div className="flex flex-wrap items-center justify-between gap-3 border-t border-line bg-canvas/60 px-5 py-3">
           <p className="text-xs text-muted">
             Clock: {initial.clock.simulated ? "simulated" : "system"} · now <LocalTime value={initial.clock.now} />
@@ -144,7 +144,7 @@ export function SettingsForm({ initial }: { initial: Settings }) {
             <p role="status" className="text-sm text-muted">
               {save.isSuccess ? "Settings saved" : null}
             </p>
-            <Button
+            <EditButton
               type="button"
               variant="ghost"
               onClick={() => {
@@ -154,10 +154,10 @@ export function SettingsForm({ initial }: { initial: Settings }) {
               }}
             >
               Restore defaults
-            </Button>
-            <Button type="submit" disabled={save.isPending}>
+            </EditButton>
+            <EditButton type="submit" disabled={save.isPending}>
               {save.isPending ? "Saving…" : "Save settings"}
-            </Button>
+            </EditButton>
           </div>
         </div>
         {save.isError ? (

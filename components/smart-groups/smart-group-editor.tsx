@@ -10,6 +10,8 @@ import type { TRPCClientErrorLike } from "@trpc/client";
 import type { inferRouterOutputs } from "@trpc/server";
 
 import { useTRPC } from "@/app/_trpc/client";
+import { EditButton } from "@/components/auth/edit-controls";
+import { useCanEdit } from "@/components/auth/role-context";
 import { Alert } from "@/components/ui/alert";
 import { Button, buttonVariants } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
@@ -60,6 +62,7 @@ function unclosedOpenRows(criteria: Criterion[]): number[] {
 }
 
 export function SmartGroupEditor({ group, groupNames }: { group?: StoredGroup; groupNames: string[] }) {
+  const canEdit = useCanEdit();
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
@@ -148,6 +151,11 @@ export function SmartGroupEditor({ group, groupNames }: { group?: StoredGroup; g
 
   return (
     <form onSubmit={save} noValidate className="space-y-6">
+      {canEdit ? null : (
+        <Alert tone="info" role="status" title="Read-only">
+          Your role is auditor: you can try criteria and see the preview, but not save or delete the group.
+        </Alert>
+      )}
       <Card className="grid gap-4 p-5 md:grid-cols-2">
         <div>
           <Label htmlFor="smart-group-name">Name</Label>
@@ -230,15 +238,15 @@ export function SmartGroupEditor({ group, groupNames }: { group?: StoredGroup; g
 
       <div className="flex flex-wrap items-center justify-between gap-3 border-t border-line pt-4">
         <div className="flex items-center gap-2">
-          <Button type="submit" disabled={saving}>
+          <EditButton type="submit" disabled={saving}>
             {saving ? "Saving…" : group ? "Save changes" : "Create smart group"}
-          </Button>
+          </EditButton>
           <Link href="/smart-groups" className={buttonVariants({ variant: "ghost" })}>
             Cancel
           </Link>
         </div>
         {group ? (
-          <Button
+          <EditButton
             type="button"
             variant="danger"
             onClick={() => {
@@ -247,7 +255,7 @@ export function SmartGroupEditor({ group, groupNames }: { group?: StoredGroup; g
             }}
           >
             Delete smart group
-          </Button>
+          </EditButton>
         ) : null}
       </div>
 

@@ -11,17 +11,20 @@ import { auditLog, session } from "@/db/schema";
 import { createAuth, handleAuthRequest, SESSION_ABSOLUTE_MS, sessionUserOf, type Auth } from "./auth";
 import { MAX_FAILURES } from "./throttle";
 
+let clients = 0;
+
 async function withAdmin(env: Record<string, string> = {}) {
   const deps = createTestDeps(env);
   // better-auth stamps sessions with the real time; the wall clock starts there and then moves on demand.
   const wall = createSimulatedClock({ start: systemClock.now() });
   const auth = createAuth(deps, { wallClock: wall });
   const { id, password } = await createUser(deps, { email: "Ada@Example.com", role: "admin" }, actingAs("setup"));
-  return { deps, wall, auth, id, password, origin: new URL(deps.publicUrl).origin };
+  // Each test its own address: better-auth's per-address limit (20 sign-ins a minute) is process-wide.
+  return { deps, wall, auth, id, password, origin: new URL(deps.publicUrl).origin, ip: `10.0.0.${++clients}` };
 }
 
-function signIn(t: { deps: TestDeps; auth: Auth; origin: string }, password: string, cookie?: string, email = "ada@example.com") {
-  const headers: Record<string, string> = { "content-type": "application/json", origin: t.origin };
+function signIn(t: { deps: TestDeps; auth: Auth; origin: string; ip: string }, password: string, cookie?: string, email = "ada@example.com") {
+  const headers: Record<string, string> = { "content-type": "application/json", origin: t.origin, "x-pomona-client-ip": t.ip };
   if (cookie) headers.cookie = cookie;
   return handleAuthRequest(t.deps, new Request(`${t.origin}/api/auth/sign-in/email`, { method: "POST", headers, body: JSON.stringify({ email, password }) }), t.auth);
 }
@@ -98,6 +101,20 @@ describe("admin sign-in", () => {
     const c = cookieOf(await signIn(t, t.password))!;
     expect(await sessionUserOf(t.deps, headersWith(c), t.wall)).toMatchObject({ role: "auditor" });
   });
+
+  it("changing one's own password needs the current one, ends other sessions and is audited", async () => {
+    const t = await withAdmin();
+    const other = cookieOf(await signIn(t, t.password))!;
+    const mine = cookieOf(await signIn(t, t.password))!;
+    const change = (body: object) =>
+      handleAuthRequest(t.deps, new Request(`${t.origin}/api/auth/change-password`, { method: "POST", headers: { cookie: mine, origin: t.origin, "content-type": "application/json" }, body: JSON.stringify(body) }), t.auth);
+    expect((await change({ currentPassword: "not-the-password", newPassword: "a-new-long-passphrase", revokeOtherSessions: true })).status).toBe(400);
+    expect((await change({ currentPassword: t.password, newPassword: "a-new-long-passphrase", revokeOtherSessions: true })).status).toBe(200);
+    expect(await sessionUserOf(t.deps, headersWith(other), t.wall)).toBeUndefined();
+    expect(audit(t.deps)).toContainEqual(["session.password_changed", "ada@example.com"]);
+    expect((await signIn(t, t.password)).status).toBe(401);
+    expect((await signIn(t, "a-new-long-passphrase")).status).toBe(200);
+  }, 30_000);
 
   it("a session ends after 12 hours however active it is", async () => {
     const t = await withAdmin();

@@ -13,7 +13,7 @@ import { APIError, createAuthMiddleware, getSessionFromCtx } from "better-auth/a
 import { eq } from "drizzle-orm";
 
 import { checkMutationRequest } from "@/server/auth/csrf";
-import { clientIpOf, ownOriginsOf } from "@/server/auth/origins";
+import { CLIENT_IP_HEADER, clientIpOf, ownOriginsOf } from "@/server/auth/origins";
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hashPassword, verifyPassword } from "@/server/auth/password";
 import { clearFailures, lockedUntil, recordFailure } from "@/server/auth/throttle";
 import { HOUR, MINUTE, systemClock, type Clock } from "@/server/clock";
@@ -79,6 +79,7 @@ export function createAuth(deps: AuthDeps, options: { wallClock?: Clock } = {}) 
         dont_remember: { name: secure ? "__Host-pomona.dont_remember" : "pomona.dont_remember", attributes: cookieAttributes },
       },
       database: { generateId: () => randomBytes(16).toString("hex") },
+      ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
     },
     telemetry: { enabled: false },
     hooks: {
@@ -117,6 +118,9 @@ export function createAuth(deps: AuthDeps, options: { wallClock?: Clock } = {}) 
           audit(person(u, ip), "session.signed_in", "Signed in");
           // The token stays in its HttpOnly cookie; the JSON body does not repeat it to page scripts.
           return ctx.json({ user: { email: u.email, name: u.name, role: u.role } });
+        }
+        if (ctx.path === "/change-password" && ctx.context.session && !(ctx.context.returned instanceof APIError)) {
+          audit(person(ctx.context.session.user as unknown as { id: string; email: string; role: Role }, ip), "session.password_changed", "Changed their own password (other sessions ended)");
         }
       }),
     },

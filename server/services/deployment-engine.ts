@@ -70,7 +70,7 @@ export function decideScope(
     if (!version || !members || members.size === 0) continue;
     const candidate: Candidate = { id: d.id, name: d.name, distributionMethod: d.distributionMethod, updateMethod: d.updateMethod, targetVersion: version.version, version };
     let perComputer = byTitle.get(d.titleId);
-    if (!perComputer) byTitle.set(d.titleId, (perComputer = new Map()));
+    if (!perComputer) byTitle.set(d.titleId, (perComputer = new Map<number, Candidate[]>()));
     for (const computerId of members) {
       const list = perComputer.get(computerId);
       if (list) list.push(candidate);
@@ -112,7 +112,7 @@ function compatibilityCache() {
   return (version: CatalogVersion, computer: ComputerInfo | undefined): Compatibility => {
     if (!computer) return UNKNOWN_DEVICE;
     let known = byVersion.get(version);
-    if (!known) byVersion.set(version, (known = new Map()));
+    if (!known) byVersion.set(version, (known = new Map<string, Compatibility>()));
     const key = `${computer.osVersion}|${computer.architecture}`;
     let result = known.get(key);
     if (!result) {

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 
+import { EditLink } from "@/components/auth/edit-controls";
 import { DeploymentsTable } from "@/components/deployments/deployments-table";
 import { buttonVariants } from "@/components/ui/button";
 import { EmptyState, PageHeader } from "@/components/ui/card";
@@ -14,9 +15,9 @@ export default async function DeploymentsPage() {
   return (
     <>
       <PageHeader title="App Installers" description="Deploy a catalog title to a smart group, automatically or through Self Service.">
-        <Link href="/deployments/new" className={buttonVariants()}>
+        <EditLink href="/deployments/new" className={buttonVariants()}>
           New App Installer
-        </Link>
+        </EditLink>
       </PageHeader>
       {deployments.length === 0 ? (
         <EmptyState title="No App Installers yet">

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 
+import { EditLink } from "@/components/auth/edit-controls";
 import { buttonVariants } from "@/components/ui/button";
 import { EmptyState, PageHeader } from "@/components/ui/card";
 import { LocalTime } from "@/components/ui/format";
@@ -15,16 +16,16 @@ export default async function SmartGroupsPage() {
   return (
     <>
       <PageHeader title="Smart Groups" description="Groups of computers defined by inventory criteria, recalculated as inventory changes.">
-        <Link href="/smart-groups/new" className={buttonVariants()}>
+        <EditLink href="/smart-groups/new" className={buttonVariants()}>
           New smart group
-        </Link>
+        </EditLink>
       </PageHeader>
       {groups.length === 0 ? (
         <EmptyState title="No smart groups yet">
           Smart groups choose which computers an App Installer targets.{" "}
-          <Link href="/smart-groups/new" className="font-medium text-brand-700 hover:underline">
+          <EditLink href="/smart-groups/new" className="font-medium text-brand-700 hover:underline">
             Create the first one
-          </Link>
+          </EditLink>
           .
         </EmptyState>
       ) : (
