@@ -16,7 +16,8 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..")
 function createAccount(email: string, role: "admin" | "auditor"): Account {
   const out = execFileSync("npx", ["tsx", "scripts/users.ts", "create", email, "--role", role], {
     cwd: root,
-    env: { ...process.env, POMONA_DB: `e2e/.data/${E2E_PORT}/pomona.db` },
+    // The server's database and clock (the e2e server runs the simulated clock, kept in that database).
+    env: { ...process.env, POMONA_DB: `e2e/.data/${E2E_PORT}/pomona.db`, POMONA_CLOCK: "simulated" },
     encoding: "utf8",
   });
   const password = /Password: (\S+)/.exec(out)?.[1];

@@ -3,6 +3,7 @@
 import { expect, test, type APIRequestContext } from "@playwright/test";
 
 import { createFleet, generateFleetSpecs } from "../../simulator/fleet";
+import { loadAccounts } from "../auth/accounts";
 
 const TOKEN = "e2e-enroll-token-0123456789abcdef";
 const SEED = 5101;
@@ -83,7 +84,7 @@ test("[COMPUTERS] a virtual Mac: listed and searchable, general info, inventory,
     await expect(commands("InstalledApplicationList")).toHaveCount(2);
     await expect(commands("DeviceInformation").first()).toContainText(/Pending|Sent|Acknowledged/);
     await expect(history.getByRole("row").filter({ hasText: "Acknowledged" })).toHaveCount(4, { timeout: 20_000 });
-    await expect(page.getByRole("list", { name: "Event timeline" })).toContainText("Inventory update requested by local admin");
+    await expect(page.getByRole("list", { name: "Event timeline" })).toContainText(`Inventory update requested by ${loadAccounts().admin.email}`);
 
     // With the Mac gone, a new request stays Pending and can be cancelled.
     await fleet.stop();
@@ -96,7 +97,7 @@ test("[COMPUTERS] a virtual Mac: listed and searchable, general info, inventory,
     await expect(pending).toContainText("Canceled");
     await expect(pending.getByRole("button")).toHaveCount(0);
     await expect(commands("InstalledApplicationList").first()).toContainText("Pending");
-    await expect(page.getByRole("list", { name: "Event timeline" })).toContainText("DeviceInformation cancelled by local admin");
+    await expect(page.getByRole("list", { name: "Event timeline" })).toContainText(`DeviceInformation cancelled by ${loadAccounts().admin.email}`);
   } finally {
     if (running) await fleet.stop();
   }

@@ -10,6 +10,7 @@ test("[SHELL] the navigation reaches every area", async ({ page }) => {
     ["App Installers", "App Installers"],
     ["Settings", "Settings"],
     ["App Catalog", "App Catalog"],
+    ["Audit Log", "Audit Log"],
   ] as const) {
     await nav.getByRole("link", { name: link }).click();
     await expect(page.getByRole("heading", { level: 1, name: heading })).toBeVisible();
