@@ -1,7 +1,9 @@
 // The engine pass (DESIGN §3): who is in scope of which deployment, who wins each title, who can run it,
-// and one step of every target's install flow. Reads everything it needs in a handful of queries, asks the
-// pure engine, then writes the result and queues commands in one transaction.
-import { and, eq, inArray, isNotNull, isNull } from "drizzle-orm";
+// and one step of every target's install flow. Everything the engine decides is local to one computer (its
+// groups, its winners, its targets), so a pass runs over the fleet in slices of computers: each slice reads
+// what it needs in a handful of queries, asks the pure engine, and writes in one transaction; between slices
+// the event loop serves PUT /mdm. One pass at a time per process.
+import { and, eq, inArray, isNotNull, isNull, type AnyColumn } from "drizzle-orm";
 
 import { resolvePrecedence, type PrecedenceCandidate } from "@/server/engine/precedence";
 import { checkCompatibility, type Compatibility } from "@/server/engine/compatibility";
@@ -13,7 +15,8 @@ import { enqueueCommand, retireInstall } from "@/server/queue/queue";
 import { getVersionManifest, type VersionManifest } from "@/server/services/manifests";
 import { pushComputers } from "@/server/services/push";
 import { getSettings, type Settings } from "@/server/services/settings";
-import { recalculateSmartGroups } from "@/server/services/smart-groups";
+import { compileSmartGroups } from "@/server/engine/smart-groups";
+import { loadGroupDefinitions, markGroupsCalculated, recalculateMembershipFor, smartGroupsVersion } from "@/server/services/smart-groups";
 import type { Db } from "@/db/client";
 import {
   catalogProfiles,
@@ -146,8 +149,11 @@ function installedFact(rows: { shortVersion: string | null; version: string | nu
 
 export type PassResult = { targetsCreated: number; targetsRemoved: number; statusChanges: number; commandsQueued: number; wake: number[] };
 
-/** Runs one engine pass at `now` over every deployment, given the current smart group membership. */
-export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membership: Map<number, Set<number>>, settings: Settings, now: Date): PassResult {
+/**
+ * Runs one engine pass at `now` over every deployment, given the current smart group membership: for the
+ * whole fleet, or only for `computerIds` (then `membership` need only cover them).
+ */
+export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membership: Map<number, Set<number>>, settings: Settings, now: Date, computerIds?: number[]): PassResult {
   const { db } = deps;
   const result: PassResult = { targetsCreated: 0, targetsRemoved: 0, statusChanges: 0, commandsQueued: 0, wake: [] };
   const wake = new Set<number>();
@@ -173,7 +179,12 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
   }
 
   const computerById = new Map<number, ComputerInfo>();
-  for (const c of db.select({ id: computers.id, osVersion: computers.osVersion, architecture: computers.architecture, lastInventoryAt: computers.lastInventoryAt, enrolled: computers.enrolled }).from(computers).all()) {
+  const only = (column: AnyColumn) => (computerIds ? inArray(column, computerIds) : undefined);
+  for (const c of db
+    .select({ id: computers.id, osVersion: computers.osVersion, architecture: computers.architecture, lastInventoryAt: computers.lastInventoryAt, enrolled: computers.enrolled })
+    .from(computers)
+    .where(only(computers.id))
+    .all()) {
     computerById.set(c.id, c);
   }
   // Only enrolled Macs are deployed to.
@@ -183,7 +194,7 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
   const decisions = decideScope(enabled, versionsByTitle, enrolledMembership, computerById);
   const decisionByKey = new Map(decisions.map((d) => [`${d.deploymentId}:${d.computerId}`, d]));
 
-  const existing = db.select().from(deploymentTargets).all();
+  const existing = db.select().from(deploymentTargets).where(only(deploymentTargets.computerId)).all();
   const existingByKey = new Map(existing.map((t) => [`${t.deploymentId}:${t.computerId}`, t]));
 
   // Installed apps for the deployed titles only.
@@ -193,7 +204,7 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
     for (const a of db
       .select({ computerId: installedApps.computerId, bundleId: installedApps.bundleId, shortVersion: installedApps.shortVersion, version: installedApps.version, installing: installedApps.installing })
       .from(installedApps)
-      .where(inArray(installedApps.bundleId, part))
+      .where(and(inArray(installedApps.bundleId, part), only(installedApps.computerId)))
       .all()) {
       const key = `${a.computerId}:${a.bundleId}`;
       appsByKey.set(key, [...(appsByKey.get(key) ?? []), a]);
@@ -208,7 +219,7 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
     db
       .select({ computerId: commands.computerId })
       .from(commands)
-      .where(and(eq(commands.isInstall, true), isNotNull(commands.sentAt), isNull(commands.releasedAt)))
+      .where(and(eq(commands.isInstall, true), isNotNull(commands.sentAt), isNull(commands.releasedAt), only(commands.computerId)))
       .all()
       .map((r) => r.computerId),
   );
@@ -354,14 +365,48 @@ function changed(a: TargetState, b: TargetState): boolean {
 }
 
 
+/** Computers per slice: small enough that a slice keeps PUT /mdm waiting only a few milliseconds. */
+export const PASS_SLICE = 250;
+
+let passes: Promise<unknown> = Promise.resolve();
+
 /**
  * Recalculates smart groups, runs one pass and wakes the Macs with new work. The scheduler's tick and the
- * admin actions that must take effect at once (create, edit, enable, retry, Self Service) share it.
+ * admin actions that must take effect at once (create, edit, enable, retry, Self Service) share it. Passes
+ * run one after another: a second caller waits for the pass in progress, then runs its own.
  */
-export async function runEnginePassNow(deps: Pick<Deps, "db" | "clock" | "log" | "push" | "publicUrl">): Promise<PassResult & { pushed: number }> {
+export function runEnginePassNow(deps: Pick<Deps, "db" | "clock" | "log" | "push" | "publicUrl">): Promise<PassResult & { pushed: number }> {
+  const run = passes.then(() => runSlicedPass(deps));
+  passes = run.catch(() => undefined);
+  return run;
+}
+
+async function runSlicedPass(deps: Pick<Deps, "db" | "clock" | "log" | "push" | "publicUrl">): Promise<PassResult & { pushed: number }> {
   const now = deps.clock.now();
-  const membership = recalculateSmartGroups(deps);
-  const pass = runDeploymentPass(deps, membership, getSettings(deps), now);
-  const pushed = pass.wake.length > 0 ? (await pushComputers(deps, pass.wake)).sent : 0;
-  return { ...pass, pushed };
+  const settings = getSettings(deps);
+  const ids = deps.db.select({ id: computers.id }).from(computers).orderBy(computers.id).all().map((r) => r.id);
+  const total: PassResult = { targetsCreated: 0, targetsRemoved: 0, statusChanges: 0, commandsQueued: 0, wake: [] };
+  let groups = smartGroupsVersion(deps.db);
+  let compiled = compileSmartGroups(loadGroupDefinitions(deps));
+  for (let i = 0; i < ids.length; i += PASS_SLICE) {
+    if (i > 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+      // An admin may have edited a group while the event loop was free: later slices use the new criteria.
+      const latest = smartGroupsVersion(deps.db);
+      if (latest !== groups) [groups, compiled] = [latest, compileSmartGroups(loadGroupDefinitions(deps))];
+    }
+    const slice = ids.slice(i, i + PASS_SLICE);
+    const pass = deps.db.transaction(
+      () => runDeploymentPass(deps, recalculateMembershipFor(deps.db, compiled, slice, now), settings, now, slice),
+      { behavior: "immediate" },
+    );
+    total.targetsCreated += pass.targetsCreated;
+    total.targetsRemoved += pass.targetsRemoved;
+    total.statusChanges += pass.statusChanges;
+    total.commandsQueued += pass.commandsQueued;
+    total.wake.push(...pass.wake);
+  }
+  markGroupsCalculated(deps.db, now);
+  const pushed = total.wake.length > 0 ? (await pushComputers(deps, total.wake)).sent : 0;
+  return { ...total, pushed };
 }

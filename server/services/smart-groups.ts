@@ -1,6 +1,6 @@
 // Smart groups (DESIGN §2.1, §3.2, §4.2): CRUD with validation, preview, members, and the recalculation that
 // starts every engine pass. The rules live in server/engine/smart-groups.ts; this file reads and writes rows.
-import { and, asc, count, eq, inArray, ne } from "drizzle-orm";
+import { and, asc, count, eq, inArray, isNotNull, max, ne } from "drizzle-orm";
 import safeRegex from "safe-regex2";
 
 import {
@@ -10,6 +10,7 @@ import {
   normalizeAppName,
   validateSmartGroup,
   validateSmartGroupCriteria,
+  type CompiledGroups,
   type ComputerFacts,
   type Criterion,
   type GroupDefinition,
@@ -166,6 +167,36 @@ function recalculateOne(db: Db, groupId: number, now: Date): number {
   writeMembershipChanges(db, new Map([[groupId, members]]), currentMembers(db, groupId), now);
   markCalculated(db, [groupId], now);
   return members.size;
+}
+
+/**
+ * Evaluates every group for these computers only and writes their membership differences: one slice of an
+ * engine pass (server/services/deployment-engine.ts). Returns group id → member ids among `computerIds`.
+ */
+export function recalculateMembershipFor(db: Db, compiled: CompiledGroups, computerIds: number[], now: Date): Map<number, Set<number>> {
+  const membership = evaluateSmartGroups(compiled, loadComputerFacts({ db }, computerIds), now);
+  const current = new Map<number, Set<number>>();
+  for (const ids of chunk(computerIds, READ_CHUNK)) {
+    for (const r of db.select({ groupId: smartGroupMembers.smartGroupId, computerId: smartGroupMembers.computerId }).from(smartGroupMembers).where(inArray(smartGroupMembers.computerId, ids)).all()) {
+      const set = current.get(r.groupId);
+      if (set) set.add(r.computerId);
+      else current.set(r.groupId, new Set([r.computerId]));
+    }
+  }
+  writeMembershipChanges(db, membership, current, now);
+  return membership;
+}
+
+/** Stamps every group's lastCalculatedAt at the end of a pass. */
+export function markGroupsCalculated(db: Db, now: Date) {
+  db.update(smartGroups).set({ lastCalculatedAt: now }).where(isNotNull(smartGroups.id)).run(); // every group
+}
+
+/** Changes whenever a group or a criterion is created, edited or deleted (a pass recompiles when it does). */
+export function smartGroupsVersion(db: Db): string {
+  const groups = db.select({ n: count(), at: max(smartGroups.updatedAt), id: max(smartGroups.id) }).from(smartGroups).get();
+  const criteria = db.select({ n: count(), id: max(smartGroupCriteria.id) }).from(smartGroupCriteria).get();
+  return `${groups?.n}:${groups?.at?.getTime()}:${groups?.id}:${criteria?.n}:${criteria?.id}`;
 }
 
 /**
