@@ -9,9 +9,9 @@ import { compileSmartGroups, evaluateSmartGroups, evaluateSmartGroupsForComputer
 import { initialTargetState, stepTarget, type InstalledFact, type TargetFacts } from "@/server/engine/status";
 import { newestVersion } from "@/server/engine/versions";
 import type { Deps } from "@/server/deps";
-import { decideScope } from "@/server/services/deployment-engine";
+import { decideScope, runDeploymentPass } from "@/server/services/deployment-engine";
 import { applyInstalledApplicationList, type InstalledApplicationAnswer } from "@/server/services/devices";
-import { loadComputerFacts, loadGroupDefinitions } from "@/server/services/smart-groups";
+import { loadComputerFacts, loadGroupDefinitions, recalculateMembershipFor } from "@/server/services/smart-groups";
 import { DEFAULT_SETTINGS } from "@/server/services/settings";
 import { catalogTitles, catalogVersions, computers, deployments, installedApps, type CatalogVersion } from "@/db/schema";
 
@@ -214,13 +214,11 @@ function changedApps(facts: ComputerFacts, apps: InstalledApplicationAnswer[]): 
   return [...apps, { Identifier: slack, Name: "Slack", Version: "4.41.105", ShortVersion: "4.41.105", BundleSize: 478_150_656, Installing: false }];
 }
 
-export function measureG5(deps: Pick<Deps, "db">, input: LoadedEngineInput, compiled: CompiledGroups, options: { samples: number; seed: number }): G5Result {
+export function measureG5(deps: Pick<Deps, "db" | "publicUrl">, input: LoadedEngineInput, compiled: CompiledGroups, options: { samples: number; seed: number }): G5Result {
   const engine = new Histogram();
   const withWrite = new Histogram();
   const sqlite = deps.db.$client;
   const current = sqlite.prepare("select smart_group_id as g from smart_group_members where computer_id = ?");
-  const leave = sqlite.prepare("delete from smart_group_members where smart_group_id = ? and computer_id = ?");
-  const join = sqlite.prepare("insert into smart_group_members (smart_group_id, computer_id, added_at) values (?, ?, ?)");
   const appsOf = sqlite.prepare("select bundle_id as Identifier, name as Name, version as Version, short_version as ShortVersion, bundle_size as BundleSize from installed_apps where computer_id = ?");
   let membershipChanges = 0;
   let x = options.seed >>> 0;
@@ -253,26 +251,18 @@ export function measureG5(deps: Pick<Deps, "db">, input: LoadedEngineInput, comp
     winnersFor(newFacts, evaluateSmartGroupsForComputer(compiled, newFacts, input.now));
     if (i >= 50) engine.add(performance.now() - t0);
 
-    // With the write: store the inventory (Pomona's applyInstalledApplicationList), reload the facts,
-    // evaluate, store the membership difference, decide winners; one IMMEDIATE transaction.
+    // With the write: store the inventory (applyInstalledApplicationList), then Pomona's own slice of an
+    // engine pass for this one computer (recalculateMembershipFor + runDeploymentPass for [id]): facts
+    // reloaded, groups evaluated, membership difference stored, winners, statuses and commands written; one
+    // IMMEDIATE transaction, as the scheduler's pass runs each slice.
     t0 = performance.now();
     deps.db.transaction(
       () => {
         applyInstalledApplicationList(deps.db, facts.id, apps, input.now, { partial: false });
-        const reloaded = loadComputerFacts(deps, [facts.id])[0]!;
-        const groups = evaluateSmartGroupsForComputer(compiled, reloaded, input.now);
-        const before = new Set((current.all(facts.id) as { g: number }[]).map((r) => r.g));
-        for (const g of before) {
-          if (groups.has(g)) continue;
-          leave.run(g, facts.id);
-          membershipChanges++;
-        }
-        for (const g of groups) {
-          if (before.has(g)) continue;
-          join.run(g, facts.id, input.now.getTime());
-          membershipChanges++;
-        }
-        winnersFor(reloaded, groups);
+        const before = (current.all(facts.id) as { g: number }[]).length;
+        const membership = recalculateMembershipFor(deps.db, compiled, [facts.id], input.now);
+        runDeploymentPass(deps, membership, DEFAULT_SETTINGS, input.now, [facts.id]);
+        membershipChanges += Math.abs((current.all(facts.id) as { g: number }[]).length - before);
       },
       { behavior: "immediate" },
     );
