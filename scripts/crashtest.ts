@@ -101,6 +101,13 @@ function check(round: number): string[] {
     const terminal = ["acknowledged", "error", "command_format_error", "canceled"].includes(row.status);
     if (terminal !== (row.completed_at !== null)) problems.push(`command ${row.uuid} is ${row.status} with completed_at ${row.completed_at}`);
   }
+  // Every acknowledged admin action has exactly one audit row, and no audit row outlived its change.
+  const audited = new Map<string, number>();
+  for (const r of c.prepare("select changes from audit_log where action = 'computer.inventory_requested'").all() as { changes: string }[]) {
+    for (const uuid of (JSON.parse(r.changes) as { commands: string[] }).commands) audited.set(uuid, (audited.get(uuid) ?? 0) + 1);
+  }
+  for (const uuid of acknowledgedCommands) if (audited.get(uuid) !== 1) problems.push(`admin command ${uuid} acknowledged with ${audited.get(uuid) ?? 0} audit rows`);
+  for (const uuid of audited.keys()) if (!rows.has(uuid)) problems.push(`audit row for ${uuid} but no such command`);
   const doubled = c.prepare("select computer_id, count(*) n from commands where is_install = 1 and sent_at is not null and released_at is null group by computer_id having n > 1").all();
   if (doubled.length > 0) problems.push(`two installs in flight on ${doubled.length} Mac(s)`);
   c.close();
@@ -133,7 +140,7 @@ await exit;
 violations += check(ROUNDS + 1).length;
 const stats = fleet.stats();
 console.log(
-  `\ncrashtest: ${ROUNDS} SIGKILL rounds in ${((performance.now() - started) / 1000).toFixed(1)} s; ${acknowledgedCommands.size} admin-acknowledged commands and ${answeredReports.size} reports answered 200, all found; ${stats.installsDone} installs done by ${stats.enrolled} Macs; integrity ok; ${violations} violations`,
+  `\ncrashtest: ${ROUNDS} SIGKILL rounds in ${((performance.now() - started) / 1000).toFixed(1)} s; ${acknowledgedCommands.size} admin-acknowledged commands (each with its one audit row) and ${answeredReports.size} reports answered 200, all found; ${stats.installsDone} installs done by ${stats.enrolled} Macs; integrity ok; ${violations} violations`,
 );
 fs.rmSync(dir, { recursive: true, force: true });
 console.log(`${ROUNDS - (violations > 0 ? 1 : 0)} passed, ${violations > 0 ? 1 : 0} failed`);
