@@ -55,6 +55,25 @@ function prepare(db: Db) {
       .select({ seq: sql<number | null>`max(${commands.seq})` })
       .from(commands)
       .prepare(),
+    insert: db
+      .insert(commands)
+      .values({
+        uuid: sql.placeholder("uuid"),
+        computerId: sql.placeholder("computerId"),
+        requestType: sql.placeholder("requestType"),
+        payload: sql.placeholder("payload"),
+        status: "queued",
+        priority: sql.placeholder("priority"),
+        seq: sql.placeholder("seq"),
+        purpose: sql.placeholder("purpose"),
+        isInstall: sql.placeholder("isInstall"),
+        deploymentId: sql.placeholder("deploymentId"),
+        attempt: sql.placeholder("attempt"),
+        idempotencyKey: sql.placeholder("idempotencyKey"),
+        createdAt: sql.placeholder("createdAt"),
+      })
+      .returning()
+      .prepare(),
   };
 }
 
@@ -67,37 +86,33 @@ function statements(db: Db): Statements {
   return s;
 }
 
-/** Queues a command. Runs in its own IMMEDIATE transaction (a savepoint when called inside one). */
+/**
+ * Queues a command. Runs in its own IMMEDIATE transaction, or in the caller's when there is one (an engine
+ * pass queues thousands: the insert is prepared once per database).
+ */
 export function enqueueCommand(db: Db, input: EnqueueInput, now: Date): Command {
-  return db.transaction(
-    (tx) => {
-      if (input.idempotencyKey) {
-        const existing = tx.select().from(commands).where(eq(commands.idempotencyKey, input.idempotencyKey)).get();
-        if (existing) return existing;
-      }
-      const seq = (statements(db).maxSeq.get()?.seq ?? 0) + 1;
-      return tx
-        .insert(commands)
-        .values({
-          uuid: input.uuid ?? randomUUID().toUpperCase(),
-          computerId: input.computerId,
-          requestType: input.command.RequestType,
-          payload: JSON.stringify(input.command),
-          status: "queued",
-          priority: input.priority ?? 0,
-          seq,
-          purpose: input.purpose,
-          isInstall: isInstallRequest(input.command.RequestType),
-          deploymentId: input.deploymentId ?? null,
-          attempt: input.attempt ?? null,
-          idempotencyKey: input.idempotencyKey ?? null,
-          createdAt: now,
-        })
-        .returning()
-        .get();
-    },
-    { behavior: "immediate" },
-  );
+  const write = () => {
+    const s = statements(db);
+    if (input.idempotencyKey) {
+      const existing = db.select().from(commands).where(eq(commands.idempotencyKey, input.idempotencyKey)).get();
+      if (existing) return existing;
+    }
+    return s.insert.get({
+      uuid: input.uuid ?? randomUUID().toUpperCase(),
+      computerId: input.computerId,
+      requestType: input.command.RequestType,
+      payload: JSON.stringify(input.command),
+      priority: input.priority ?? 0,
+      seq: (s.maxSeq.get()?.seq ?? 0) + 1,
+      purpose: input.purpose,
+      isInstall: isInstallRequest(input.command.RequestType),
+      deploymentId: input.deploymentId ?? null,
+      attempt: input.attempt ?? null,
+      idempotencyKey: input.idempotencyKey ?? null,
+      createdAt: now,
+    })!;
+  };
+  return db.$client.inTransaction ? write() : db.transaction(write, { behavior: "immediate" });
 }
 
 /**

@@ -3,6 +3,8 @@
 // groups, its winners, its targets), so a pass runs over the fleet in slices of computers: each slice reads
 // what it needs in a handful of queries, asks the pure engine, and writes in one transaction; between slices
 // the event loop serves PUT /mdm. One pass at a time per process.
+import { performance } from "node:perf_hooks";
+
 import { and, eq, inArray, isNotNull, isNull, type AnyColumn } from "drizzle-orm";
 
 import { resolvePrecedence, type PrecedenceCandidate } from "@/server/engine/precedence";
@@ -12,7 +14,7 @@ import { newestVersion } from "@/server/engine/versions";
 import type { Deps } from "@/server/deps";
 import { buildInstalledApplicationList, buildInstallEnterpriseApplication, buildInstallProfile } from "@/server/queue/commands";
 import { enqueueCommand, retireInstall } from "@/server/queue/queue";
-import { getVersionManifest, type VersionManifest } from "@/server/services/manifests";
+import { versionManifest, type VersionManifest } from "@/server/services/manifests";
 import { pushComputers } from "@/server/services/push";
 import { getSettings, type Settings } from "@/server/services/settings";
 import { compileSmartGroups } from "@/server/engine/smart-groups";
@@ -32,6 +34,7 @@ import {
   type Command,
   type Deployment,
   type DeploymentTarget,
+  type NewDeploymentTarget,
   type NewEvent,
 } from "@/db/schema";
 
@@ -224,13 +227,14 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
       .map((r) => r.computerId),
   );
 
-  const manifests = new Map<number, VersionManifest | undefined>();
-  const manifestOf = (versionId: number) => {
-    if (!manifests.has(versionId)) manifests.set(versionId, getVersionManifest(deps, versionId));
-    return manifests.get(versionId);
+  const titleById = new Map(db.select().from(catalogTitles).where(inArray(catalogTitles.id, titleIds)).all().map((t) => [t.id, t]));
+  const manifestOf = (version: CatalogVersion): VersionManifest | undefined => {
+    const title = titleById.get(version.titleId);
+    return title ? versionManifest(deps, version, title) : undefined;
   };
 
   const newEvents: NewEvent[] = [];
+  const newTargets: NewDeploymentTarget[] = [];
   const targetSettings = { maxAttempts: settings.maxAttempts, retryIntervalMs: settings.retryIntervalMs, confirmationDelayMs: settings.confirmationDelayMs };
 
   db.transaction(
@@ -260,7 +264,7 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
           lastInventoryAt: computer.lastInventoryAt,
           inventoryCommand: commandFact(row?.pendingInventoryCommandUuid ? commandByUuid.get(row.pendingInventoryCommandUuid) : undefined, slotHolders),
           installCommand: commandFact(row?.installCommandUuid ? commandByUuid.get(row.installCommandUuid) : undefined, slotHolders),
-          manifestCheck: manifestOf(decision.version.id)?.check ?? { ok: false, reason: "Invalid manifest: the catalog version has no manifest" },
+          manifestCheck: manifestOf(decision.version)?.check ?? { ok: false, reason: "Invalid manifest: the catalog version has no manifest" },
           hasSupportingProfiles: d.installSupportingProfiles && (profilesByTitle.get(d.titleId)?.length ?? 0) > 0,
         };
         const before: TargetState = row ? stateOf(row) : initialTargetState(facts, now);
@@ -283,7 +287,7 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
                   result.commandsQueued++;
                 }
               }
-              const manifest = manifestOf(decision.version.id)!;
+              const manifest = manifestOf(decision.version)!;
               const c = enqueueCommand(
                 db,
                 { computerId: computer.id, command: buildInstallEnterpriseApplication({ manifestUrl: manifest.manifestUrl, installAsManaged: true, removeWithMdm: false }), purpose: "install", deploymentId: d.id, attempt: action.attempt },
@@ -304,10 +308,10 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
         }
 
         if (!row) {
-          db.insert(deploymentTargets).values({ ...next, deploymentId: d.id, computerId: computer.id, createdAt: now, updatedAt: now }).run();
+          newTargets.push({ ...next, deploymentId: d.id, computerId: computer.id, createdAt: now, updatedAt: now });
           result.targetsCreated++;
         } else if (changed(before, next)) {
-          db.update(deploymentTargets).set({ ...next, updatedAt: now }).where(eq(deploymentTargets.id, row.id)).run();
+          targetUpdate(db)(row.id, next, now);
         }
         if (!row || before.status !== next.status || (before.reason !== next.reason && next.status !== "in_progress")) {
           result.statusChanges++;
@@ -323,12 +327,49 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
           });
         }
       }
+      for (const part of chunks(newTargets, 100)) db.insert(deploymentTargets).values(part).run();
       for (const part of chunks(newEvents, 200)) db.insert(events).values(part).run();
     },
     { behavior: "immediate" },
   );
   result.wake = [...wake];
   return result;
+}
+
+/**
+ * A target's state written back by id. Prepared once per database (a pass writes thousands), in plain SQL
+ * because drizzle's update builder takes no placeholders; instants are stored as milliseconds, as drizzle does.
+ */
+const targetUpdates = new WeakMap<Db, (id: number, state: TargetState, now: Date) => void>();
+function targetUpdate(db: Db) {
+  let update = targetUpdates.get(db);
+  if (!update) {
+    const statement = db.$client.prepare(
+      `update deployment_targets set status = @status, phase = @phase, reason = @reason, attempts = @attempts, next_attempt_at = @nextAttemptAt,
+         last_error = @lastError, target_version = @targetVersion, self_service_requested_at = @selfServiceRequestedAt,
+         pending_inventory_command_uuid = @pendingInventoryCommandUuid, install_command_uuid = @installCommandUuid,
+         status_changed_at = @statusChangedAt, updated_at = @updatedAt where id = @id`,
+    );
+    const ms = (d: Date | null) => (d ? d.getTime() : null);
+    update = (id, t, now) =>
+      statement.run({
+        id,
+        status: t.status,
+        phase: t.phase,
+        reason: t.reason,
+        attempts: t.attempts,
+        nextAttemptAt: ms(t.nextAttemptAt),
+        lastError: t.lastError,
+        targetVersion: t.targetVersion,
+        selfServiceRequestedAt: ms(t.selfServiceRequestedAt),
+        pendingInventoryCommandUuid: t.pendingInventoryCommandUuid,
+        installCommandUuid: t.installCommandUuid,
+        statusChangedAt: ms(t.statusChangedAt),
+        updatedAt: now.getTime(),
+      });
+    targetUpdates.set(db, update);
+  }
+  return update;
 }
 
 /** Cancels a deployment's commands to one Mac that it has not accepted (queued or NotNow'd). */
@@ -365,8 +406,10 @@ function changed(a: TargetState, b: TargetState): boolean {
 }
 
 
-/** Computers per slice: small enough that a slice keeps PUT /mdm waiting only a few milliseconds. */
+/** The first slice's size; later slices are sized so that each takes about SLICE_BUDGET_MS. */
 export const PASS_SLICE = 250;
+/** How long one slice may keep PUT /mdm waiting: requests need several event-loop turns each. */
+const SLICE_BUDGET_MS = 12;
 
 let passes: Promise<unknown> = Promise.resolve();
 
@@ -388,18 +431,24 @@ async function runSlicedPass(deps: Pick<Deps, "db" | "clock" | "log" | "push" | 
   const total: PassResult = { targetsCreated: 0, targetsRemoved: 0, statusChanges: 0, commandsQueued: 0, wake: [] };
   let groups = smartGroupsVersion(deps.db);
   let compiled = compileSmartGroups(loadGroupDefinitions(deps));
-  for (let i = 0; i < ids.length; i += PASS_SLICE) {
+  let size = PASS_SLICE;
+  for (let i = 0; i < ids.length; ) {
     if (i > 0) {
-      await new Promise((resolve) => setImmediate(resolve));
+      // A timer, not setImmediate: the poll phase runs first, so requests that arrived meanwhile are read.
+      await new Promise((resolve) => setTimeout(resolve, 0));
       // An admin may have edited a group while the event loop was free: later slices use the new criteria.
       const latest = smartGroupsVersion(deps.db);
       if (latest !== groups) [groups, compiled] = [latest, compileSmartGroups(loadGroupDefinitions(deps))];
     }
-    const slice = ids.slice(i, i + PASS_SLICE);
+    const slice = ids.slice(i, i + size);
+    i += slice.length;
+    const started = performance.now();
     const pass = deps.db.transaction(
       () => runDeploymentPass(deps, recalculateMembershipFor(deps.db, compiled, slice, now), settings, now, slice),
       { behavior: "immediate" },
     );
+    const took = performance.now() - started;
+    size = Math.max(10, Math.min(2000, Math.round((slice.length * SLICE_BUDGET_MS) / Math.max(took, 0.5))));
     total.targetsCreated += pass.targetsCreated;
     total.targetsRemoved += pass.targetsRemoved;
     total.statusChanges += pass.statusChanges;

@@ -4,7 +4,7 @@ import { eq } from "drizzle-orm";
 
 import { buildManifest, validateManifest, type Manifest, type ManifestCheck } from "@/server/engine/manifest";
 import type { Deps } from "@/server/deps";
-import { catalogTitles, catalogVersions } from "@/db/schema";
+import { catalogTitles, catalogVersions, type CatalogTitle, type CatalogVersion } from "@/db/schema";
 
 export function manifestPath(versionId: number) {
   return `/mdm/manifests/${versionId}.plist`;
@@ -24,18 +24,35 @@ export function getVersionManifest(deps: Pick<Deps, "db" | "publicUrl">, version
     .innerJoin(catalogTitles, eq(catalogTitles.id, catalogVersions.titleId))
     .where(eq(catalogVersions.id, versionId))
     .get();
-  if (!row) return undefined;
-  const { version, title } = row;
-  const manifest = buildManifest({
-    packageUrl: version.packageUrl ?? `${deps.publicUrl}${hostedPackagePath(version.id)}`,
-    sizeBytes: version.sizeBytes,
-    chunkSizeBytes: version.chunkSizeBytes,
-    chunkSha256s: version.chunkSha256s,
-    bundleId: title.bundleId,
-    version: version.shortVersion ?? version.version,
-    title: title.name,
-    publisher: title.publisher,
-  });
-  const check = validateManifest(manifest, { sizeBytes: version.sizeBytes, allowHttp: deps.publicUrl.startsWith("http:") });
-  return { versionId, manifestUrl: `${deps.publicUrl}${manifestPath(version.id)}`, manifest, check };
+  return row ? versionManifest(deps, row.version, row.title) : undefined;
+}
+
+const built = new WeakMap<object, Map<string, VersionManifest>>();
+
+/**
+ * The same from rows the caller already holds. Remembered per database while the version and its title are
+ * unchanged (their updatedAt), since every slice of every engine pass asks for the manifests it installs.
+ */
+export function versionManifest(deps: Pick<Deps, "db" | "publicUrl">, version: CatalogVersion, title: Pick<CatalogTitle, "bundleId" | "name" | "publisher" | "updatedAt">): VersionManifest {
+  let cache = built.get(deps.db);
+  if (!cache) built.set(deps.db, (cache = new Map<string, VersionManifest>()));
+  const key = `${version.id}:${version.updatedAt.getTime()}:${title.updatedAt.getTime()}:${deps.publicUrl}`;
+  let result = cache.get(key);
+  if (!result) {
+    const manifest = buildManifest({
+      packageUrl: version.packageUrl ?? `${deps.publicUrl}${hostedPackagePath(version.id)}`,
+      sizeBytes: version.sizeBytes,
+      chunkSizeBytes: version.chunkSizeBytes,
+      chunkSha256s: version.chunkSha256s,
+      bundleId: title.bundleId,
+      version: version.shortVersion ?? version.version,
+      title: title.name,
+      publisher: title.publisher,
+    });
+    const check = validateManifest(manifest, { sizeBytes: version.sizeBytes, allowHttp: deps.publicUrl.startsWith("http:") });
+    result = { versionId: version.id, manifestUrl: `${deps.publicUrl}${manifestPath(version.id)}`, manifest, check };
+    if (cache.size > 10_000) cache.clear();
+    cache.set(key, result);
+  }
+  return result;
 }
