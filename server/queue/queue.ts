@@ -110,7 +110,7 @@ export function enqueueCommand(db: Db, input: EnqueueInput, now: Date): Command 
       attempt: input.attempt ?? null,
       idempotencyKey: input.idempotencyKey ?? null,
       createdAt: now,
-    })!;
+    });
   };
   return db.$client.inTransaction ? write() : db.transaction(write, { behavior: "immediate" });
 }
