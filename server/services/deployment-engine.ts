@@ -411,7 +411,8 @@ export const PASS_SLICE = 250;
 /** How long one slice may keep PUT /mdm waiting: requests need several event-loop turns each. */
 const SLICE_BUDGET_MS = 12;
 
-let passes: Promise<unknown> = Promise.resolve();
+/** The pass in progress, on globalThis: Next.js bundles its own copy of this module beside the server's (DESIGN §1). */
+const passChain = globalThis as unknown as { __pomonaPasses?: Promise<unknown> };
 
 /**
  * Recalculates smart groups, runs one pass and wakes the Macs with new work. The scheduler's tick and the
@@ -419,8 +420,8 @@ let passes: Promise<unknown> = Promise.resolve();
  * run one after another: a second caller waits for the pass in progress, then runs its own.
  */
 export function runEnginePassNow(deps: Pick<Deps, "db" | "clock" | "log" | "push" | "publicUrl">): Promise<PassResult & { pushed: number }> {
-  const run = passes.then(() => runSlicedPass(deps));
-  passes = run.catch(() => undefined);
+  const run = (passChain.__pomonaPasses ?? Promise.resolve()).then(() => runSlicedPass(deps));
+  passChain.__pomonaPasses = run.catch(() => undefined);
   return run;
 }
 
