@@ -6,7 +6,7 @@ import { ensureDeviceCa } from "@/server/services/pki";
 import { createTestDeps, type TestDeps, actingAs } from "@/server/testing";
 
 import { verifyMdmSignatureSync } from "./device-auth";
-import { routeMdmGet } from "./http";
+import { handleEnrollRequest } from "./enroll";
 import { identityFromProfile, signLikeAMac } from "./test-identity";
 
 describe("Mdm-Signature reading (cms.ts + device-auth.ts)", () => {
@@ -16,10 +16,10 @@ describe("Mdm-Signature reading (cms.ts + device-auth.ts)", () => {
   let der: Buffer;
   let original = "";
 
-  beforeAll(() => {
+  beforeAll(async () => {
     deps = createTestDeps();
     const { token } = createEnrollmentToken(deps, {}, actingAs("test"));
-    const identity = identityFromProfile(String(routeMdmGet(deps, "GET", new URL(`http://x/mdm/enroll?token=${token}`)).body));
+    const identity = identityFromProfile(String((await handleEnrollRequest(deps, token)).body));
     ca = ensureDeviceCa(deps).certificatePem;
     body = Buffer.from("<plist><dict><key>Status</key><string>Idle</string><key>UDID</key><string>CMS-1</string></dict></plist>");
     der = Buffer.from(signLikeAMac(body, identity, deps.clock.now()), "base64");

@@ -62,10 +62,10 @@ describe("[MDM][ENROLL] enrollment profile and Mdm-Signature", () => {
     `<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict><key>MessageType</key><string>Authenticate</string><key>Topic</key><string>x</string><key>UDID</key><string>0000FE00-1234</string></dict></plist>\n`,
   );
 
-  beforeAll(() => {
+  beforeAll(async () => {
     deps = createTestDeps({ POMONA_PUBLIC_URL: "https://mdm.example.com" });
     token = createEnrollmentToken(deps, { label: "Lab Macs" }, actingAs("alice")).token;
-    const result = handleEnrollRequest(deps, token);
+    const result = await handleEnrollRequest(deps, token);
     expect(result.status).toBe(200);
     contentType = result.headers?.["content-type"];
     expect(result.headers?.["content-disposition"]).toBe('attachment; filename="pomona-enroll.mobileconfig"');
@@ -185,8 +185,8 @@ describe("[MDM][ENROLL] enrollment profile and Mdm-Signature", () => {
     expect((await verifyMdmSignature(body, signLikeAMac(body, identity, before), caPem, before)).ok).toBe(true);
   });
 
-  it("gives every enrollment its own identity", () => {
-    const second = handleEnrollRequest(deps, token);
+  it("gives every enrollment its own identity", async () => {
+    const second = await handleEnrollRequest(deps, token);
     expect(second.status).toBe(200);
     const content = (decodePlist(String(second.body)) as Dict).PayloadContent as Dict[];
     const p12 = content.find((p) => p.PayloadType === "com.apple.security.pkcs12")!;
@@ -198,9 +198,9 @@ describe("[MDM][ENROLL] enrollment profile and Mdm-Signature", () => {
     expect(content.find((p) => p.PayloadType === "com.apple.mdm")?.Topic).toBe(mdmPayload.Topic);
   });
 
-  it("refuses an enrollment without a valid token, saying only that", () => {
+  it("refuses an enrollment without a valid token, saying only that", async () => {
     for (const bad of [null, "", "enr_wrong"]) {
-      const result = handleEnrollRequest(deps, bad);
+      const result = await handleEnrollRequest(deps, bad);
       expect(result.status).toBe(403);
       expect(result.headers?.["content-type"]).toMatch(/^text\/plain/);
       expect(result.body).toBe("invalid or expired enrollment token\n");

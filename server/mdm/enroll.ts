@@ -1,5 +1,6 @@
 // GET /mdm/enroll?token=T (DESIGN §4.1): checks the enrollment token, issues a device identity from
-// Pomona's CA and answers the enrollment profile. Synchronous: RSA keys come from node:crypto.
+// Pomona's CA and answers the enrollment profile. The identity's RSA key comes from a pool made on libuv's
+// threadpool (server/services/pki.ts), so an enrollment does not stall the event loop.
 import { randomBytes } from "node:crypto";
 
 import type { Deps } from "@/server/deps";
@@ -15,7 +16,7 @@ export const ENROLLMENT_PROFILE_FILENAME = "pomona-enroll.mobileconfig";
 const pemToDer = (pem: string) => Buffer.from(pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, ""), "base64");
 
 /** Answers GET /mdm/enroll: 403 with one generic line for a bad token, else the enrollment profile. */
-export function handleEnrollRequest(deps: Deps, token: string | null): MdmHttpResult {
+export async function handleEnrollRequest(deps: Deps, token: string | null): Promise<MdmHttpResult> {
   const redeemed = redeemEnrollmentToken(deps, token);
   if (!redeemed.ok) {
     // The Mac (or whoever holds the URL) learns only that the token was refused; the log says why.
@@ -29,7 +30,7 @@ export function handleEnrollRequest(deps: Deps, token: string | null): MdmHttpRe
 
   ensureDeviceCa(deps);
   const commonName = `Pomona device ${randomBytes(4).toString("hex")}`;
-  const identity = issueDeviceIdentity(deps, { commonName });
+  const identity = await issueDeviceIdentity(deps, { commonName });
   const profile = buildEnrollmentProfile({ publicUrl: deps.publicUrl, topic: getPushTopic(deps), identity });
   recordEnrollmentProfileIssued(deps, { label: redeemed.label, commonName, certificateSha256: certificateSha256(pemToDer(identity.certificatePem)) });
   deps.log.debug("enrollment profile issued", { token: redeemed.label, identity: commonName });

@@ -52,10 +52,9 @@ function serveManifest(deps: Deps, versionId: number): MdmHttpResult {
 
 const onlyGet = (method: string) => (method === "GET" || method === "HEAD" ? undefined : textResult(405, "Method not allowed", { allow: "GET, HEAD" }));
 
-/** Routes a GET under /mdm (everything but the PUT endpoint). */
+/** Routes a GET under /mdm (everything but the PUT endpoint and enrollment). */
 export function routeMdmGet(deps: Deps, method: string, url: URL): MdmHttpResult {
   const path = url.pathname;
-  if (path === `${MDM_PREFIX}/enroll`) return onlyGet(method) ?? handleEnrollRequest(deps, url.searchParams.get("token"));
   const manifest = /^\/mdm\/manifests\/(\d{1,12})\.plist$/.exec(path);
   if (manifest?.[1]) return onlyGet(method) ?? serveManifest(deps, Number(manifest[1]));
   const pkg = /^\/mdm\/packages\/(\d{1,12})\.pkg$/.exec(path);
@@ -108,6 +107,8 @@ export async function handleMdmHttp(deps: Deps, req: IncomingMessage, res: Serve
     return write(req, res, textResult(400, "bad request URL"));
   }
   try {
+    // Enrollment waits for an identity key from the pool (server/services/pki.ts); the other GETs are static.
+    if (url.pathname === `${MDM_PREFIX}/enroll`) return write(req, res, onlyGet(method) ?? (await handleEnrollRequest(deps, url.searchParams.get("token"))));
     if (url.pathname !== MDM_PREFIX) return write(req, res, routeMdmGet(deps, method, url));
     if (method !== "PUT") return write(req, res, textResult(405, "Method not allowed: Macs use PUT /mdm", { allow: "PUT" }));
     const read = await readBody(req, MAX_MDM_BODY_BYTES);

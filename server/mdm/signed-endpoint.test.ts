@@ -11,7 +11,7 @@ import { createTestDeps, type TestDeps } from "@/server/testing";
 import { computers } from "@/db/schema";
 
 import { CHECKIN_CONTENT_TYPE, handleMdmRequest } from "./endpoint";
-import { routeMdmGet } from "./http";
+import { handleEnrollRequest } from "./enroll";
 import { encodePlist, type PlistInput } from "./plist";
 import { commandIn, snapshotDb } from "./test-helpers";
 import { identityFromProfile, signLikeAMac, type Identity } from "./test-identity";
@@ -35,7 +35,7 @@ function signedMac(deps: TestDeps, identity: Identity, udid: string) {
 
 async function enrollIdentity(deps: TestDeps): Promise<Identity> {
   const { token } = await caller(deps).enrollment.createToken({ label: "test" });
-  const res = routeMdmGet(deps, "GET", new URL(`http://x/mdm/enroll?token=${encodeURIComponent(token)}`));
+  const res = await handleEnrollRequest(deps, token);
   expect(res.status).toBe(200);
   expect(res.headers?.["content-type"]).toBe("application/x-apple-aspen-config");
   return identityFromProfile(String(res.body));
@@ -108,10 +108,10 @@ describe("PUT /mdm with device identities (Mdm-Signature)", () => {
   });
 
   it("an invalid or revoked enrollment token gets no profile", async () => {
-    const res = routeMdmGet(deps, "GET", new URL("http://x/mdm/enroll?token=enr_nope"));
+    const res = await handleEnrollRequest(deps, "enr_nope");
     expect(res.status).toBe(403);
     const { id, token } = await caller(deps).enrollment.createToken({ label: "revoked" });
     await caller(deps).enrollment.revokeToken({ id });
-    expect(routeMdmGet(deps, "GET", new URL(`http://x/mdm/enroll?token=${token}`)).status).toBe(403);
+    expect((await handleEnrollRequest(deps, token)).status).toBe(403);
   });
 });

@@ -1,7 +1,7 @@
 // Pomona's small PKI (DESIGN §4.1): one device CA kept in `credentials`, a device identity per enrollment
 // (delivered in the profile's com.apple.security.pkcs12 payload), and the APNs topic the profile names.
 // Keys come from node:crypto (native, fast); node-forge builds and signs the certificates and the PKCS#12.
-import { createHash, generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
+import { createHash, generateKeyPair, generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
 
 import { eq } from "drizzle-orm";
 import forge from "node-forge";
@@ -22,14 +22,44 @@ const BACKDATE_MS = DAY;
 export type DeviceCa = { certificatePem: string; privateKeyPem: string };
 export type DeviceIdentity = { certificatePem: string; privateKeyPem: string; pkcs12: Buffer; password: string };
 
+const RSA_OPTIONS = { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs1", format: "pem" } } as const;
+
+function forgeKeys(privateKeyPem: string) {
+  const key = forge.pki.privateKeyFromPem(privateKeyPem);
+  return { privateKeyPem, privateKey: key, publicKey: forge.pki.setRsaPublicKey(key.n, key.e) };
+}
+
 function generateRsaKeyPair() {
-  const { privateKey } = generateKeyPairSync("rsa", {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: "spki", format: "pem" },
-    privateKeyEncoding: { type: "pkcs1", format: "pem" },
-  });
-  const key = forge.pki.privateKeyFromPem(privateKey);
-  return { privateKeyPem: privateKey, privateKey: key, publicKey: forge.pki.setRsaPublicKey(key.n, key.e) };
+  return forgeKeys(generateKeyPairSync("rsa", RSA_OPTIONS).privateKey);
+}
+
+/**
+ * Identity keys, made ahead on libuv's threadpool. An RSA-2048 key costs about 180 ms of CPU: generated on the
+ * event loop, every enrollment would stall PUT /mdm for every other Mac. The pool holds a few keys, refilled
+ * after each one taken, so a burst of enrollments is served at once and a storm at the threadpool's pace.
+ */
+const KEY_POOL_SIZE = 8;
+const keyPool: string[] = [];
+let keysBeingMade = 0;
+
+function makeKey(): Promise<string> {
+  return new Promise((resolve, reject) => generateKeyPair("rsa", RSA_OPTIONS, (err, _publicKey, privateKey) => (err ? reject(err) : resolve(privateKey))));
+}
+
+function refillKeyPool() {
+  while (keyPool.length + keysBeingMade < KEY_POOL_SIZE) {
+    keysBeingMade++;
+    makeKey()
+      .then((key) => keyPool.push(key))
+      .catch(() => undefined) // the next take makes its own
+      .finally(() => keysBeingMade--);
+  }
+}
+
+async function takeRsaKeyPair() {
+  const pooled = keyPool.pop();
+  refillKeyPool();
+  return forgeKeys(pooled ?? (await makeKey()));
 }
 
 function addYears(at: Date, years: number): Date {
@@ -110,12 +140,12 @@ export function ensureDeviceCa(deps: Pick<Deps, "db" | "clock">): DeviceCa {
  * Issues a device identity signed by the device CA: a fresh RSA key, a client-auth certificate valid two
  * years, and a PKCS#12 (3DES, which macOS accepts) holding key, certificate and CA, under a random password.
  */
-export function issueDeviceIdentity(deps: Pick<Deps, "db" | "clock">, options: { commonName: string }): DeviceIdentity {
+export async function issueDeviceIdentity(deps: Pick<Deps, "db" | "clock">, options: { commonName: string }): Promise<DeviceIdentity> {
+  const keys = await takeRsaKeyPair();
   const ca = ensureDeviceCa(deps);
   const caCert = forge.pki.certificateFromPem(ca.certificatePem);
   const caKey = forge.pki.privateKeyFromPem(ca.privateKeyPem);
   const now = deps.clock.now();
-  const keys = generateRsaKeyPair();
 
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
