@@ -6,7 +6,7 @@ import { createSimulatedClock, HOUR, MINUTE, systemClock } from "@/server/clock"
 import { setUserRole } from "@/server/services/users";
 import { createUser } from "@/server/services/users";
 import { actingAs, createTestDeps, type TestDeps } from "@/server/testing";
-import { auditLog, session } from "@/db/schema";
+import { auditLog, session, user } from "@/db/schema";
 
 import { createAuth, handleAuthRequest, SESSION_ABSOLUTE_MS, sessionUserOf, type Auth } from "./auth";
 import { MAX_FAILURES } from "./throttle";
@@ -137,6 +137,19 @@ describe("admin sign-in", () => {
     t.wall.advance(15 * MINUTE + 1000);
     expect((await signIn(t, t.password)).status).toBe(200);
   }, 30_000);
+
+  it("serves only sign-in, sign-out, password change and session; update-user and the rest are 404", async () => {
+    const t = await withAdmin();
+    const cookie = cookieOf(await signIn(t, t.password))!;
+    const post = (path: string, body: object) =>
+      handleAuthRequest(t.deps, new Request(`${t.origin}/api/auth${path}`, { method: "POST", headers: { cookie, origin: t.origin, "content-type": "application/json" }, body: JSON.stringify(body) }), t.auth);
+    for (const path of ["/update-user", "/sign-up/email", "/request-password-reset", "/delete-user", "/list-sessions", "/sign-in/social"]) {
+      expect((await post(path, { name: "Renamed", email: "x@example.com", password: "long-enough-password" })).status, path).toBe(404);
+    }
+    expect(t.deps.db.select().from(user).all().map((u) => u.name)).toEqual(["ada@example.com"]);
+    const session = await handleAuthRequest(t.deps, new Request(`${t.origin}/api/auth/get-session`, { headers: { cookie } }), t.auth);
+    expect(session.status).toBe(200);
+  });
 
   it("an unknown cookie or a tampered one is nobody", async () => {
     const t = await withAdmin();

@@ -129,8 +129,16 @@ export function createAuth(deps: AuthDeps, options: { wallClock?: Clock } = {}) 
 
 export type Auth = ReturnType<typeof createAuth>;
 
-/** /api/auth/*: every POST passes the same CSRF gate as tRPC mutations before better-auth sees it. */
+/**
+ * The better-auth endpoints Pomona uses. The rest (update-user, password-reset e-mails, social sign-in, account
+ * linking…) would be unaudited ways to change an account, so they answer 404.
+ */
+const AUTH_ENDPOINTS = new Set(["/sign-in/email", "/sign-out", "/change-password", "/get-session"]);
+
+/** /api/auth/*: only Pomona's endpoints, and every POST passes the same CSRF gate as tRPC mutations. */
 export async function handleAuthRequest(deps: AuthDeps, req: Request, auth: Auth = getAuth(deps)): Promise<Response> {
+  const endpoint = new URL(req.url).pathname.replace(/^\/api\/auth/, "");
+  if (!AUTH_ENDPOINTS.has(endpoint)) return Response.json({ message: "Not found" }, { status: 404 });
   if (req.method === "POST") {
     const refusal = checkMutationRequest(req.headers, ownOriginsOf(req, deps.publicUrl));
     if (refusal) return Response.json({ message: refusal.message }, { status: refusal.status });
