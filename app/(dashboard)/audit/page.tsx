@@ -140,45 +140,9 @@ export default async function AuditLogPage({ searchParams }: { searchParams: Pro
       <Card className="mb-4 p-4">
         <form role="search" aria-label="Filter the audit log" action="/audit" className="space-y-3">
           <div className="flex flex-wrap items-end gap-3">
-            <div>
-              <Label htmlFor="audit-actor" className="text-xs text-muted">
-                Actor
-              </Label>
-              <Select id="audit-actor" name="actor" defaultValue={actor ?? ""} className="mt-1 w-56">
-                <option value="">Anyone</option>
-                {facets.actors.map((a) => (
-                  <option key={a} value={a}>
-                    {a}
-                  </option>
-                ))}
-              </Select>
-            </div>
-            <div>
-              <Label htmlFor="audit-action" className="text-xs text-muted">
-                Action
-              </Label>
-              <Select id="audit-action" name="action" defaultValue={action ?? ""} className="mt-1 w-56">
-                <option value="">Any action</option>
-                {facets.actions.map((a) => (
-                  <option key={a} value={a}>
-                    {a}
-                  </option>
-                ))}
-              </Select>
-            </div>
-            <div>
-              <Label htmlFor="audit-target" className="text-xs text-muted">
-                Target
-              </Label>
-              <Select id="audit-target" name="target" defaultValue={targetType ?? ""} className="mt-1 w-48">
-                <option value="">Any target</option>
-                {facets.targetTypes.map((t) => (
-                  <option key={t} value={t}>
-                    {targetLabel(t)}
-                  </option>
-                ))}
-              </Select>
-            </div>
+            <FacetSelect id="audit-actor" name="actor" label="Actor" any="Anyone" value={actor} options={facets.actors} className="w-56" />
+            <FacetSelect id="audit-action" name="action" label="Action" any="Any action" value={action} options={facets.actions} className="w-56" />
+            <FacetSelect id="audit-target" name="target" label="Target" any="Any target" value={targetType} options={facets.targetTypes} optionLabel={targetLabel} className="w-48" />
             <div className="min-w-56 flex-1">
               <Label htmlFor="audit-q" className="text-xs text-muted">
                 Search
@@ -277,5 +241,24 @@ export default async function AuditLogPage({ searchParams }: { searchParams: Pro
       )}
       <Pagination page={page} pages={pages} href={href} label="Audit log pages" />
     </>
+  );
+}
+
+/** One filter menu of the form: "any" first, then the values the log holds. */
+function FacetSelect(props: { id: string; name: string; label: string; any: string; value?: string; options: string[]; optionLabel?: (v: string) => string; className: string }) {
+  return (
+    <div>
+      <Label htmlFor={props.id} className="text-xs text-muted">
+        {props.label}
+      </Label>
+      <Select id={props.id} name={props.name} defaultValue={props.value ?? ""} className={`mt-1 ${props.className}`}>
+        <option value="">{props.any}</option>
+        {props.options.map((o) => (
+          <option key={o} value={o}>
+            {props.optionLabel ? props.optionLabel(o) : o}
+          </option>
+        ))}
+      </Select>
+    </div>
   );
 }
