@@ -9,7 +9,7 @@ import { compileSmartGroups, evaluateSmartGroups, evaluateSmartGroupsForComputer
 import { initialTargetState, stepTarget, type InstalledFact, type TargetFacts } from "@/server/engine/status";
 import { newestVersion } from "@/server/engine/versions";
 import type { Deps } from "@/server/deps";
-import { decideScope, runDeploymentPass } from "@/server/services/deployment-engine";
+import { decideScope, loadPassContext, runDeploymentPass } from "@/server/services/deployment-engine";
 import { applyInstalledApplicationList, type InstalledApplicationAnswer } from "@/server/services/devices";
 import { loadComputerFacts, loadGroupDefinitions, recalculateMembershipFor } from "@/server/services/smart-groups";
 import { DEFAULT_SETTINGS } from "@/server/services/settings";
@@ -219,6 +219,8 @@ export function measureG5(deps: Pick<Deps, "db" | "publicUrl">, input: LoadedEng
   const withWrite = new Histogram();
   const sqlite = deps.db.$client;
   const current = sqlite.prepare("select smart_group_id as g from smart_group_members where computer_id = ?");
+  // Loaded once per pass by the scheduler (App Installers, catalog versions, profiles), as here.
+  const context = loadPassContext(deps.db);
   const appsOf = sqlite.prepare("select bundle_id as Identifier, name as Name, version as Version, short_version as ShortVersion, bundle_size as BundleSize from installed_apps where computer_id = ?");
   let membershipChanges = 0;
   let x = options.seed >>> 0;
@@ -260,8 +262,8 @@ export function measureG5(deps: Pick<Deps, "db" | "publicUrl">, input: LoadedEng
       () => {
         applyInstalledApplicationList(deps.db, facts.id, apps, input.now, { partial: false });
         const before = (current.all(facts.id) as { g: number }[]).length;
-        const membership = recalculateMembershipFor(deps.db, compiled, [facts.id], input.now);
-        runDeploymentPass(deps, membership, DEFAULT_SETTINGS, input.now, [facts.id]);
+        const { membership } = recalculateMembershipFor(deps.db, compiled, [facts.id], input.now);
+        runDeploymentPass(deps, membership, DEFAULT_SETTINGS, input.now, { computerIds: [facts.id], context });
         membershipChanges += Math.abs((current.all(facts.id) as { g: number }[]).length - before);
       },
       { behavior: "immediate" },

@@ -20,6 +20,7 @@ const EXPECTED_TABLES = [
   "credentials",
   "deployment_targets",
   "deployments",
+  "engine_state",
   "enrollment_tokens",
   "events",
   "installed_apps",

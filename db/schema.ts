@@ -83,6 +83,9 @@ export const computers = sqliteTable(
     pushTopic: text("push_topic"),
     pushTokenInvalidAt: instant("push_token_invalid_at"), // APNs said 410 Unregistered: wait for a new TokenUpdate
     identityCertSha256: text("identity_cert_sha256"), // bound at Authenticate (NanoMDM cert-auth)
+    // Set when a fact the engine reads changed (inventory, enrollment, a command's status, a group's
+    // membership); the scheduler's pass visits these computers and clears it (DESIGN §3, incremental pass).
+    engineDirty: flag("engine_dirty").notNull().default(false),
     createdAt: instant("created_at").notNull(),
     updatedAt: instant("updated_at").notNull(),
   },
@@ -90,6 +93,8 @@ export const computers = sqliteTable(
     uniqueIndex("computers_udid_unique").on(t.udid),
     index("computers_name_idx").on(t.name),
     index("computers_serial_idx").on(t.serialNumber),
+    index("computers_engine_dirty_idx").on(t.engineDirty).where(sql`${t.engineDirty} = 1`),
+    index("computers_last_inventory_idx").on(t.lastInventoryAt),
     check("computers_architecture_check", sql`${t.architecture} is null or ${inList("architecture", ARCHITECTURES)}`),
   ],
 );
@@ -275,6 +280,9 @@ export const deploymentTargets = sqliteTable(
     pendingInventoryCommandUuid: text("pending_inventory_command_uuid"),
     installCommandUuid: text("install_command_uuid"), // the current attempt's install command
     statusChangedAt: instant("status_changed_at").notNull(),
+    // When time alone next changes this target (a retry, a confirmation, an attempt's window ending): the
+    // scheduler's pass visits targets that are due, not every target.
+    dueAt: instant("due_at"),
     createdAt: instant("created_at").notNull(),
     updatedAt: instant("updated_at").notNull(),
   },
@@ -282,7 +290,7 @@ export const deploymentTargets = sqliteTable(
     uniqueIndex("deployment_targets_unique").on(t.deploymentId, t.computerId),
     index("deployment_targets_status_idx").on(t.deploymentId, t.status),
     index("deployment_targets_computer_idx").on(t.computerId),
-    index("deployment_targets_due_idx").on(t.nextAttemptAt),
+    index("deployment_targets_due_idx").on(t.dueAt),
     check("deployment_targets_status_check", inList("status", TARGET_STATUSES)),
     check("deployment_targets_phase_check", inList("phase", TARGET_PHASES)),
     check("deployment_targets_attempts_check", sql`${t.attempts} >= 0`),
@@ -378,6 +386,22 @@ export const settings = sqliteTable("settings", {
   value: text("value", { mode: "json" }).notNull(),
   updatedAt: instant("updated_at").notNull(),
 });
+
+/**
+ * The engine's bookkeeping (one row): when the last pass ran (time-based smart group criteria are checked
+ * for the computers that crossed a threshold since), which smart group definitions it compiled, and whether
+ * a change that touches every target (settings, the catalog) asks for a full pass.
+ */
+export const engineState = sqliteTable(
+  "engine_state",
+  {
+    id: integer("id").primaryKey(),
+    lastPassAt: instant("last_pass_at"),
+    groupsVersion: text("groups_version"),
+    fullPassRequested: flag("full_pass_requested").notNull().default(true),
+  },
+  (t) => [check("engine_state_singleton", sql`${t.id} = 1`)],
+);
 
 /** The simulated clock's anchor (one row), so every part of the process and a restart read the same time. */
 export const clockState = sqliteTable(

@@ -79,11 +79,18 @@ export type CompiledGroup = { id: number; name: string; slot: number; expression
 /** DESIGN §2.1, §3.2: groups ordered so referenced groups are evaluated first, ready to evaluate per computer. */
 export type CompiledGroups = {
   groups: CompiledGroup[];
+  /**
+   * The (field, days) pairs of every "x days ago" criterion in use: membership can change with time alone
+   * when one of these instants crosses now − days, so an incremental pass re-evaluates those computers.
+   */
+  timeCriteria: TimeCriterion[];
   cycles: SmartGroupCycle[];
   invalid: { groupId: number; name: string; errors: SmartGroupError[] }[];
 };
 
-const DAY_MS = 24 * 60 * 60 * 1000;
+export type TimeCriterion = { field: "Last Check-in" | "Last Inventory Update"; days: number };
+
+export const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** DESIGN §2.1: an app name as `Application Title` compares it: lowercased, trimmed, a trailing ".app" removed. */
 export function normalizeAppName(name: string): string {
@@ -482,15 +489,19 @@ export function compileSmartGroups(groups: GroupDefinition[]): CompiledGroups {
     return target ? slotById.get(target.id) : undefined;
   };
   const invalid: CompiledGroups["invalid"] = [];
+  const timeCriteria = new Map<string, TimeCriterion>();
   const compiled = order.map((g, slot): CompiledGroup => {
     const errors = checkCriteria(g.criteria, { groupExists: (n) => byName.has(n) });
     if (errors.length > 0) invalid.push({ groupId: g.id, name: g.name, errors });
     if (errors.length > 0 || inCycle.has(g.id)) return { id: g.id, name: g.name, slot, expression: { kind: "none" }, test: () => false };
+    for (const c of g.criteria) {
+      if (c.field === "Last Check-in" || c.field === "Last Inventory Update") timeCriteria.set(`${c.field}|${Number(c.value)}`, { field: c.field, days: Number(c.value) });
+    }
     const expression = parseCriteria(g.criteria);
     const tests = g.criteria.map((c) => compileCriterion(c, slotOf));
     return { id: g.id, name: g.name, slot, expression, test: compileExpression(expression, tests) };
   });
-  return { groups: compiled, cycles, invalid };
+  return { groups: compiled, timeCriteria: [...timeCriteria.values()], cycles, invalid };
 }
 
 /** A readable cycle through a strongly connected component, from its lowest id back to it. */

@@ -5,13 +5,15 @@ import os from "node:os";
 import path from "node:path";
 
 import { and, eq } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 
 import { HOUR, MINUTE, DAY } from "@/server/clock";
 import { ScriptedMac } from "@/server/mdm/test-helpers";
 import { syncCatalog, type Feed } from "@/server/services/catalog";
 import { createDeployment, retryFailedTargets, setDeploymentEnabled, type TDeploymentFields } from "@/server/services/deployments";
 import { listSelfService, requestSelfServiceInstall } from "@/server/services/self-service";
+import { runScheduledPass } from "@/server/services/deployment-engine";
+import { requestFullPass } from "@/server/services/engine-state";
 import { createSmartGroup, updateSmartGroup } from "@/server/services/smart-groups";
 import { updateSettings } from "@/server/services/settings";
 import { tickSimulatedClock } from "@/server/services/system";
@@ -55,8 +57,24 @@ async function loadFeed(deps: TestDeps, f: Feed) {
   return syncCatalog(deps, { source: file });
 }
 
+/**
+ * The incremental pass's oracle, after every test here: once the scheduler's pass has taken what is marked
+ * and due, a full pass over every computer and target must find nothing left to do.
+ */
+const databases: TestDeps[] = [];
+afterEach(async () => {
+  for (const deps of databases.splice(0)) {
+    await runScheduledPass(deps);
+    requestFullPass(deps.db);
+    const full = await runScheduledPass(deps);
+    expect(full.kind).toBe("full");
+    expect({ created: full.targetsCreated, removed: full.targetsRemoved, statusChanges: full.statusChanges, queued: full.commandsQueued }).toEqual({ created: 0, removed: 0, statusChanges: 0, queued: 0 });
+  }
+});
+
 async function setup(options: { publicUrl?: string; packageUrl?: string } = {}) {
   const deps = createTestDeps({ POMONA_DEVICE_AUTH: "none", POMONA_PUBLIC_URL: options.publicUrl ?? "http://127.0.0.1:3000" });
+  databases.push(deps);
   await loadFeed(deps, feed({}, options.packageUrl));
   const all = createSmartGroup(deps, { name: "All Macs", criteria: [] }, actingAs("admin"));
   const title = (bundleId: string) => deps.db.select().from(catalogTitles).where(eq(catalogTitles.bundleId, bundleId)).get()!.id;

@@ -9,6 +9,7 @@ import { compareVersions, isVersionLike } from "@/server/engine/versions";
 import type { Deps } from "@/server/deps";
 import { AppError } from "@/server/errors";
 import { recordAdminAction } from "@/server/services/audit";
+import { requestFullPass } from "@/server/services/engine-state";
 import { buildPlaceholderPackage, digestPackage, type PackageDigest } from "@/server/services/packages";
 import bundledFeed from "@/db/catalog/feed.json";
 import { ARCHITECTURES, catalogProfiles, catalogTitles, catalogVersions, events, type CatalogVersion } from "@/db/schema";
@@ -229,6 +230,8 @@ export async function syncCatalog(deps: Pick<Deps, "db" | "clock" | "env">, opti
       }
 
       report.changed = report.titlesAdded.length + report.titlesUpdated.length + report.versionsAdded.length + report.versionsUpdated.length + report.profilesAdded + report.profilesUpdated > 0;
+      // New versions (Automatic updates), manifests and profiles reach targets of every deployment of a title.
+      if (report.changed) requestFullPass(deps.db);
       const summary = `Catalog synced from ${source}: ${report.titlesAdded.length} titles added, ${report.versionsAdded.length} versions added, ${report.versionsUpdated.length + report.titlesUpdated.length} updated`;
       const changes = { titlesAdded: report.titlesAdded, versionsAdded: report.versionsAdded, titlesUpdated: report.titlesUpdated, versionsUpdated: report.versionsUpdated };
       if (options.by) {

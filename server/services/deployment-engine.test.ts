@@ -1,15 +1,19 @@
 // The pass in slices of computers: every computer covered once, the event loop served between slices, and
-// passes never overlapping.
-import { count, eq } from "drizzle-orm";
+// passes never overlapping; the scheduler's pass visits only what changed or is due.
+import { and, count, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 
 import { syncCatalog } from "@/server/services/catalog";
 import { createDeployment } from "@/server/services/deployments";
-import { createSmartGroup } from "@/server/services/smart-groups";
+import { DAY_MS } from "@/server/engine/smart-groups";
+import { nextCommand, recordReport } from "@/server/queue/queue";
+import { markComputersDirty, requestFullPass } from "@/server/services/engine-state";
+import { DEFAULT_SETTINGS } from "@/server/services/settings";
+import { createSmartGroup, updateSmartGroup } from "@/server/services/smart-groups";
 import { actingAs, createTestDeps } from "@/server/testing";
 import { catalogTitles, commands, computers, deploymentTargets, smartGroupMembers } from "@/db/schema";
 
-import { PASS_SLICE, runEnginePassNow } from "./deployment-engine";
+import { PASS_SLICE, runEnginePassNow, runScheduledPass } from "./deployment-engine";
 
 async function fleet(size: number) {
   const deps = createTestDeps();
@@ -71,5 +75,92 @@ describe("engine pass in slices", () => {
     expect(rows(deps, deploymentTargets)).toBe(PASS_SLICE * 2);
     expect(rows(deps, commands)).toBe(PASS_SLICE * 2);
     expect(a.targetsCreated + b.targetsCreated).toBeLessThanOrEqual(PASS_SLICE * 2);
+  });
+});
+
+describe("the scheduler's pass is incremental", () => {
+  async function enrolledFleet(size: number) {
+    const { deps, titleId } = await fleet(size);
+    const group = createSmartGroup(deps, { name: "Lab", criteria: [{ field: "Computer Name", operator: "like", value: "Lab-" }] }, actingAs("a"));
+    const { id } = await createDeployment(deps, { name: "Firefox", titleId, smartGroupId: group.id, distributionMethod: "install_automatically", updateMethod: "automatic" }, actingAs("a"));
+    const first = await runScheduledPass(deps);
+    expect(first.kind).toBe("full"); // a database's first scheduler pass
+    return { deps, titleId, group, deploymentId: id };
+  }
+  const computerId = (deps: ReturnType<typeof createTestDeps>, name: string) => deps.db.select().from(computers).where(eq(computers.name, name)).get()!.id;
+
+  it("visits no computer when nothing changed, and a full pass then finds nothing to do", async () => {
+    const { deps } = await enrolledFleet(40);
+    const quiet = await runScheduledPass(deps);
+    expect(quiet).toMatchObject({ kind: "incremental", computersVisited: 0, targetsCreated: 0, statusChanges: 0, commandsQueued: 0 });
+    requestFullPass(deps.db);
+    expect(await runScheduledPass(deps)).toMatchObject({ kind: "full", computersVisited: 40, targetsCreated: 0, targetsRemoved: 0, statusChanges: 0, commandsQueued: 0 });
+  });
+
+  it("visits only the computer whose facts changed: a rename moves it into the group and it gets its target", async () => {
+    const { deps, deploymentId } = await enrolledFleet(40);
+    const office = computerId(deps, "Office-1");
+    deps.db.update(computers).set({ name: "Lab-renamed" }).where(eq(computers.id, office)).run();
+    markComputersDirty(deps.db, [office]);
+    const pass = await runScheduledPass(deps);
+    expect(pass).toMatchObject({ kind: "incremental", computersVisited: 1, targetsCreated: 1, commandsQueued: 1 });
+    expect(deps.db.select().from(deploymentTargets).where(and(eq(deploymentTargets.deploymentId, deploymentId), eq(deploymentTargets.computerId, office))).get()).toBeDefined();
+    expect(deps.db.select({ n: count() }).from(computers).where(eq(computers.engineDirty, true)).get()!.n).toBe(0);
+  });
+
+  it("a changed smart group makes the next pass a full one; its leavers lose their targets", async () => {
+    const { deps, group, deploymentId } = await enrolledFleet(40);
+    updateSmartGroup(deps, { id: group.id, criteria: [{ field: "Computer Name", operator: "like", value: "Lab-1" }] }, actingAs("a"));
+    const pass = await runScheduledPass(deps);
+    expect(pass.kind).toBe("full");
+    const left = deps.db.select({ n: count() }).from(deploymentTargets).where(eq(deploymentTargets.deploymentId, deploymentId)).get()!.n;
+    expect(left).toBe(deps.db.select({ n: count() }).from(smartGroupMembers).where(eq(smartGroupMembers.smartGroupId, group.id)).get()!.n);
+    expect(left).toBeLessThan(20);
+  });
+
+  it("a time-based criterion moves computers with time alone: those that crossed it are visited", async () => {
+    const { deps, titleId } = await fleet(10);
+    const start = deps.clock.now();
+    const stale = computerId(deps, "Lab-4");
+    deps.db
+      .update(computers)
+      .set({ lastInventoryAt: new Date(start.getTime() - 6 * DAY_MS) })
+      .where(eq(computers.id, stale))
+      .run();
+    const fresh = createSmartGroup(deps, { name: "Fresh", criteria: [{ field: "Last Inventory Update", operator: "less than x days ago", value: "7" }] }, actingAs("a"));
+    const { id } = await createDeployment(deps, { name: "Firefox", titleId, smartGroupId: fresh.id, distributionMethod: "install_automatically", updateMethod: "automatic" }, actingAs("a"));
+    await runScheduledPass(deps);
+    expect(rows(deps, deploymentTargets)).toBe(10);
+    deps.clock.advance(1.5 * DAY_MS); // Lab-4's inventory is now 7.5 days old; the others' 1.5
+    const pass = await runScheduledPass(deps);
+    expect(pass).toMatchObject({ kind: "incremental", computersVisited: 1, targetsRemoved: 1 });
+    expect(deps.db.select().from(deploymentTargets).where(and(eq(deploymentTargets.deploymentId, id), eq(deploymentTargets.computerId, stale))).get()).toBeUndefined();
+  });
+
+  it("an install the Mac never confirms is visited when its window ends (due_at), not before", async () => {
+    const { deps, deploymentId } = await enrolledFleet(4);
+    const lab = computerId(deps, "Lab-0");
+    // The Mac answers the InstalledApplicationList (title absent): attempt 1 is queued, then sent.
+    const ila = deps.db.select().from(commands).where(and(eq(commands.computerId, lab), eq(commands.deploymentId, deploymentId))).get()!;
+    const now = deps.clock.now();
+    deps.db.update(commands).set({ status: "sent", sentAt: now }).where(eq(commands.uuid, ila.uuid)).run();
+    recordReport(deps.db, lab, { commandUuid: ila.uuid, status: "Acknowledged" }, now);
+    markComputersDirty(deps.db, [lab]);
+    expect(await runScheduledPass(deps)).toMatchObject({ computersVisited: 1, commandsQueued: 1 });
+    const install = nextCommand(deps.db, lab, { afterNotNow: false }, now)!;
+    expect(install.requestType).toBe("InstallEnterpriseApplication");
+    await runScheduledPass(deps); // the send marked it: the target learns when its window ends
+    const target = () => deps.db.select().from(deploymentTargets).where(and(eq(deploymentTargets.deploymentId, deploymentId), eq(deploymentTargets.computerId, lab))).get()!;
+    expect(target()).toMatchObject({ phase: "install_sent", attempts: 1, dueAt: new Date(now.getTime() + DEFAULT_SETTINGS.retryIntervalMs) });
+    deps.clock.advance(DEFAULT_SETTINGS.retryIntervalMs - 1000);
+    expect(await runScheduledPass(deps)).toMatchObject({ computersVisited: 0 });
+    deps.clock.advance(1000);
+    const expired = await runScheduledPass(deps);
+    expect(expired).toMatchObject({ kind: "incremental", computersVisited: 1 });
+    expect(target()).toMatchObject({ phase: "waiting_for_next_attempt", attempts: 1, dueAt: deps.clock.now() });
+    expect(target().reason).toMatch(/Attempt 1 of 3 failed: not confirmed within 6 hours/);
+    // Six hours after attempt 1 was sent is now: the same due time brings the retry's inventory check.
+    expect(await runScheduledPass(deps)).toMatchObject({ kind: "incremental", computersVisited: 1, commandsQueued: 1 });
+    expect(target()).toMatchObject({ phase: "waiting_for_device", attempts: 1, dueAt: null });
   });
 });

@@ -17,8 +17,9 @@ import { enqueueCommand, retireInstall } from "@/server/queue/queue";
 import { versionManifest, type VersionManifest } from "@/server/services/manifests";
 import { pushComputers } from "@/server/services/push";
 import { getSettings, type Settings } from "@/server/services/settings";
-import { compileSmartGroups } from "@/server/engine/smart-groups";
-import { loadGroupDefinitions, markGroupsCalculated, recalculateMembershipFor, smartGroupsVersion } from "@/server/services/smart-groups";
+import { compileSmartGroups, DAY_MS, type CompiledGroups } from "@/server/engine/smart-groups";
+import { clearComputersDirty, dirtyComputerIds, readEngineState, recordPass, startFullPass } from "@/server/services/engine-state";
+import { loadGroupDefinitions, markGroupsCalculated, recalculateMembershipFor, smartGroupsVersion, storedMembershipFor } from "@/server/services/smart-groups";
 import type { Db } from "@/db/client";
 import {
   catalogProfiles,
@@ -30,6 +31,7 @@ import {
   deploymentTargets,
   events,
   installedApps,
+  smartGroupMembers,
   type CatalogVersion,
   type Command,
   type Deployment,
@@ -153,33 +155,89 @@ function installedFact(rows: { shortVersion: string | null; version: string | nu
 export type PassResult = { targetsCreated: number; targetsRemoved: number; statusChanges: number; commandsQueued: number; wake: number[] };
 
 /**
- * Runs one engine pass at `now` over every deployment, given the current smart group membership: for the
- * whole fleet, or only for `computerIds` (then `membership` need only cover them).
+ * What a pass reads once, not per slice: the App Installers (of some titles, or all), their titles, catalog
+ * versions and supporting profiles. `stamp` tells a later slice whether an admin changed them meanwhile.
  */
-export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membership: Map<number, Set<number>>, settings: Settings, now: Date, computerIds?: number[]): PassResult {
-  const { db } = deps;
-  const result: PassResult = { targetsCreated: 0, targetsRemoved: 0, statusChanges: 0, commandsQueued: 0, wake: [] };
-  const wake = new Set<number>();
+export type PassContext = {
+  stamp: string;
+  titleIds: number[] | undefined;
+  deployments: DeploymentInfo[];
+  deploymentById: Map<number, DeploymentInfo>;
+  enabled: DeploymentInfo[];
+  versionsByTitle: Map<number, CatalogVersion[]>;
+  profilesByTitle: Map<number, { mobileconfig: string; identifier: string }[]>;
+  titleById: Map<number, typeof catalogTitles.$inferSelect>;
+  bundleIds: string[];
+};
 
-  const allDeployments: DeploymentInfo[] = db
+/** Changes whenever an App Installer or the catalog is created or edited. */
+function contextStamp(db: Db): string {
+  const d = db.$client.prepare("select count(*) n, max(id) id, max(updated_at) at from deployments").get() as { n: number; id: number | null; at: number | null };
+  const v = db.$client.prepare("select count(*) n, max(id) id, max(updated_at) at from catalog_versions").get() as { n: number; id: number | null; at: number | null };
+  const p = db.$client.prepare("select count(*) n, max(id) id, max(updated_at) at from catalog_profiles").get() as { n: number; id: number | null; at: number | null };
+  return `${d.n}:${d.id}:${d.at}|${v.n}:${v.id}:${v.at}|${p.n}:${p.id}:${p.at}`;
+}
+
+/** Loads a pass's context: every App Installer, or those of `titleIds`. */
+export function loadPassContext(db: Db, titleIds?: number[]): PassContext {
+  const stamp = contextStamp(db);
+  const deploymentRows: DeploymentInfo[] = db
     .select({ d: deployments, bundleId: catalogTitles.bundleId, titleName: catalogTitles.name, publisher: catalogTitles.publisher })
     .from(deployments)
     .innerJoin(catalogTitles, eq(catalogTitles.id, deployments.titleId))
+    .where(titleIds ? inArray(deployments.titleId, titleIds) : undefined)
     .all()
     .map((r) => ({ ...r.d, bundleId: r.bundleId, titleName: r.titleName, publisher: r.publisher }));
-  if (allDeployments.length === 0) return result;
-  const enabled = allDeployments.filter((d) => d.enabled);
-  const deploymentById = new Map(allDeployments.map((d) => [d.id, d]));
-  const titleIds = [...new Set(allDeployments.map((d) => d.titleId))];
-
+  const ids = [...new Set(deploymentRows.map((d) => d.titleId))];
   const versionsByTitle = new Map<number, CatalogVersion[]>();
-  for (const v of db.select().from(catalogVersions).where(inArray(catalogVersions.titleId, titleIds)).all()) {
+  for (const v of db.select().from(catalogVersions).where(inArray(catalogVersions.titleId, ids)).all()) {
     versionsByTitle.set(v.titleId, [...(versionsByTitle.get(v.titleId) ?? []), v]);
   }
   const profilesByTitle = new Map<number, { mobileconfig: string; identifier: string }[]>();
-  for (const p of db.select().from(catalogProfiles).where(inArray(catalogProfiles.titleId, titleIds)).all()) {
+  for (const p of db.select().from(catalogProfiles).where(inArray(catalogProfiles.titleId, ids)).all()) {
     profilesByTitle.set(p.titleId, [...(profilesByTitle.get(p.titleId) ?? []), p]);
   }
+  return {
+    stamp,
+    titleIds,
+    deployments: deploymentRows,
+    deploymentById: new Map(deploymentRows.map((d) => [d.id, d])),
+    enabled: deploymentRows.filter((d) => d.enabled),
+    versionsByTitle,
+    profilesByTitle,
+    titleById: new Map(db.select().from(catalogTitles).where(inArray(catalogTitles.id, ids)).all().map((t) => [t.id, t])),
+    bundleIds: [...new Set(deploymentRows.map((d) => d.bundleId))],
+  };
+}
+
+/** The context again if an admin changed App Installers or the catalog since it was loaded. */
+export function freshPassContext(db: Db, context: PassContext): PassContext {
+  return contextStamp(db) === context.stamp ? context : loadPassContext(db, context.titleIds);
+}
+
+export type PassScope = {
+  /** Only these computers (then `membership` need only cover them). */
+  computerIds?: number[];
+  /** Only the App Installers of these titles (precedence is decided per title, so a title is a unit). */
+  titleIds?: number[];
+  /** Loaded once per pass; loaded here when absent. */
+  context?: PassContext;
+};
+
+/**
+ * Runs one engine pass at `now`, given the current smart group membership: over every computer and every
+ * App Installer, or only over `scope.computerIds` and the App Installers of `scope.titleIds`.
+ */
+export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membership: Map<number, Set<number>>, settings: Settings, now: Date, scope: PassScope = {}): PassResult {
+  const { db } = deps;
+  const { computerIds } = scope;
+  const result: PassResult = { targetsCreated: 0, targetsRemoved: 0, statusChanges: 0, commandsQueued: 0, wake: [] };
+  const wake = new Set<number>();
+  if (computerIds?.length === 0) return result;
+
+  const context = scope.context ?? loadPassContext(db, scope.titleIds);
+  const { deploymentById, enabled, versionsByTitle, profilesByTitle, titleById } = context;
+  if (context.deployments.length === 0) return result;
 
   const computerById = new Map<number, ComputerInfo>();
   const only = (column: AnyColumn) => (computerIds ? inArray(column, computerIds) : undefined);
@@ -192,16 +250,23 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
   }
   // Only enrolled Macs are deployed to.
   const enrolledMembership = new Map<number, Set<number>>();
-  for (const [groupId, members] of membership) enrolledMembership.set(groupId, new Set([...members].filter((id) => computerById.get(id)?.enrolled)));
+  const groupsInUse = new Set(enabled.map((d) => d.smartGroupId));
+  for (const [groupId, members] of membership) {
+    if (groupsInUse.has(groupId)) enrolledMembership.set(groupId, new Set([...members].filter((id) => computerById.get(id)?.enrolled)));
+  }
 
   const decisions = decideScope(enabled, versionsByTitle, enrolledMembership, computerById);
   const decisionByKey = new Map(decisions.map((d) => [`${d.deploymentId}:${d.computerId}`, d]));
 
-  const existing = db.select().from(deploymentTargets).where(only(deploymentTargets.computerId)).all();
+  const existing = db
+    .select()
+    .from(deploymentTargets)
+    .where(and(only(deploymentTargets.computerId), context.titleIds ? inArray(deploymentTargets.deploymentId, [...deploymentById.keys()]) : undefined))
+    .all();
   const existingByKey = new Map(existing.map((t) => [`${t.deploymentId}:${t.computerId}`, t]));
 
   // Installed apps for the deployed titles only.
-  const bundleIds = [...new Set(allDeployments.map((d) => d.bundleId))];
+  const { bundleIds } = context;
   const appsByKey = new Map<string, { shortVersion: string | null; version: string | null; installing: boolean }[]>();
   for (const part of chunks(bundleIds)) {
     for (const a of db
@@ -227,7 +292,6 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
       .map((r) => r.computerId),
   );
 
-  const titleById = new Map(db.select().from(catalogTitles).where(inArray(catalogTitles.id, titleIds)).all().map((t) => [t.id, t]));
   const manifestOf = (version: CatalogVersion): VersionManifest | undefined => {
     const title = titleById.get(version.titleId);
     return title ? versionManifest(deps, version, title) : undefined;
@@ -307,11 +371,12 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
           }
         }
 
+        const dueAt = dueAtOf(next, facts.installCommand, settings);
         if (!row) {
-          newTargets.push({ ...next, deploymentId: d.id, computerId: computer.id, createdAt: now, updatedAt: now });
+          newTargets.push({ ...next, dueAt, deploymentId: d.id, computerId: computer.id, createdAt: now, updatedAt: now });
           result.targetsCreated++;
-        } else if (changed(before, next)) {
-          targetUpdate(db)(row.id, next, now);
+        } else if (changed(before, next) || row.dueAt?.getTime() !== dueAt?.getTime()) {
+          targetUpdate(db)(row.id, next, dueAt, now);
         }
         if (!row || before.status !== next.status || (before.reason !== next.reason && next.status !== "in_progress")) {
           result.statusChanges++;
@@ -340,7 +405,7 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
  * A target's state written back by id. Prepared once per database (a pass writes thousands), in plain SQL
  * because drizzle's update builder takes no placeholders; instants are stored as milliseconds, as drizzle does.
  */
-const targetUpdates = new WeakMap<Db, (id: number, state: TargetState, now: Date) => void>();
+const targetUpdates = new WeakMap<Db, (id: number, state: TargetState, dueAt: Date | null, now: Date) => void>();
 function targetUpdate(db: Db) {
   let update = targetUpdates.get(db);
   if (!update) {
@@ -348,10 +413,10 @@ function targetUpdate(db: Db) {
       `update deployment_targets set status = @status, phase = @phase, reason = @reason, attempts = @attempts, next_attempt_at = @nextAttemptAt,
          last_error = @lastError, target_version = @targetVersion, self_service_requested_at = @selfServiceRequestedAt,
          pending_inventory_command_uuid = @pendingInventoryCommandUuid, install_command_uuid = @installCommandUuid,
-         status_changed_at = @statusChangedAt, updated_at = @updatedAt where id = @id`,
+         status_changed_at = @statusChangedAt, due_at = @dueAt, updated_at = @updatedAt where id = @id`,
     );
     const ms = (d: Date | null) => (d ? d.getTime() : null);
-    update = (id, t, now) =>
+    update = (id, t, dueAt, now) =>
       statement.run({
         id,
         status: t.status,
@@ -365,11 +430,24 @@ function targetUpdate(db: Db) {
         pendingInventoryCommandUuid: t.pendingInventoryCommandUuid,
         installCommandUuid: t.installCommandUuid,
         statusChangedAt: ms(t.statusChangedAt),
+        dueAt: ms(dueAt),
         updatedAt: now.getTime(),
       });
     targetUpdates.set(db, update);
   }
   return update;
+}
+
+/**
+ * When time alone next moves this target (DESIGN §3.4 items 4, 5): its next attempt or confirmation, or the
+ * end of the sent install's window. Null when only a new fact (a report, inventory, an admin) can move it.
+ */
+export function dueAtOf(state: TargetState, install: CommandFact | null, settings: Pick<Settings, "retryIntervalMs">): Date | null {
+  let due = state.nextAttemptAt?.getTime() ?? Number.POSITIVE_INFINITY;
+  if (state.installCommandUuid && install?.uuid === state.installCommandUuid && install.sentAt && (install.status === "sent" || install.status === "not_now" || install.status === "acknowledged")) {
+    due = Math.min(due, install.sentAt.getTime() + settings.retryIntervalMs);
+  }
+  return Number.isFinite(due) ? new Date(due) : null;
 }
 
 /** Cancels a deployment's commands to one Mac that it has not accepted (queued or NotNow'd). */
@@ -414,49 +492,178 @@ const SLICE_BUDGET_MS = 12;
 /** The pass in progress, on globalThis: Next.js bundles its own copy of this module beside the server's (DESIGN §1). */
 const passChain = globalThis as unknown as { __pomonaPasses?: Promise<unknown> };
 
-/**
- * Recalculates smart groups, runs one pass and wakes the Macs with new work. The scheduler's tick and the
- * admin actions that must take effect at once (create, edit, enable, retry, Self Service) share it. Passes
- * run one after another: a second caller waits for the pass in progress, then runs its own.
- */
-export function runEnginePassNow(deps: Pick<Deps, "db" | "clock" | "log" | "push" | "publicUrl">): Promise<PassResult & { pushed: number }> {
-  const run = (passChain.__pomonaPasses ?? Promise.resolve()).then(() => runSlicedPass(deps));
-  passChain.__pomonaPasses = run.catch(() => undefined);
-  return run;
+type PassDeps = Pick<Deps, "db" | "clock" | "log" | "push" | "publicUrl">;
+export type EnginePassResult = PassResult & { pushed: number; kind: "full" | "incremental" | "scoped"; computersVisited: number };
+
+function serialized(run: () => Promise<EnginePassResult>): Promise<EnginePassResult> {
+  const next = (passChain.__pomonaPasses ?? Promise.resolve()).then(run);
+  passChain.__pomonaPasses = next.catch(() => undefined);
+  return next;
 }
 
-async function runSlicedPass(deps: Pick<Deps, "db" | "clock" | "log" | "push" | "publicUrl">): Promise<PassResult & { pushed: number }> {
+/**
+ * Runs a pass now and wakes the Macs with new work: the admin actions that must take effect at once
+ * (create, edit, enable, retry, Self Service) pass the titles and computers they touched; no scope is a
+ * full pass. Passes run one after another: a second caller waits for the pass in progress, then runs its own.
+ */
+export function runEnginePassNow(deps: PassDeps, scope?: Omit<PassScope, "context">): Promise<EnginePassResult> {
+  return serialized(() => (scope ? runScopedPass(deps, scope) : runFullPass(deps)));
+}
+
+/**
+ * The scheduler's pass (DESIGN §3): incremental. It visits the computers whose facts changed since the last
+ * pass (engine_dirty: inventory, enrollment, a command's status, group membership), those whose time-based
+ * group criteria crossed a threshold, and those with a target due (a retry, a confirmation, an attempt's
+ * window ending); every other target would step to the state it already has. It is a full pass when smart
+ * group definitions changed, when settings or the catalog asked for one, and on a database's first pass.
+ */
+export function runScheduledPass(deps: PassDeps): Promise<EnginePassResult> {
+  return serialized(async () => {
+    const now = deps.clock.now();
+    const state = readEngineState(deps.db);
+    const version = smartGroupsVersion(deps.db);
+    if (state.fullPassRequested || state.groupsVersion !== version || !state.lastPassAt || now < state.lastPassAt) return runFullPass(deps);
+    return runIncrementalPass(deps, state.lastPassAt, version);
+  });
+}
+
+async function runFullPass(deps: PassDeps): Promise<EnginePassResult> {
   const now = deps.clock.now();
-  const settings = getSettings(deps);
+  startFullPass(deps.db);
+  const version = smartGroupsVersion(deps.db);
   const ids = deps.db.select({ id: computers.id }).from(computers).orderBy(computers.id).all().map((r) => r.id);
+  const result = await runSlices(deps, ids, now, { regroup: () => true, visit: () => true });
+  markGroupsCalculated(deps.db, now);
+  recordPass(deps.db, now, version);
+  return finish(deps, result, "full", ids.length);
+}
+
+async function runIncrementalPass(deps: PassDeps, since: Date, version: string): Promise<EnginePassResult> {
+  const now = deps.clock.now();
+  const { db } = deps;
+  const dirty = new Set(dirtyComputerIds(db));
+  const regroup = new Set([...dirty, ...timeCriteriaCandidates(db, compileSmartGroups(loadGroupDefinitions(deps)), since, now)]);
+  const due = new Set(db.$client.prepare("select distinct computer_id from deployment_targets where due_at <= ?").pluck().all(now.getTime()) as number[]);
+  const ids = [...new Set([...regroup, ...due])].sort((a, b) => a - b);
+  const result = await runSlices(deps, ids, now, { regroup: (id) => regroup.has(id), visit: (id, changed) => dirty.has(id) || due.has(id) || changed.has(id) });
+  recordPass(db, now, version);
+  return finish(deps, result, "incremental", ids.length);
+}
+
+/**
+ * Computers whose groups may have changed with time alone since `since`: for each "x days ago" criterion
+ * in use, the instants that crossed now − x days; and, for Last Check-in, every Mac that checked in since
+ * (a stale Mac that checks in again may rejoin "less than x days ago").
+ */
+function timeCriteriaCandidates(db: Db, compiled: CompiledGroups, since: Date, now: Date): number[] {
+  const out: number[] = [];
+  for (const c of compiled.timeCriteria) {
+    const column = c.field === "Last Check-in" ? "last_checkin_at" : "last_inventory_at";
+    const shift = c.days * DAY_MS;
+    out.push(...(db.$client.prepare(`select id from computers where ${column} >= ? and ${column} < ?`).pluck().all(since.getTime() - shift, now.getTime() - shift) as number[]));
+  }
+  if (compiled.timeCriteria.some((c) => c.field === "Last Check-in")) {
+    out.push(...(db.$client.prepare("select id from computers where last_checkin_at >= ?").pluck().all(since.getTime()) as number[]));
+  }
+  return out;
+}
+
+/**
+ * An admin action's pass: only its titles (every computer in or already targeted by them) or its computers.
+ * Stored membership is current but for the computers marked since the scheduler's last pass and those a
+ * time-based criterion moved since: these are regrouped first (DESIGN §3.2: the target smart group is
+ * recalculated at the start of a deployment), and their marks stay for the scheduler's pass, which visits
+ * every title.
+ */
+async function runScopedPass(deps: PassDeps, scope: Omit<PassScope, "context">): Promise<EnginePassResult> {
+  const now = deps.clock.now();
+  const { db } = deps;
+  const since = readEngineState(db).lastPassAt;
+  const regroup = new Set(dirtyComputerIds(db));
+  if (since && since <= now) for (const id of timeCriteriaCandidates(db, compileSmartGroups(loadGroupDefinitions(deps)), since, now)) regroup.add(id);
+  let ids = scope.computerIds;
+  if (!ids) {
+    const context = loadPassContext(db, scope.titleIds);
+    const groups = [...new Set(context.deployments.map((d) => d.smartGroupId))];
+    const deploymentIds = context.deployments.map((d) => d.id);
+    const members = chunks(groups).flatMap((part) => db.select({ id: smartGroupMembers.computerId }).from(smartGroupMembers).where(inArray(smartGroupMembers.smartGroupId, part)).all());
+    const targeted = chunks(deploymentIds).flatMap((part) => db.select({ id: deploymentTargets.computerId }).from(deploymentTargets).where(inArray(deploymentTargets.deploymentId, part)).all());
+    ids = [...members, ...targeted].map((r) => r.id).concat([...regroup]);
+  }
+  ids = [...new Set(ids)].sort((a, b) => a - b);
+  const result = await runSlices(deps, ids, now, { regroup: (id) => regroup.has(id), visit: () => true, titleIds: scope.titleIds, keepDirty: true });
+  return finish(deps, result, "scoped", ids.length);
+}
+
+type SlicePlan = {
+  /** Re-evaluate this computer's smart groups first. */
+  regroup: (id: number) => boolean;
+  /** Step this computer's targets (`changed`: computers whose groups just changed). */
+  visit: (id: number, changed: Set<number>) => boolean;
+  titleIds?: number[];
+  /** A scoped pass leaves the marks for the scheduler's pass, which visits every title. */
+  keepDirty?: boolean;
+};
+
+/**
+ * Runs a pass over `ids` in slices: each slice is one IMMEDIATE transaction sized to about SLICE_BUDGET_MS,
+ * and the event loop serves requests between slices. Every engine decision is local to one computer, so
+ * slicing changes no outcome.
+ */
+async function runSlices(deps: PassDeps, ids: number[], now: Date, plan: SlicePlan): Promise<PassResult> {
+  const settings = getSettings(deps);
   const total: PassResult = { targetsCreated: 0, targetsRemoved: 0, statusChanges: 0, commandsQueued: 0, wake: [] };
+  if (ids.length === 0) return total;
   let groups = smartGroupsVersion(deps.db);
   let compiled = compileSmartGroups(loadGroupDefinitions(deps));
+  let context = loadPassContext(deps.db, plan.titleIds);
   let size = PASS_SLICE;
   for (let i = 0; i < ids.length; ) {
     if (i > 0) {
       // A timer, not setImmediate: the poll phase runs first, so requests that arrived meanwhile are read.
       await new Promise((resolve) => setTimeout(resolve, 0));
-      // An admin may have edited a group while the event loop was free: later slices use the new criteria.
+      // An admin may have edited a group or an App Installer while the event loop was free: later slices
+      // use what is stored now (the admin's own pass follows this one).
       const latest = smartGroupsVersion(deps.db);
       if (latest !== groups) [groups, compiled] = [latest, compileSmartGroups(loadGroupDefinitions(deps))];
+      context = freshPassContext(deps.db, context);
     }
     const slice = ids.slice(i, i + size);
     i += slice.length;
     const started = performance.now();
     const pass = deps.db.transaction(
-      () => runDeploymentPass(deps, recalculateMembershipFor(deps.db, compiled, slice, now), settings, now, slice),
+      () => {
+        const regroup = slice.filter((id) => plan.regroup(id));
+        const recalculated = regroup.length > 0 ? recalculateMembershipFor(deps.db, compiled, regroup, now) : { membership: new Map<number, Set<number>>(), changed: new Set<number>() };
+        // After regrouping (which marks the computers it moved): this slice visits them now.
+        if (!plan.keepDirty) clearComputersDirty(deps.db, slice);
+        const visit = slice.filter((id) => plan.visit(id, recalculated.changed));
+        if (visit.length === 0) return undefined;
+        const regrouped = new Set(regroup);
+        const membership = recalculated.membership;
+        const rest = visit.filter((id) => !regrouped.has(id));
+        for (const [groupId, members] of storedMembershipFor(deps.db, rest)) {
+          const set = membership.get(groupId);
+          if (set) for (const id of members) set.add(id);
+          else membership.set(groupId, members);
+        }
+        return runDeploymentPass(deps, membership, settings, now, { computerIds: visit, context });
+      },
       { behavior: "immediate" },
     );
     const took = performance.now() - started;
     size = Math.max(10, Math.min(2000, Math.round((slice.length * SLICE_BUDGET_MS) / Math.max(took, 0.5))));
+    if (!pass) continue;
     total.targetsCreated += pass.targetsCreated;
     total.targetsRemoved += pass.targetsRemoved;
     total.statusChanges += pass.statusChanges;
     total.commandsQueued += pass.commandsQueued;
     total.wake.push(...pass.wake);
   }
-  markGroupsCalculated(deps.db, now);
-  const pushed = total.wake.length > 0 ? (await pushComputers(deps, total.wake)).sent : 0;
-  return { ...total, pushed };
+  return total;
+}
+
+async function finish(deps: PassDeps, result: PassResult, kind: EnginePassResult["kind"], computersVisited: number): Promise<EnginePassResult> {
+  const pushed = result.wake.length > 0 ? (await pushComputers(deps, result.wake)).sent : 0;
+  return { ...result, pushed, kind, computersVisited };
 }

@@ -96,7 +96,7 @@ export async function createDeployment(deps: DeploymentDeps, input: TDeploymentF
     },
     { behavior: "immediate" },
   );
-  await runEnginePassNow(deps);
+  await runEnginePassNow(deps, { titleIds: [values.titleId] });
   return { id };
 }
 
@@ -142,16 +142,17 @@ export async function updateDeployment(deps: DeploymentDeps, input: TUpdateDeplo
     },
     { behavior: "immediate" },
   );
-  await runEnginePassNow(deps);
+  // Both titles when the title changed: the old one's other App Installers may win where this one left.
+  await runEnginePassNow(deps, { titleIds: [...new Set([current.titleId, values.titleId])] });
   return { id: input.id };
 }
 
 /** Enable or disable: a disabled App Installer sends nothing new (DESIGN §3.4 item 10). */
 export async function setDeploymentEnabled(deps: DeploymentDeps, input: { id: number; enabled: boolean }, by: Principal) {
   const now = deps.clock.now();
+  const current = getRow(deps, input.id);
   const switched = deps.db.transaction(
     (tx) => {
-      const current = getRow(deps, input.id);
       const verb = input.enabled ? "enabled" : "disabled";
       const changed = current.enabled !== input.enabled;
       if (changed) tx.update(deployments).set({ enabled: input.enabled, updatedAt: now }).where(eq(deployments.id, input.id)).run();
@@ -166,7 +167,8 @@ export async function setDeploymentEnabled(deps: DeploymentDeps, input: { id: nu
     },
     { behavior: "immediate" },
   );
-  if (switched && input.enabled) await runEnginePassNow(deps);
+  // Enabling deploys; disabling sends nothing new for it, but its title's other App Installers may now win.
+  if (switched) await runEnginePassNow(deps, { titleIds: [current.titleId] });
   return { id: input.id, enabled: input.enabled };
 }
 
@@ -282,7 +284,7 @@ export async function retryFailedTargets(deps: DeploymentDeps, input: { id: numb
         changes: { computerIds: failed.map((f) => f.computerId) },
         history: failed.length > 0 ? { deploymentId: d.id } : undefined,
       });
-      if (failed.length === 0) return 0;
+      if (failed.length === 0) return [];
       tx.update(deploymentTargets)
         .set({
           status: "in_progress",
@@ -301,12 +303,12 @@ export async function retryFailedTargets(deps: DeploymentDeps, input: { id: numb
       tx.insert(events)
         .values(failed.map((f) => ({ at: now, category: "status" as const, type: "target.status_changed", actor: by.name, computerId: f.computerId, deploymentId: d.id, message: `In progress: Retry requested by ${by.name}` })))
         .run();
-      return failed.length;
+      return failed.map((f) => f.computerId);
     },
     { behavior: "immediate" },
   );
-  if (retried > 0) await runEnginePassNow(deps);
-  return { retried };
+  if (retried.length > 0) await runEnginePassNow(deps, { computerIds: retried, titleIds: [d.titleId] });
+  return { retried: retried.length };
 }
 
 export type PreviewOutcome = "install" | "self_service" | "unqualified" | "failed" | "waiting";

@@ -6,6 +6,7 @@ import { resolveArchitecture } from "@/server/engine/architecture";
 import type { Deps } from "@/server/deps";
 import { buildDeviceInformation, buildInstalledApplicationList } from "@/server/queue/commands";
 import { clearQueue, enqueueCommand, recordReport, type ReportInput, type ReportOutcome } from "@/server/queue/queue";
+import { markComputersDirty } from "@/server/services/engine-state";
 import type { Db } from "@/db/client";
 import { commands, computers, events, installedApps, type Computer, type NewEvent } from "@/db/schema";
 
@@ -119,6 +120,7 @@ export function recordAuthenticate(deps: DeviceDeps, msg: AuthenticateInput, cer
           .get();
         tx.insert(events).values(deviceEvent(computer.id, "device.authenticate", "Enrollment started (Authenticate)", now)).run();
       }
+      markComputersDirty(deps.db, [computer.id]);
       return computer;
     },
     { behavior: "immediate" },
@@ -157,6 +159,7 @@ export function recordTokenUpdate(deps: DeviceDeps, computer: Computer, msg: Tok
       if (firstOfEnrollment) {
         tx.insert(events).values(deviceEvent(computer.id, "device.enrolled", "Enrolled (TokenUpdate); device information and inventory requested", now)).run();
         queueInventory(deps.db, computer.id, now);
+        markComputersDirty(deps.db, [computer.id]);
       }
       return { computer: updated, firstOfEnrollment };
     },
@@ -178,7 +181,7 @@ export function recordCheckOut(deps: DeviceDeps, computer: Computer) {
   deps.db.transaction(
     (tx) => {
       tx.update(computers).set({ enrolled: false, unenrolledAt: now, lastCheckinAt: now, updatedAt: now }).where(eq(computers.id, computer.id)).run();
-      clearQueue(deps.db, computer.id, now);
+      clearQueue(deps.db, computer.id, now); // marks the computer for the engine
       tx.insert(events).values(deviceEvent(computer.id, "device.checked_out", "Unenrolled (CheckOut: the MDM profile was removed)", now)).run();
     },
     { behavior: "immediate" },
@@ -206,6 +209,8 @@ export function recordCommandReport(
       const outcome = recordReport(deps.db, computer.id, report, now);
       tx.update(computers).set({ lastCheckinAt: now, updatedAt: now }).where(eq(computers.id, computer.id)).run();
       if (outcome.kind !== "recorded") return outcome;
+      // Any recorded report can move a target (its command's status) or the computer's groups (inventory).
+      markComputersDirty(deps.db, [computer.id]);
       const command = outcome.command;
       if (command.status === "acknowledged") {
         if (command.requestType === "DeviceInformation" && report.queryResponses) applyDeviceInformation(deps.db, computer.id, report.queryResponses, now);

@@ -68,6 +68,7 @@ export async function requestSelfServiceInstall(
     { behavior: "immediate" },
   );
   if (requested !== undefined) return { requested: false, status: requested };
-  await runEnginePassNow(deps);
+  const deployment = deps.db.select({ titleId: deployments.titleId }).from(deployments).where(eq(deployments.id, input.deploymentId)).get();
+  await runEnginePassNow(deps, { computerIds: [input.computerId], titleIds: deployment ? [deployment.titleId] : undefined });
   return { requested: true, status: "in_progress" as const };
 }

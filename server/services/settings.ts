@@ -5,6 +5,7 @@ import { DAY, HOUR, MINUTE } from "@/server/clock";
 import type { Principal } from "@/server/auth/actor";
 import type { Deps } from "@/server/deps";
 import { recordAdminAction } from "@/server/services/audit";
+import { requestFullPass } from "@/server/services/engine-state";
 import { settings } from "@/db/schema";
 
 export const ZSettings = z.object({
@@ -54,6 +55,8 @@ export function updateSettings(deps: Pick<Deps, "db" | "clock">, update: TSettin
         tx.insert(settings).values({ key, value, updatedAt: now }).onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: now } }).run();
       }
       const names = Object.keys(changed);
+      // Attempts, retry interval and confirmation delay shape every target's next step and due time.
+      if (names.length > 0) requestFullPass(deps.db);
       recordAdminAction(tx, now, by, {
         action: "settings.updated",
         target: { type: "settings" },

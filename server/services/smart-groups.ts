@@ -20,6 +20,7 @@ import type { Principal } from "@/server/auth/actor";
 import type { Deps } from "@/server/deps";
 import { AppError } from "@/server/errors";
 import { recordAdminAction } from "@/server/services/audit";
+import { markComputersDirty } from "@/server/services/engine-state";
 import type { Db } from "@/db/client";
 import { computers, deployments, installedApps, smartGroupCriteria, smartGroupMembers, smartGroups } from "@/db/schema";
 
@@ -133,27 +134,31 @@ function currentMembers(db: Db, groupId?: number): Map<number, Set<number>> {
   return map;
 }
 
-/** Writes only the differences between stored and computed membership: chunked inserts and deletes. */
-function writeMembershipChanges(db: Db, next: Map<number, Set<number>>, current: Map<number, Set<number>>, now: Date) {
+/**
+ * Writes only the differences between stored and computed membership (chunked inserts and deletes) and
+ * marks every computer that joined or left a group for the engine's next pass. Returns those computers.
+ */
+function writeMembershipChanges(db: Db, next: Map<number, Set<number>>, current: Map<number, Set<number>>, now: Date): Set<number> {
   const inserts: { smartGroupId: number; computerId: number; addedAt: Date }[] = [];
-  let added = 0;
-  let removed = 0;
+  const changed = new Set<number>();
   for (const [groupId, members] of next) {
     const before = current.get(groupId) ?? new Set<number>();
-    for (const computerId of members) if (!before.has(computerId)) inserts.push({ smartGroupId: groupId, computerId, addedAt: now });
+    for (const computerId of members) {
+      if (before.has(computerId)) continue;
+      inserts.push({ smartGroupId: groupId, computerId, addedAt: now });
+      changed.add(computerId);
+    }
     const leavers = [...before].filter((id) => !members.has(id));
-    removed += leavers.length;
+    for (const id of leavers) changed.add(id);
     for (const ids of chunk(leavers, WRITE_CHUNK)) {
       db.delete(smartGroupMembers)
         .where(and(eq(smartGroupMembers.smartGroupId, groupId), inArray(smartGroupMembers.computerId, ids)))
         .run();
     }
   }
-  for (const rows of chunk(inserts, WRITE_CHUNK)) {
-    db.insert(smartGroupMembers).values(rows).run();
-    added += rows.length;
-  }
-  return { added, removed };
+  for (const rows of chunk(inserts, WRITE_CHUNK)) db.insert(smartGroupMembers).values(rows).run();
+  markComputersDirty(db, [...changed]);
+  return changed;
 }
 
 function markCalculated(db: Db, groupIds: number[], now: Date) {
@@ -171,10 +176,17 @@ function recalculateOne(db: Db, groupId: number, now: Date): number {
 
 /**
  * Evaluates every group for these computers only and writes their membership differences: one slice of an
- * engine pass (server/services/deployment-engine.ts). Returns group id → member ids among `computerIds`.
+ * engine pass (server/services/deployment-engine.ts). Returns group id → member ids among `computerIds`,
+ * and the computers whose membership changed.
  */
-export function recalculateMembershipFor(db: Db, compiled: CompiledGroups, computerIds: number[], now: Date): Map<number, Set<number>> {
+export function recalculateMembershipFor(db: Db, compiled: CompiledGroups, computerIds: number[], now: Date): { membership: Map<number, Set<number>>; changed: Set<number> } {
   const membership = evaluateSmartGroups(compiled, loadComputerFacts({ db }, computerIds), now);
+  const changed = writeMembershipChanges(db, membership, storedMembershipFor(db, computerIds), now);
+  return { membership, changed };
+}
+
+/** The stored membership of these computers: group id → member ids among `computerIds`. */
+export function storedMembershipFor(db: Db, computerIds: number[]): Map<number, Set<number>> {
   const current = new Map<number, Set<number>>();
   for (const ids of chunk(computerIds, READ_CHUNK)) {
     for (const r of db.select({ groupId: smartGroupMembers.smartGroupId, computerId: smartGroupMembers.computerId }).from(smartGroupMembers).where(inArray(smartGroupMembers.computerId, ids)).all()) {
@@ -183,8 +195,7 @@ export function recalculateMembershipFor(db: Db, compiled: CompiledGroups, compu
       else current.set(r.groupId, new Set([r.computerId]));
     }
   }
-  writeMembershipChanges(db, membership, current, now);
-  return membership;
+  return current;
 }
 
 /** Stamps every group's lastCalculatedAt at the end of a pass. */
