@@ -11,7 +11,7 @@ import { newestVersion } from "@/server/engine/versions";
 import type { Deps } from "@/server/deps";
 import { decideScope, loadPassContext, runDeploymentPass } from "@/server/services/deployment-engine";
 import { applyInstalledApplicationList, type InstalledApplicationAnswer } from "@/server/services/devices";
-import { loadComputerFacts, loadGroupDefinitions, recalculateMembershipFor } from "@/server/services/smart-groups";
+import { loadComputerFacts, loadGroupDefinitions, recalculateMembershipFor, storedMembershipFor } from "@/server/services/smart-groups";
 import { DEFAULT_SETTINGS } from "@/server/services/settings";
 import { catalogTitles, catalogVersions, computers, deployments, installedApps, type CatalogVersion } from "@/db/schema";
 
@@ -242,6 +242,9 @@ export function measureG5(deps: Pick<Deps, "db" | "publicUrl">, input: LoadedEng
       BundleSize: r.BundleSize ?? undefined,
     }));
     const apps = changedApps(facts, rows);
+    // Not timed: the computer as a pass left it (its targets exist), so what is timed is what new inventory
+    // changes, as in a server in service. The snapshot has no targets: G4 measures creating all of them.
+    deps.db.transaction(() => runDeploymentPass(deps, storedMembershipFor(deps.db, [facts.id]), DEFAULT_SETTINGS, input.now, { computerIds: [facts.id], context }), { behavior: "immediate" });
 
     // Engine only: the new facts in memory → groups → winners.
     const newFacts: ComputerFacts = {

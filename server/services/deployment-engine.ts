@@ -5,7 +5,7 @@
 // the event loop serves PUT /mdm. One pass at a time per process.
 import { performance } from "node:perf_hooks";
 
-import { and, eq, inArray, isNotNull, isNull, type AnyColumn } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull, sql, type AnyColumn } from "drizzle-orm";
 
 import { resolvePrecedence, type PrecedenceCandidate } from "@/server/engine/precedence";
 import { checkCompatibility, type Compatibility } from "@/server/engine/compatibility";
@@ -168,6 +168,7 @@ export type PassContext = {
   profilesByTitle: Map<number, { mobileconfig: string; identifier: string }[]>;
   titleById: Map<number, typeof catalogTitles.$inferSelect>;
   bundleIds: string[];
+  bundleIdsJson: string;
 };
 
 /** Changes whenever an App Installer or the catalog is created or edited. */
@@ -207,6 +208,7 @@ export function loadPassContext(db: Db, titleIds?: number[]): PassContext {
     profilesByTitle,
     titleById: new Map(db.select().from(catalogTitles).where(inArray(catalogTitles.id, ids)).all().map((t) => [t.id, t])),
     bundleIds: [...new Set(deploymentRows.map((d) => d.bundleId))],
+    bundleIdsJson: JSON.stringify([...new Set(deploymentRows.map((d) => d.bundleId))]),
   };
 }
 
@@ -216,38 +218,71 @@ export function freshPassContext(db: Db, context: PassContext): PassContext {
 }
 
 export type PassScope = {
-  /** Only these computers (then `membership` need only cover them). */
-  computerIds?: number[];
+  /** The computers to visit (`membership` need only cover them). */
+  computerIds: number[];
   /** Only the App Installers of these titles (precedence is decided per title, so a title is a unit). */
   titleIds?: number[];
   /** Loaded once per pass; loaded here when absent. */
   context?: PassContext;
 };
 
+/** `column IN` a JSON array bound at run time: one statement prepared once serves a slice of any size. */
+const inJson = (column: AnyColumn, name: string) => sql`${column} in (select value from json_each(${sql.placeholder(name)}))`;
+
+/** What a slice reads and writes, prepared once per database (STYLE §3.8): a pass runs them per slice. */
+function preparePass(db: Db) {
+  return {
+    computers: db
+      .select({ id: computers.id, osVersion: computers.osVersion, architecture: computers.architecture, lastInventoryAt: computers.lastInventoryAt, enrolled: computers.enrolled })
+      .from(computers)
+      .where(inJson(computers.id, "ids"))
+      .prepare(),
+    targets: db.select().from(deploymentTargets).where(inJson(deploymentTargets.computerId, "ids")).prepare(),
+    apps: db
+      .select({ computerId: installedApps.computerId, bundleId: installedApps.bundleId, shortVersion: installedApps.shortVersion, version: installedApps.version, installing: installedApps.installing })
+      .from(installedApps)
+      .where(and(inJson(installedApps.computerId, "ids"), inJson(installedApps.bundleId, "bundles")))
+      .prepare(),
+    commands: db.select().from(commands).where(inJson(commands.uuid, "uuids")).prepare(),
+    slotHolders: db
+      .select({ computerId: commands.computerId })
+      .from(commands)
+      .where(and(eq(commands.isInstall, true), isNotNull(commands.sentAt), isNull(commands.releasedAt), inJson(commands.computerId, "ids")))
+      .prepare(),
+    cancelUnsent: db
+      .update(commands)
+      .set({ status: "canceled", completedAt: sql`${sql.placeholder("now")}` })
+      .where(and(eq(commands.deploymentId, sql.placeholder("deploymentId")), eq(commands.computerId, sql.placeholder("computerId")), inArray(commands.status, ["queued", "not_now"])))
+      .prepare(),
+    deleteTarget: db.delete(deploymentTargets).where(eq(deploymentTargets.id, sql.placeholder("id"))).prepare(),
+  };
+}
+const passStatementCache = new WeakMap<Db, ReturnType<typeof preparePass>>();
+function passStatements(db: Db) {
+  let s = passStatementCache.get(db);
+  if (!s) passStatementCache.set(db, (s = preparePass(db)));
+  return s;
+}
+
 /**
- * Runs one engine pass at `now`, given the current smart group membership: over every computer and every
- * App Installer, or only over `scope.computerIds` and the App Installers of `scope.titleIds`.
+ * Runs one engine pass at `now` over `scope.computerIds`, given their current smart group membership: for
+ * every App Installer, or for those of `scope.titleIds`.
  */
-export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membership: Map<number, Set<number>>, settings: Settings, now: Date, scope: PassScope = {}): PassResult {
+export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membership: Map<number, Set<number>>, settings: Settings, now: Date, scope: PassScope): PassResult {
   const { db } = deps;
   const { computerIds } = scope;
   const result: PassResult = { targetsCreated: 0, targetsRemoved: 0, statusChanges: 0, commandsQueued: 0, wake: [] };
   const wake = new Set<number>();
-  if (computerIds?.length === 0) return result;
+  if (computerIds.length === 0) return result;
 
   const context = scope.context ?? loadPassContext(db, scope.titleIds);
   const { deploymentById, enabled, versionsByTitle, profilesByTitle, titleById } = context;
   if (context.deployments.length === 0) return result;
 
+  const q = passStatements(db);
+  const ids = JSON.stringify(computerIds);
   const computerById = new Map<number, ComputerInfo>();
-  const only = (column: AnyColumn) => (computerIds ? inArray(column, computerIds) : undefined);
-  for (const c of db
-    .select({ id: computers.id, osVersion: computers.osVersion, architecture: computers.architecture, lastInventoryAt: computers.lastInventoryAt, enrolled: computers.enrolled })
-    .from(computers)
-    .where(only(computers.id))
-    .all()) {
-    computerById.set(c.id, c);
-  }
+  for (const c of q.computers.all({ ids })) computerById.set(c.id, c);
   // Only enrolled Macs are deployed to.
   const enrolledMembership = new Map<number, Set<number>>();
   const groupsInUse = new Set(enabled.map((d) => d.smartGroupId));
@@ -258,39 +293,23 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
   const decisions = decideScope(enabled, versionsByTitle, enrolledMembership, computerById);
   const decisionByKey = new Map(decisions.map((d) => [`${d.deploymentId}:${d.computerId}`, d]));
 
-  const existing = db
-    .select()
-    .from(deploymentTargets)
-    .where(and(only(deploymentTargets.computerId), context.titleIds ? inArray(deploymentTargets.deploymentId, [...deploymentById.keys()]) : undefined))
-    .all();
+  const existing = q.targets.all({ ids }).filter((t) => deploymentById.has(t.deploymentId));
   const existingByKey = new Map(existing.map((t) => [`${t.deploymentId}:${t.computerId}`, t]));
 
   // Installed apps for the deployed titles only.
-  const { bundleIds } = context;
   const appsByKey = new Map<string, { shortVersion: string | null; version: string | null; installing: boolean }[]>();
-  for (const part of chunks(bundleIds)) {
-    for (const a of db
-      .select({ computerId: installedApps.computerId, bundleId: installedApps.bundleId, shortVersion: installedApps.shortVersion, version: installedApps.version, installing: installedApps.installing })
-      .from(installedApps)
-      .where(and(inArray(installedApps.bundleId, part), only(installedApps.computerId)))
-      .all()) {
-      const key = `${a.computerId}:${a.bundleId}`;
-      appsByKey.set(key, [...(appsByKey.get(key) ?? []), a]);
-    }
+  for (const a of q.apps.all({ ids, bundles: context.bundleIdsJson })) {
+    const key = `${a.computerId}:${a.bundleId}`;
+    const list = appsByKey.get(key);
+    if (list) list.push(a);
+    else appsByKey.set(key, [a]);
   }
 
   // The commands targets follow, and which Macs have an install slot taken.
   const uuids = existing.flatMap((t) => [t.pendingInventoryCommandUuid, t.installCommandUuid]).filter((u): u is string => u !== null);
   const commandByUuid = new Map<string, Command>();
-  for (const part of chunks(uuids)) for (const c of db.select().from(commands).where(inArray(commands.uuid, part)).all()) commandByUuid.set(c.uuid, c);
-  const slotHolders = new Set(
-    db
-      .select({ computerId: commands.computerId })
-      .from(commands)
-      .where(and(eq(commands.isInstall, true), isNotNull(commands.sentAt), isNull(commands.releasedAt), only(commands.computerId)))
-      .all()
-      .map((r) => r.computerId),
-  );
+  if (uuids.length > 0) for (const c of q.commands.all({ uuids: JSON.stringify(uuids) })) commandByUuid.set(c.uuid, c);
+  const slotHolders = new Set(q.slotHolders.all({ ids }).map((r) => r.computerId));
 
   const manifestOf = (version: CatalogVersion): VersionManifest | undefined => {
     const title = titleById.get(version.titleId);
@@ -310,7 +329,7 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
         if (decisionByKey.has(`${t.deploymentId}:${t.computerId}`)) continue;
         cancelUnsent(db, t.deploymentId, t.computerId, now);
         if (t.installCommandUuid) retireInstall(db, t.installCommandUuid, now);
-        db.delete(deploymentTargets).where(eq(deploymentTargets.id, t.id)).run();
+        passStatements(db).deleteTarget.run({ id: t.id });
         newEvents.push({ at: now, category: "status", type: "target.removed", actor: "system", computerId: t.computerId, deploymentId: t.deploymentId, message: "Left the App Installer's scope: unsent commands cancelled" });
         result.targetsRemoved++;
       }
@@ -452,11 +471,7 @@ export function dueAtOf(state: TargetState, install: CommandFact | null, setting
 
 /** Cancels a deployment's commands to one Mac that it has not accepted (queued or NotNow'd). */
 function cancelUnsent(db: Db, deploymentId: number, computerId: number, now: Date): number {
-  return db
-    .update(commands)
-    .set({ status: "canceled", completedAt: now })
-    .where(and(eq(commands.deploymentId, deploymentId), eq(commands.computerId, computerId), inArray(commands.status, ["queued", "not_now"])))
-    .run().changes;
+  return passStatements(db).cancelUnsent.run({ deploymentId, computerId, now: now.getTime() }).changes;
 }
 
 function stateOf(t: DeploymentTarget): TargetState {
@@ -493,6 +508,8 @@ const SLICE_BUDGET_MS = 12;
 const passChain = globalThis as unknown as { __pomonaPasses?: Promise<unknown> };
 
 type PassDeps = Pick<Deps, "db" | "clock" | "log" | "push" | "publicUrl">;
+/** What an admin action touched: its titles (every computer in or targeted by them), its computers, or both. */
+export type ActionScope = { computerIds?: number[]; titleIds?: number[] };
 export type EnginePassResult = PassResult & { pushed: number; kind: "full" | "incremental" | "scoped"; computersVisited: number };
 
 function serialized(run: () => Promise<EnginePassResult>): Promise<EnginePassResult> {
@@ -506,7 +523,7 @@ function serialized(run: () => Promise<EnginePassResult>): Promise<EnginePassRes
  * (create, edit, enable, retry, Self Service) pass the titles and computers they touched; no scope is a
  * full pass. Passes run one after another: a second caller waits for the pass in progress, then runs its own.
  */
-export function runEnginePassNow(deps: PassDeps, scope?: Omit<PassScope, "context">): Promise<EnginePassResult> {
+export function runEnginePassNow(deps: PassDeps, scope?: ActionScope): Promise<EnginePassResult> {
   return serialized(() => (scope ? runScopedPass(deps, scope) : runFullPass(deps)));
 }
 
@@ -575,7 +592,7 @@ function timeCriteriaCandidates(db: Db, compiled: CompiledGroups, since: Date, n
  * recalculated at the start of a deployment), and their marks stay for the scheduler's pass, which visits
  * every title.
  */
-async function runScopedPass(deps: PassDeps, scope: Omit<PassScope, "context">): Promise<EnginePassResult> {
+async function runScopedPass(deps: PassDeps, scope: ActionScope): Promise<EnginePassResult> {
   const now = deps.clock.now();
   const { db } = deps;
   const since = readEngineState(db).lastPassAt;

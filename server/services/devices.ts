@@ -8,7 +8,7 @@ import { buildDeviceInformation, buildInstalledApplicationList } from "@/server/
 import { clearQueue, enqueueCommand, recordReport, type ReportInput, type ReportOutcome } from "@/server/queue/queue";
 import { markComputersDirty } from "@/server/services/engine-state";
 import type { Db } from "@/db/client";
-import { commands, computers, events, installedApps, type Computer, type NewEvent } from "@/db/schema";
+import { commands, computers, events, type Computer, type NewEvent } from "@/db/schema";
 
 type DeviceDeps = Pick<Deps, "db" | "clock">;
 
@@ -56,6 +56,17 @@ function prepare(db: Db) {
       .set({ lastCheckinAt: sql`${sql.placeholder("now")}`, updatedAt: sql`${sql.placeholder("now")}` })
       .where(eq(computers.id, sql.placeholder("id")))
       .prepare(),
+    inventoried: db
+      .update(computers)
+      .set({ lastInventoryAt: sql`${sql.placeholder("now")}`, updatedAt: sql`${sql.placeholder("now")}` })
+      .where(eq(computers.id, sql.placeholder("id")))
+      .prepare(),
+    deleteApps: db.$client.prepare("delete from installed_apps where computer_id = @computerId"),
+    deleteApp: db.$client.prepare("delete from installed_apps where computer_id = @computerId and bundle_id = @bundleId"),
+    insertApp: db.$client.prepare(
+      `insert into installed_apps (computer_id, bundle_id, name, version, short_version, bundle_size, installing)
+       values (@computerId, @bundleId, @name, @version, @shortVersion, @bundleSize, @installing)`,
+    ),
   };
 }
 function statements(db: Db) {
@@ -255,33 +266,32 @@ export function applyDeviceInformation(db: Db, computerId: number, q: DeviceInfo
     .run();
 }
 
-const INSERT_CHUNK = 200; // stays under SQLite's bound-parameter limit (7 columns per row)
-
 /**
  * An InstalledApplicationList answer replaces the computer's installed-app set (entries without an
  * Identifier are kept by name). An answer limited to `Identifiers` replaces only those bundle ids.
+ * Prepared statements, one row each: a full list is a few hundred apps, and a statement built per call
+ * costs more than the rows.
  */
 export function applyInstalledApplicationList(db: Db, computerId: number, apps: InstalledApplicationAnswer[], now: Date, options: { partial: boolean }) {
+  const s = statements(db);
   if (options.partial) {
-    for (const id of new Set(apps.map((a) => a.Identifier).filter((i): i is string => i !== undefined))) {
-      db.delete(installedApps).where(and(eq(installedApps.computerId, computerId), eq(installedApps.bundleId, id))).run();
-    }
+    for (const id of new Set(apps.map((a) => a.Identifier).filter((i): i is string => i !== undefined))) s.deleteApp.run({ computerId, bundleId: id });
   } else {
-    db.delete(installedApps).where(eq(installedApps.computerId, computerId)).run();
+    s.deleteApps.run({ computerId });
   }
-  const rows = apps
-    .filter((a) => a.Identifier !== undefined || a.Name !== undefined)
-    .map((a) => ({
+  for (const a of apps) {
+    if (a.Identifier === undefined && a.Name === undefined) continue;
+    s.insertApp.run({
       computerId,
       bundleId: a.Identifier ?? null,
       name: a.Name ?? a.Identifier ?? "",
       version: a.Version ?? null,
       shortVersion: a.ShortVersion ?? null,
       bundleSize: a.BundleSize ?? null,
-      installing: a.Installing ?? false,
-    }));
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) db.insert(installedApps).values(rows.slice(i, i + INSERT_CHUNK)).run();
-  if (!options.partial) db.update(computers).set({ lastInventoryAt: now, updatedAt: now }).where(eq(computers.id, computerId)).run();
+      installing: a.Installing ? 1 : 0,
+    });
+  }
+  if (!options.partial) s.inventoried.run({ id: computerId, now: now.getTime() });
 }
 
 /** Computers whose pushes are worth sending (enrolled, with a live token). */

@@ -1,6 +1,6 @@
 // Smart groups (DESIGN §2.1, §3.2, §4.2): CRUD with validation, preview, members, and the recalculation that
 // starts every engine pass. The rules live in server/engine/smart-groups.ts; this file reads and writes rows.
-import { and, asc, count, eq, inArray, isNotNull, max, ne } from "drizzle-orm";
+import { and, asc, count, eq, inArray, isNotNull, max, ne, sql, type AnyColumn } from "drizzle-orm";
 import safeRegex from "safe-regex2";
 
 import {
@@ -26,8 +26,6 @@ import { computers, deployments, installedApps, smartGroupCriteria, smartGroupMe
 
 /** Rows per INSERT, and ids per `IN (…)` list, when membership changes are written. */
 const WRITE_CHUNK = 300;
-/** Ids per `IN (…)` list when loading facts for chosen computers. */
-const READ_CHUNK = 5000;
 
 const COMPUTER_GROUP = "Computer Group";
 
@@ -41,6 +39,47 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+/** `column IN` a JSON array bound at run time: prepared once, for any number of computers. */
+const inJson = (column: AnyColumn, name: string) => sql`${column} in (select value from json_each(${sql.placeholder(name)}))`;
+
+const factColumns = {
+  id: computers.id,
+  name: computers.name,
+  serialNumber: computers.serialNumber,
+  model: computers.model,
+  modelName: computers.modelName,
+  osVersion: computers.osVersion,
+  architecture: computers.architecture,
+  lastCheckinAt: computers.lastCheckinAt,
+  lastInventoryAt: computers.lastInventoryAt,
+};
+const appColumns = { computerId: installedApps.computerId, bundleId: installedApps.bundleId, name: installedApps.name };
+
+/** Reads and writes an engine slice runs for its computers, prepared once per database (STYLE §3.8). */
+function prepare(db: Db) {
+  return {
+    allFacts: db.select(factColumns).from(computers).orderBy(asc(computers.id)).prepare(),
+    factsOf: db.select(factColumns).from(computers).where(inJson(computers.id, "ids")).orderBy(asc(computers.id)).prepare(),
+    allApps: db.select(appColumns).from(installedApps).prepare(),
+    appsOf: db.select(appColumns).from(installedApps).where(inJson(installedApps.computerId, "ids")).prepare(),
+    membersOf: db
+      .select({ groupId: smartGroupMembers.smartGroupId, computerId: smartGroupMembers.computerId })
+      .from(smartGroupMembers)
+      .where(inJson(smartGroupMembers.computerId, "ids"))
+      .prepare(),
+    removeMember: db
+      .delete(smartGroupMembers)
+      .where(and(eq(smartGroupMembers.smartGroupId, sql.placeholder("groupId")), eq(smartGroupMembers.computerId, sql.placeholder("computerId"))))
+      .prepare(),
+  };
+}
+const statementCache = new WeakMap<Db, ReturnType<typeof prepare>>();
+function statements(db: Db) {
+  let s = statementCache.get(db);
+  if (!s) statementCache.set(db, (s = prepare(db)));
+  return s;
+}
+
 export type SmartGroupInput = { name: string; description?: string; criteria: Criterion[] };
 export type UpdateSmartGroupInput = { id: number; name?: string; description?: string; criteria?: Criterion[] };
 export type StoredCriterion = Required<Criterion>;
@@ -51,33 +90,15 @@ function normalizeCriterion(c: Criterion): StoredCriterion {
 }
 
 /**
- * Engine inputs for computers (all, or the given ids): the computers and their installed apps, two queries
- * (per 5,000 ids). "Model" is the model name (MacBook Air) as in Jamf Pro, else the model identifier.
+ * Engine inputs for computers (all, or the given ids): the computers and their installed apps, two prepared
+ * queries. "Model" is the model name (MacBook Air) as in Jamf Pro, else the model identifier.
  */
 export function loadComputerFacts(deps: Pick<Deps, "db">, computerIds?: number[]): ComputerFacts[] {
-  if (computerIds && computerIds.length > READ_CHUNK) return chunk(computerIds, READ_CHUNK).flatMap((ids) => loadComputerFacts(deps, ids));
   if (computerIds?.length === 0) return [];
-  const rows = deps.db
-    .select({
-      id: computers.id,
-      name: computers.name,
-      serialNumber: computers.serialNumber,
-      model: computers.model,
-      modelName: computers.modelName,
-      osVersion: computers.osVersion,
-      architecture: computers.architecture,
-      lastCheckinAt: computers.lastCheckinAt,
-      lastInventoryAt: computers.lastInventoryAt,
-    })
-    .from(computers)
-    .where(computerIds ? inArray(computers.id, computerIds) : undefined)
-    .orderBy(asc(computers.id))
-    .all();
-  const apps = deps.db
-    .select({ computerId: installedApps.computerId, bundleId: installedApps.bundleId, name: installedApps.name })
-    .from(installedApps)
-    .where(computerIds ? inArray(installedApps.computerId, computerIds) : undefined)
-    .all();
+  const q = statements(deps.db);
+  const ids = computerIds ? JSON.stringify(computerIds) : undefined;
+  const rows = ids ? q.factsOf.all({ ids }) : q.allFacts.all();
+  const apps = ids ? q.appsOf.all({ ids }) : q.allApps.all();
   const bundleIds = new Map<number, Set<string>>();
   const names = new Map<number, Set<string>>();
   const add = (map: Map<number, Set<string>>, id: number, value: string) => {
@@ -148,12 +169,10 @@ function writeMembershipChanges(db: Db, next: Map<number, Set<number>>, current:
       inserts.push({ smartGroupId: groupId, computerId, addedAt: now });
       changed.add(computerId);
     }
-    const leavers = [...before].filter((id) => !members.has(id));
-    for (const id of leavers) changed.add(id);
-    for (const ids of chunk(leavers, WRITE_CHUNK)) {
-      db.delete(smartGroupMembers)
-        .where(and(eq(smartGroupMembers.smartGroupId, groupId), inArray(smartGroupMembers.computerId, ids)))
-        .run();
+    for (const computerId of before) {
+      if (members.has(computerId)) continue;
+      statements(db).removeMember.run({ groupId, computerId });
+      changed.add(computerId);
     }
   }
   for (const rows of chunk(inserts, WRITE_CHUNK)) db.insert(smartGroupMembers).values(rows).run();
@@ -188,12 +207,11 @@ export function recalculateMembershipFor(db: Db, compiled: CompiledGroups, compu
 /** The stored membership of these computers: group id → member ids among `computerIds`. */
 export function storedMembershipFor(db: Db, computerIds: number[]): Map<number, Set<number>> {
   const current = new Map<number, Set<number>>();
-  for (const ids of chunk(computerIds, READ_CHUNK)) {
-    for (const r of db.select({ groupId: smartGroupMembers.smartGroupId, computerId: smartGroupMembers.computerId }).from(smartGroupMembers).where(inArray(smartGroupMembers.computerId, ids)).all()) {
-      const set = current.get(r.groupId);
-      if (set) set.add(r.computerId);
-      else current.set(r.groupId, new Set([r.computerId]));
-    }
+  if (computerIds.length === 0) return current;
+  for (const r of statements(db).membersOf.all({ ids: JSON.stringify(computerIds) })) {
+    const set = current.get(r.groupId);
+    if (set) set.add(r.computerId);
+    else current.set(r.groupId, new Set([r.computerId]));
   }
   return current;
 }
