@@ -53,29 +53,13 @@ function prepare(db: Db) {
         and(eq(commands.computerId, sql.placeholder("computerId")), eq(commands.isInstall, true), isNotNull(commands.sentAt), isNull(commands.releasedAt)),
       )
       .prepare(),
-    maxSeq: db
-      .select({ seq: sql<number | null>`max(${commands.seq})` })
-      .from(commands)
-      .prepare(),
-    insert: db
-      .insert(commands)
-      .values({
-        uuid: sql.placeholder("uuid"),
-        computerId: sql.placeholder("computerId"),
-        requestType: sql.placeholder("requestType"),
-        payload: sql.placeholder("payload"),
-        status: "queued",
-        priority: sql.placeholder("priority"),
-        seq: sql.placeholder("seq"),
-        purpose: sql.placeholder("purpose"),
-        isInstall: sql.placeholder("isInstall"),
-        deploymentId: sql.placeholder("deploymentId"),
-        attempt: sql.placeholder("attempt"),
-        idempotencyKey: sql.placeholder("idempotencyKey"),
-        createdAt: sql.placeholder("createdAt"),
-      })
-      .returning()
-      .prepare(),
+    // Raw and without RETURNING (which doubles an insert's cost): an engine pass queues tens of thousands,
+    // and the caller builds the row it already knows.
+    maxSeq: db.$client.prepare("select max(seq) from commands").pluck(),
+    insert: db.$client.prepare(
+      `insert into commands (uuid, computer_id, request_type, payload, status, priority, seq, purpose, is_install, deployment_id, attempt, idempotency_key, created_at)
+       values (@uuid, @computerId, @requestType, @payload, 'queued', @priority, @seq, @purpose, @isInstall, @deploymentId, @attempt, @idempotencyKey, @createdAt)`,
+    ),
   };
 }
 
@@ -99,20 +83,34 @@ export function enqueueCommand(db: Db, input: EnqueueInput, now: Date): Command 
       const existing = db.select().from(commands).where(eq(commands.idempotencyKey, input.idempotencyKey)).get();
       if (existing) return existing;
     }
-    return s.insert.get({
+    const row = {
       uuid: input.uuid ?? randomUUID().toUpperCase(),
       computerId: input.computerId,
       requestType: input.command.RequestType,
       payload: JSON.stringify(input.command),
       priority: input.priority ?? 0,
-      seq: (s.maxSeq.get()?.seq ?? 0) + 1,
       purpose: input.purpose,
       isInstall: isInstallRequest(input.command.RequestType),
       deploymentId: input.deploymentId ?? null,
       attempt: input.attempt ?? null,
       idempotencyKey: input.idempotencyKey ?? null,
       createdAt: now,
-    });
+    };
+    const seq = ((s.maxSeq.get() as number | null) ?? 0) + 1;
+    s.insert.run({ ...row, seq, isInstall: row.isInstall ? 1 : 0, createdAt: now.getTime() });
+    return {
+      ...row,
+      seq,
+      status: "queued",
+      sentAt: null,
+      completedAt: null,
+      notNowAt: null,
+      notNowCount: 0,
+      releasedAt: null,
+      errorChain: null,
+      response: null,
+      result: null,
+    } satisfies Command;
   };
   return db.$client.inTransaction ? write() : db.transaction(write, { behavior: "immediate" });
 }

@@ -29,7 +29,6 @@ import {
   computers,
   deployments,
   deploymentTargets,
-  events,
   installedApps,
   smartGroupMembers,
   type CatalogVersion,
@@ -169,6 +168,8 @@ export type PassContext = {
   titleById: Map<number, typeof catalogTitles.$inferSelect>;
   bundleIds: string[];
   bundleIdsJson: string;
+  /** The smart groups the enabled App Installers target: the only memberships a slice reads. */
+  groupIds: number[];
 };
 
 /** Changes whenever an App Installer or the catalog is created or edited. */
@@ -209,6 +210,7 @@ export function loadPassContext(db: Db, titleIds?: number[]): PassContext {
     titleById: new Map(db.select().from(catalogTitles).where(inArray(catalogTitles.id, ids)).all().map((t) => [t.id, t])),
     bundleIds: [...new Set(deploymentRows.map((d) => d.bundleId))],
     bundleIdsJson: JSON.stringify([...new Set(deploymentRows.map((d) => d.bundleId))]),
+    groupIds: [...new Set(deploymentRows.filter((d) => d.enabled).map((d) => d.smartGroupId))],
   };
 }
 
@@ -255,6 +257,55 @@ function preparePass(db: Db) {
       .where(and(eq(commands.deploymentId, sql.placeholder("deploymentId")), eq(commands.computerId, sql.placeholder("computerId")), inArray(commands.status, ["queued", "not_now"])))
       .prepare(),
     deleteTarget: db.delete(deploymentTargets).where(eq(deploymentTargets.id, sql.placeholder("id"))).prepare(),
+    // Raw single-row inserts: a fan-out writes one target and one event per Mac, and a drizzle insert
+    // builds and type-checks its statement per call.
+    insertTarget: db.$client.prepare(
+      `insert into deployment_targets (deployment_id, computer_id, status, phase, reason, target_version, attempts, next_attempt_at, last_error,
+         self_service_requested_at, pending_inventory_command_uuid, install_command_uuid, status_changed_at, due_at, created_at, updated_at)
+       values (@deploymentId, @computerId, @status, @phase, @reason, @targetVersion, @attempts, @nextAttemptAt, @lastError,
+         @selfServiceRequestedAt, @pendingInventoryCommandUuid, @installCommandUuid, @statusChangedAt, @dueAt, @createdAt, @updatedAt)`,
+    ),
+    insertEvent: db.$client.prepare(
+      `insert into events (at, category, type, actor, computer_id, deployment_id, command_uuid, message, data)
+       values (@at, @category, @type, @actor, @computerId, @deploymentId, @commandUuid, @message, @data)`,
+    ),
+  };
+}
+
+const ms = (d: Date | null | undefined) => (d ? d.getTime() : null);
+
+function targetRow(t: NewDeploymentTarget) {
+  return {
+    deploymentId: t.deploymentId,
+    computerId: t.computerId,
+    status: t.status,
+    phase: t.phase,
+    reason: t.reason,
+    targetVersion: t.targetVersion,
+    attempts: t.attempts ?? 0,
+    nextAttemptAt: ms(t.nextAttemptAt),
+    lastError: t.lastError ?? null,
+    selfServiceRequestedAt: ms(t.selfServiceRequestedAt),
+    pendingInventoryCommandUuid: t.pendingInventoryCommandUuid ?? null,
+    installCommandUuid: t.installCommandUuid ?? null,
+    statusChangedAt: ms(t.statusChangedAt),
+    dueAt: ms(t.dueAt),
+    createdAt: ms(t.createdAt),
+    updatedAt: ms(t.updatedAt),
+  };
+}
+
+function eventRow(e: NewEvent) {
+  return {
+    at: ms(e.at),
+    category: e.category,
+    type: e.type,
+    actor: e.actor,
+    computerId: e.computerId ?? null,
+    deploymentId: e.deploymentId ?? null,
+    commandUuid: e.commandUuid ?? null,
+    message: e.message,
+    data: e.data === undefined || e.data === null ? null : JSON.stringify(e.data),
   };
 }
 const passStatementCache = new WeakMap<Db, ReturnType<typeof preparePass>>();
@@ -411,8 +462,8 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
           });
         }
       }
-      for (const part of chunks(newTargets, 100)) db.insert(deploymentTargets).values(part).run();
-      for (const part of chunks(newEvents, 200)) db.insert(events).values(part).run();
+      for (const t of newTargets) q.insertTarget.run(targetRow(t));
+      for (const e of newEvents) q.insertEvent.run(eventRow(e));
     },
     { behavior: "immediate" },
   );
@@ -434,7 +485,6 @@ function targetUpdate(db: Db) {
          pending_inventory_command_uuid = @pendingInventoryCommandUuid, install_command_uuid = @installCommandUuid,
          status_changed_at = @statusChangedAt, due_at = @dueAt, updated_at = @updatedAt where id = @id`,
     );
-    const ms = (d: Date | null) => (d ? d.getTime() : null);
     update = (id, t, dueAt, now) =>
       statement.run({
         id,
@@ -659,7 +709,7 @@ async function runSlices(deps: PassDeps, ids: number[], now: Date, plan: SlicePl
         const regrouped = new Set(regroup);
         const membership = recalculated.membership;
         const rest = visit.filter((id) => !regrouped.has(id));
-        for (const [groupId, members] of storedMembershipFor(deps.db, rest)) {
+        for (const [groupId, members] of storedMembershipFor(deps.db, rest, context.groupIds)) {
           const set = membership.get(groupId);
           if (set) for (const id of members) set.add(id);
           else membership.set(groupId, members);

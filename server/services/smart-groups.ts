@@ -67,6 +67,11 @@ function prepare(db: Db) {
       .from(smartGroupMembers)
       .where(inJson(smartGroupMembers.computerId, "ids"))
       .prepare(),
+    membersOfIn: db
+      .select({ groupId: smartGroupMembers.smartGroupId, computerId: smartGroupMembers.computerId })
+      .from(smartGroupMembers)
+      .where(and(inJson(smartGroupMembers.smartGroupId, "groups"), inJson(smartGroupMembers.computerId, "ids")))
+      .prepare(),
     removeMember: db
       .delete(smartGroupMembers)
       .where(and(eq(smartGroupMembers.smartGroupId, sql.placeholder("groupId")), eq(smartGroupMembers.computerId, sql.placeholder("computerId"))))
@@ -204,11 +209,13 @@ export function recalculateMembershipFor(db: Db, compiled: CompiledGroups, compu
   return { membership, changed };
 }
 
-/** The stored membership of these computers: group id → member ids among `computerIds`. */
-export function storedMembershipFor(db: Db, computerIds: number[]): Map<number, Set<number>> {
+/** The stored membership of these computers (in all groups, or in `groupIds`): group id → member ids. */
+export function storedMembershipFor(db: Db, computerIds: number[], groupIds?: number[]): Map<number, Set<number>> {
   const current = new Map<number, Set<number>>();
-  if (computerIds.length === 0) return current;
-  for (const r of statements(db).membersOf.all({ ids: JSON.stringify(computerIds) })) {
+  if (computerIds.length === 0 || groupIds?.length === 0) return current;
+  const ids = JSON.stringify(computerIds);
+  const rows = groupIds ? statements(db).membersOfIn.all({ ids, groups: JSON.stringify(groupIds) }) : statements(db).membersOf.all({ ids });
+  for (const r of rows) {
     const set = current.get(r.groupId);
     if (set) set.add(r.computerId);
     else current.set(r.groupId, new Set([r.computerId]));
