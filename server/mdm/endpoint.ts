@@ -4,6 +4,7 @@
 // line and changes nothing; never 401, which can make a Mac unenroll.
 import type { Deps } from "@/server/deps";
 import { nextCommand } from "@/server/queue/queue";
+import { runComputerPassNow } from "@/server/services/deployment-engine";
 import {
   findComputerByUdid,
   findOtherComputerWithCertificate,
@@ -136,10 +137,29 @@ function handleReport(deps: Deps, report: CommandReport, raw: string, identity: 
     if (outcome.kind === "duplicate") return empty();
     deps.log.debug("report", { udid: computer.udid, commandUuid: report.CommandUUID, status: report.Status });
     afterNotNow = report.Status === "NotNow";
+    if (isInventoryAnswer(outcome.command)) applyInventoryNow(deps, computer.id);
   }
 
   const next = nextCommand(deps.db, computer.id, { afterNotNow }, deps.clock.now());
   return next ? plist(encodeQueuedCommand(next)) : empty();
+}
+
+/** An acknowledged DeviceInformation or InstalledApplicationList: the computer's facts just changed. */
+function isInventoryAnswer(command: { status: string; requestType: string }) {
+  return command.status === "acknowledged" && (command.requestType === "InstalledApplicationList" || command.requestType === "DeviceInformation");
+}
+
+/**
+ * New inventory moves the computer's groups and targets before the answer to this report is chosen, so an
+ * install the step queues is sent now. The report is already stored: if this fails, the computer stays
+ * marked and the scheduler's next pass does the same work.
+ */
+function applyInventoryNow(deps: Deps, computerId: number) {
+  try {
+    runComputerPassNow(deps, computerId);
+  } catch (e) {
+    deps.log.error("engine slice after inventory failed; the scheduler will retry", { computerId, error: e });
+  }
 }
 
 function wake(deps: Deps, computerId: number) {

@@ -127,6 +127,20 @@ describe("the install flow (DESIGN §3.4)", () => {
     expect(t.target(id, "DISPATCH-1")).toMatchObject({ status: "in_progress", phase: "waiting_for_device", attempts: 0 });
   });
 
+  it("item 3: the install goes out in the session that answered InstalledApplicationList: no tick, no second push", async () => {
+    const t = await setup();
+    const m = t.mac("SAME-SESSION-1");
+    await m.enroll();
+    const { id } = await t.deploy({ installSupportingProfiles: false });
+    m.received = [];
+    const woken: string[] = [];
+    t.deps.push.register("SAME-SESSION-1", (p) => woken.push(p.udid));
+    await m.poll(); // one session, the clock not moved and no scheduler tick
+    expect(m.received).toEqual(["InstalledApplicationList", "InstallEnterpriseApplication"]);
+    expect(woken).toEqual([]);
+    expect(t.target(id, "SAME-SESSION-1")).toMatchObject({ status: "in_progress", attempts: 1 });
+  });
+
   it("item 2: a Mac offline for 7 days keeps waiting with no attempt used, then installs when it returns", async () => {
     const t = await setup();
     const m = t.mac("OFFLINE-1");

@@ -174,10 +174,7 @@ export type PassContext = {
 
 /** Changes whenever an App Installer or the catalog is created or edited. */
 function contextStamp(db: Db): string {
-  const d = db.$client.prepare("select count(*) n, max(id) id, max(updated_at) at from deployments").get() as { n: number; id: number | null; at: number | null };
-  const v = db.$client.prepare("select count(*) n, max(id) id, max(updated_at) at from catalog_versions").get() as { n: number; id: number | null; at: number | null };
-  const p = db.$client.prepare("select count(*) n, max(id) id, max(updated_at) at from catalog_profiles").get() as { n: number; id: number | null; at: number | null };
-  return `${d.n}:${d.id}:${d.at}|${v.n}:${v.id}:${v.at}|${p.n}:${p.id}:${p.at}`;
+  return passStatements(db).contextStamp.get() as string;
 }
 
 /** Loads a pass's context: every App Installer, or those of `titleIds`. */
@@ -257,6 +254,13 @@ function preparePass(db: Db) {
       .where(and(eq(commands.deploymentId, sql.placeholder("deploymentId")), eq(commands.computerId, sql.placeholder("computerId")), inArray(commands.status, ["queued", "not_now"])))
       .prepare(),
     deleteTarget: db.delete(deploymentTargets).where(eq(deploymentTargets.id, sql.placeholder("id"))).prepare(),
+    contextStamp: db.$client
+      .prepare(
+        `select (select count(*) || ':' || ifnull(max(id), '') || ':' || ifnull(max(updated_at), '') from deployments)
+           || '|' || (select count(*) || ':' || ifnull(max(id), '') || ':' || ifnull(max(updated_at), '') from catalog_versions)
+           || '|' || (select count(*) || ':' || ifnull(max(id), '') || ':' || ifnull(max(updated_at), '') from catalog_profiles)`,
+      )
+      .pluck(),
     // Raw single-row inserts: a fan-out writes one target and one event per Mac, and a drizzle insert
     // builds and type-checks its statement per call.
     insertTarget: db.$client.prepare(
@@ -548,6 +552,36 @@ function changed(a: TargetState, b: TargetState): boolean {
   });
 }
 
+
+/** Per database: the compiled smart groups and the pass context an inventory answer's slice reuses. */
+const inlineCache = new WeakMap<Db, { groups: string; compiled: CompiledGroups; context: PassContext }>();
+
+/**
+ * One computer's slice, now, inside the request that brought its new inventory (DESIGN §2.1: membership is
+ * recalculated when a computer's inventory changes): its groups, winners and targets move at once, and a
+ * command the step queues (the install after the verifying InstalledApplicationList) goes out in the same
+ * session instead of waiting for the next tick and push. One IMMEDIATE transaction; it clears the
+ * computer's mark, so the scheduler's pass does not visit it again.
+ */
+export function runComputerPassNow(deps: Pick<Deps, "db" | "clock" | "publicUrl">, computerId: number): PassResult {
+  const { db } = deps;
+  const now = deps.clock.now();
+  const groups = smartGroupsVersion(db);
+  let cached = inlineCache.get(db);
+  if (!cached || cached.groups !== groups) cached = { groups, compiled: compileSmartGroups(loadGroupDefinitions(deps)), context: loadPassContext(db) };
+  else cached.context = freshPassContext(db, cached.context);
+  inlineCache.set(db, cached);
+  const { compiled, context } = cached;
+  const settings = getSettings(deps);
+  return db.transaction(
+    () => {
+      const { membership } = recalculateMembershipFor(db, compiled, [computerId], now);
+      clearComputersDirty(db, [computerId]);
+      return runDeploymentPass(deps, membership, settings, now, { computerIds: [computerId], context });
+    },
+    { behavior: "immediate" },
+  );
+}
 
 /** The first slice's size; later slices are sized so that each takes about SLICE_BUDGET_MS. */
 export const PASS_SLICE = 250;

@@ -1,6 +1,6 @@
 // Smart groups (DESIGN §2.1, §3.2, §4.2): CRUD with validation, preview, members, and the recalculation that
 // starts every engine pass. The rules live in server/engine/smart-groups.ts; this file reads and writes rows.
-import { and, asc, count, eq, inArray, isNotNull, max, ne, sql, type AnyColumn } from "drizzle-orm";
+import { and, asc, count, eq, inArray, isNotNull, ne, sql, type AnyColumn } from "drizzle-orm";
 import safeRegex from "safe-regex2";
 
 import {
@@ -72,6 +72,13 @@ function prepare(db: Db) {
       .from(smartGroupMembers)
       .where(and(inJson(smartGroupMembers.smartGroupId, "groups"), inJson(smartGroupMembers.computerId, "ids")))
       .prepare(),
+    // One prepared statement: an inventory answer checks it before regrouping its computer.
+    version: db.$client
+      .prepare(
+        `select (select count(*) || ':' || ifnull(max(updated_at), '') || ':' || ifnull(max(id), '') from smart_groups)
+           || '|' || (select count(*) || ':' || ifnull(max(id), '') from smart_group_criteria)`,
+      )
+      .pluck(),
     removeMember: db
       .delete(smartGroupMembers)
       .where(and(eq(smartGroupMembers.smartGroupId, sql.placeholder("groupId")), eq(smartGroupMembers.computerId, sql.placeholder("computerId"))))
@@ -230,9 +237,7 @@ export function markGroupsCalculated(db: Db, now: Date) {
 
 /** Changes whenever a group or a criterion is created, edited or deleted (a pass recompiles when it does). */
 export function smartGroupsVersion(db: Db): string {
-  const groups = db.select({ n: count(), at: max(smartGroups.updatedAt), id: max(smartGroups.id) }).from(smartGroups).get();
-  const criteria = db.select({ n: count(), id: max(smartGroupCriteria.id) }).from(smartGroupCriteria).get();
-  return `${groups?.n}:${groups?.at?.getTime()}:${groups?.id}:${criteria?.n}:${criteria?.id}`;
+  return statements(db).version.get() as string;
 }
 
 /**
