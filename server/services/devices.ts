@@ -1,6 +1,6 @@
 // What a Mac's messages do to Pomona's state: enrollment check-ins, inventory answers, last check-in.
 // Called by the MDM endpoint after decoding and device authentication; every change is one transaction.
-import { and, eq, inArray, isNull, lt, ne, notExists, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lt, ne, notExists, or, sql } from "drizzle-orm";
 
 import { resolveArchitecture } from "@/server/engine/architecture";
 import type { Deps } from "@/server/deps";
@@ -317,11 +317,17 @@ export function recordUnknownCommandReport(deps: DeviceDeps, computer: Computer,
 
 
 /**
+ * Macs asked for inventory per scheduler tick at most: a fleet whose inventory all falls due at once (a
+ * server back from a long stop) is spread over ticks instead of one transaction and one burst of pushes.
+ */
+export const INVENTORY_BATCH = 500;
+
+/**
  * Keeps inventory fresh on its own interval (DESIGN §3.4 item 4): enrolled Macs whose last full inventory
  * is older than `intervalMs`, and that have no inventory request open, get DeviceInformation and
- * InstalledApplicationList. Returns the computers to wake.
+ * InstalledApplicationList, the stalest first, at most `batch` per call. Returns the computers to wake.
  */
-export function queueDueInventory(deps: DeviceDeps, intervalMs: number): number[] {
+export function queueDueInventory(deps: DeviceDeps, intervalMs: number, batch = INVENTORY_BATCH): number[] {
   const now = deps.clock.now();
   const cutoff = new Date(now.getTime() - intervalMs);
   return deps.db.transaction(
@@ -343,6 +349,8 @@ export function queueDueInventory(deps: DeviceDeps, intervalMs: number): number[
             ),
           ),
         )
+        .orderBy(sql`${computers.lastInventoryAt} is not null`, asc(computers.lastInventoryAt))
+        .limit(batch)
         .all()
         .map((r) => r.id);
       for (const id of due) queueInventory(deps.db, id, now);
