@@ -1,7 +1,11 @@
 // The plist codec: the only importer of `plist` (STYLE §3.2). Only XML reaches the parser, after cheap
 // structural checks (reliability-security.md §1.6): binary and OpenStep plists, entity declarations, deep
 // nesting and prototype keys are refused before xmldom sees them, and checked again on the parsed value.
+// Bodies in the plain form Macs write are decoded by plist-scanner.ts instead, to the very value plist's
+// parse() gives; every other body still goes to plist, so it alone decides the odd and the malformed.
 import { build, parse } from "plist";
+
+import { scanXmlPlist, UNSUPPORTED } from "./plist-scanner";
 
 /** A decoded plist value. `<data>` is normalised to a base64 string (one encoding, STYLE §3.5). */
 export type PlistValue = string | number | boolean | Date | PlistValue[] | { [key: string]: PlistValue };
@@ -84,6 +88,8 @@ function parseQuietly(text: string): unknown {
 /** Parses an XML plist, or throws PlistError with a one-line reason. */
 export function decodePlist(text: string): PlistValue {
   precheckXmlPlist(text);
+  const scanned = scanXmlPlist(text);
+  if (scanned !== UNSUPPORTED) return normalize(scanned, 0);
   let parsed: unknown;
   try {
     parsed = parseQuietly(text);
