@@ -83,9 +83,10 @@ export const computers = sqliteTable(
     pushTopic: text("push_topic"),
     pushTokenInvalidAt: instant("push_token_invalid_at"), // APNs said 410 Unregistered: wait for a new TokenUpdate
     identityCertSha256: text("identity_cert_sha256"), // bound at Authenticate (NanoMDM cert-auth)
-    // Set when a fact the engine reads changed (inventory, enrollment, a command's status, a group's
-    // membership); the scheduler's pass visits these computers and clears it (DESIGN §3, incremental pass).
-    engineDirty: flag("engine_dirty").notNull().default(false),
+    // What changed since the engine last visited this computer (DESIGN §3, incremental pass): 0 nothing,
+    // 1 something its targets read (a command's status, a group's membership), 2 its facts (inventory,
+    // enrollment: its smart groups are evaluated again first). The scheduler's pass visits and clears it.
+    engineDirty: integer("engine_dirty").notNull().default(0),
     createdAt: instant("created_at").notNull(),
     updatedAt: instant("updated_at").notNull(),
   },
@@ -93,7 +94,7 @@ export const computers = sqliteTable(
     uniqueIndex("computers_udid_unique").on(t.udid),
     index("computers_name_idx").on(t.name),
     index("computers_serial_idx").on(t.serialNumber),
-    index("computers_engine_dirty_idx").on(t.engineDirty).where(sql`${t.engineDirty} = 1`),
+    index("computers_engine_dirty_idx").on(t.engineDirty).where(sql`${t.engineDirty} > 0`),
     index("computers_last_inventory_idx").on(t.lastInventoryAt),
     check("computers_architecture_check", sql`${t.architecture} is null or ${inList("architecture", ARCHITECTURES)}`),
   ],

@@ -545,11 +545,11 @@ export function evaluateSmartGroups(compiled: CompiledGroups, computers: Compute
   const nowMs = now.getTime();
   const sets = compiled.groups.map(() => new Set<number>());
   const results = new Uint8Array(compiled.groups.length);
+  const n = sets.length;
   for (const computer of computers) {
     evaluateInto(compiled, computer, results, nowMs);
-    sets.forEach((set, slot) => {
-      if (results[slot] === 1) set.add(computer.id);
-    });
+    // A plain loop: a callback per (computer, group) is 20 million calls at 100,000 Macs × 200 groups.
+    for (let slot = 0; slot < n; slot++) if (results[slot] === 1) sets[slot]!.add(computer.id);
   }
   return new Map(compiled.groups.map((g, slot) => [g.id, sets[slot] ?? new Set<number>()]));
 }

@@ -4,7 +4,7 @@
 // line and changes nothing; never 401, which can make a Mac unenroll.
 import type { Deps } from "@/server/deps";
 import { nextCommand } from "@/server/queue/queue";
-import { runComputerPassNow } from "@/server/services/deployment-engine";
+import { markForScheduledPass, runVerifyingSliceNow } from "@/server/services/deployment-engine";
 import {
   findComputerByUdid,
   findOtherComputerWithCertificate,
@@ -137,28 +137,29 @@ function handleReport(deps: Deps, report: CommandReport, raw: string, identity: 
     if (outcome.kind === "duplicate") return empty();
     deps.log.debug("report", { udid: computer.udid, commandUuid: report.CommandUUID, status: report.Status });
     afterNotNow = report.Status === "NotNow";
-    if (isInventoryAnswer(outcome.command)) applyInventoryNow(deps, computer.id);
+    if (isVerifyingAnswer(outcome.command)) runVerifyingSlice(deps, computer.id, outcome.command.deploymentId);
   }
 
   const next = nextCommand(deps.db, computer.id, { afterNotNow }, deps.clock.now());
   return next ? plist(encodeQueuedCommand(next)) : empty();
 }
 
-/** An acknowledged DeviceInformation or InstalledApplicationList: the computer's facts just changed. */
-function isInventoryAnswer(command: { status: string; requestType: string }) {
-  return command.status === "acknowledged" && (command.requestType === "InstalledApplicationList" || command.requestType === "DeviceInformation");
+/** An acknowledged InstalledApplicationList an App Installer's target asked for (its title only). */
+function isVerifyingAnswer(command: { status: string; requestType: string; deploymentId: number | null }): command is { status: string; requestType: string; deploymentId: number } {
+  return command.status === "acknowledged" && command.requestType === "InstalledApplicationList" && command.deploymentId !== null;
 }
 
 /**
- * New inventory moves the computer's groups and targets before the answer to this report is chosen, so an
- * install the step queues is sent now. The report is already stored: if this fails, the computer stays
- * marked and the scheduler's next pass does the same work.
+ * The answer a target waited on moves it before the reply to this report is chosen, so the install its step
+ * queues is sent now. The report is already stored: if this fails, the computer is marked for the
+ * scheduler's next pass, which does the same work.
  */
-function applyInventoryNow(deps: Deps, computerId: number) {
+function runVerifyingSlice(deps: Deps, computerId: number, deploymentId: number) {
   try {
-    runComputerPassNow(deps, computerId);
+    runVerifyingSliceNow(deps, computerId, deploymentId);
   } catch (e) {
-    deps.log.error("engine slice after inventory failed; the scheduler will retry", { computerId, error: e });
+    deps.log.error("engine slice after an InstalledApplicationList failed; the scheduler will retry", { computerId, error: e });
+    markForScheduledPass(deps.db, computerId);
   }
 }
 

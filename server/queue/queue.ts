@@ -9,7 +9,7 @@ import { and, desc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { commands, type Command, type CommandErrorChainItem, type CommandPurpose, type CommandStatus } from "@/db/schema";
 
-import { markComputersDirty } from "@/server/services/engine-state";
+import { markComputersDirty, TARGETS_CHANGED } from "@/server/services/engine-state";
 
 import { isInstallRequest, type CommandBody } from "./commands";
 
@@ -133,7 +133,7 @@ export function nextCommand(db: Db, computerId: number, options: { afterNotNow: 
       const sentAt = next.sentAt ?? now;
       db.update(commands).set({ status: "sent", sentAt }).where(eq(commands.uuid, next.uuid)).run();
       // A deployment's command on its way: its target's phase and its attempt's window follow from sentAt.
-      if (next.deploymentId !== null && next.sentAt === null) markComputersDirty(db, [computerId]);
+      if (next.deploymentId !== null && next.sentAt === null) markComputersDirty(db, [computerId], TARGETS_CHANGED);
       return { ...next, status: "sent", sentAt };
     },
     { behavior: "immediate" },
@@ -236,7 +236,7 @@ export function cancelCommand(db: Db, commandUuid: string, now: Date): { cancele
         .set({ status: "canceled", completedAt: now, releasedAt: command.isInstall && command.sentAt ? now : command.releasedAt })
         .where(eq(commands.uuid, commandUuid))
         .run();
-      markComputersDirty(db, [command.computerId]);
+      markComputersDirty(db, [command.computerId], TARGETS_CHANGED);
       return { canceled: true, status: "canceled" as const };
     },
     { behavior: "immediate" },
@@ -256,7 +256,7 @@ export function clearQueue(db: Db, computerId: number, now: Date): number {
         .set({ releasedAt: now })
         .where(and(eq(commands.computerId, computerId), eq(commands.isInstall, true), isNull(commands.releasedAt)))
         .run();
-      markComputersDirty(db, [computerId]);
+      markComputersDirty(db, [computerId], TARGETS_CHANGED);
       return r.changes;
     },
     { behavior: "immediate" },

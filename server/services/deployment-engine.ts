@@ -18,7 +18,7 @@ import { versionManifest, type VersionManifest } from "@/server/services/manifes
 import { pushComputers } from "@/server/services/push";
 import { getSettings, type Settings } from "@/server/services/settings";
 import { compileSmartGroups, DAY_MS, type CompiledGroups } from "@/server/engine/smart-groups";
-import { clearComputersDirty, dirtyComputerIds, readEngineState, recordPass, startFullPass } from "@/server/services/engine-state";
+import { clearComputersDirty, dirtyComputers, FACTS_CHANGED, markComputersDirty, readEngineState, recordPass, startFullPass } from "@/server/services/engine-state";
 import { loadGroupDefinitions, markGroupsCalculated, recalculateMembershipFor, smartGroupsVersion, storedMembershipFor } from "@/server/services/smart-groups";
 import type { Db } from "@/db/client";
 import {
@@ -110,6 +110,14 @@ type Candidate = PrecedenceCandidate & { version: CatalogVersion };
 const WINNER: TargetFacts["scope"] = Object.freeze({ kind: "winner" });
 const UNKNOWN_DEVICE: Compatibility = Object.freeze({ kind: "unknown", reason: "Waiting for device information (macOS version and architecture)" });
 
+/** (macOS version, architecture) as one string, made once per computer object: a pass asks once per target. */
+const compatibilityKeys = new WeakMap<ComputerInfo, string>();
+function compatibilityKeyOf(computer: ComputerInfo): string {
+  let key = compatibilityKeys.get(computer);
+  if (key === undefined) compatibilityKeys.set(computer, (key = `${computer.osVersion}|${computer.architecture}`));
+  return key;
+}
+
 /**
  * checkCompatibility, remembered per (catalog version, macOS version, architecture): a fleet has a few dozen
  * such pairs per version, and a pass asks once per target.
@@ -120,7 +128,7 @@ function compatibilityCache() {
     if (!computer) return UNKNOWN_DEVICE;
     let known = byVersion.get(version);
     if (!known) byVersion.set(version, (known = new Map<string, Compatibility>()));
-    const key = `${computer.osVersion}|${computer.architecture}`;
+    const key = compatibilityKeyOf(computer);
     let result = known.get(key);
     if (!result) {
       result = checkCompatibility({ version: { version: version.version, minimumOsVersion: version.minimumOsVersion, architectures: version.architectures }, computer });
@@ -253,6 +261,7 @@ function preparePass(db: Db) {
       .set({ status: "canceled", completedAt: sql`${sql.placeholder("now")}` })
       .where(and(eq(commands.deploymentId, sql.placeholder("deploymentId")), eq(commands.computerId, sql.placeholder("computerId")), inArray(commands.status, ["queued", "not_now"])))
       .prepare(),
+    titleOf: db.$client.prepare("select title_id from deployments where id = ?").pluck(),
     deleteTarget: db.delete(deploymentTargets).where(eq(deploymentTargets.id, sql.placeholder("id"))).prepare(),
     contextStamp: db.$client
       .prepare(
@@ -553,34 +562,41 @@ function changed(a: TargetState, b: TargetState): boolean {
 }
 
 
-/** Per database: the compiled smart groups and the pass context an inventory answer's slice reuses. */
-const inlineCache = new WeakMap<Db, { groups: string; compiled: CompiledGroups; context: PassContext }>();
+/** Per database: the compiled smart groups, and pass contexts per title, that a verifying answer's slice reuses. */
+const inlineCache = new WeakMap<Db, { groups: string; compiled: CompiledGroups; contexts: Map<number, PassContext> }>();
 
 /**
- * One computer's slice, now, inside the request that brought its new inventory (DESIGN §2.1: membership is
- * recalculated when a computer's inventory changes): its groups, winners and targets move at once, and a
- * command the step queues (the install after the verifying InstalledApplicationList) goes out in the same
- * session instead of waiting for the next tick and push. One IMMEDIATE transaction; it clears the
- * computer's mark, so the scheduler's pass does not visit it again.
+ * The slice a verifying InstalledApplicationList answer runs inside its own request (DESIGN §2.1: membership
+ * is recalculated when a computer's inventory changes): the computer's groups, then the targets of the
+ * answered App Installer's title. The step's next command (the install) goes out in the same session
+ * instead of waiting for the next tick and push. One IMMEDIATE transaction. Other titles' targets are the
+ * scheduler's: the answer marked the computer, and a group change marks it again.
  */
-export function runComputerPassNow(deps: Pick<Deps, "db" | "clock" | "publicUrl">, computerId: number): PassResult {
+export function runVerifyingSliceNow(deps: Pick<Deps, "db" | "clock" | "publicUrl">, computerId: number, deploymentId: number): PassResult {
   const { db } = deps;
   const now = deps.clock.now();
+  const titleId = passStatements(db).titleOf.get(deploymentId) as number | undefined;
+  const empty: PassResult = { targetsCreated: 0, targetsRemoved: 0, statusChanges: 0, commandsQueued: 0, wake: [] };
+  if (titleId === undefined) return empty;
   const groups = smartGroupsVersion(db);
   let cached = inlineCache.get(db);
-  if (!cached || cached.groups !== groups) cached = { groups, compiled: compileSmartGroups(loadGroupDefinitions(deps)), context: loadPassContext(db) };
-  else cached.context = freshPassContext(db, cached.context);
-  inlineCache.set(db, cached);
-  const { compiled, context } = cached;
+  if (!cached || cached.groups !== groups) inlineCache.set(db, (cached = { groups, compiled: compileSmartGroups(loadGroupDefinitions(deps)), contexts: new Map() }));
+  const known = cached.contexts.get(titleId);
+  const context = known ? freshPassContext(db, known) : loadPassContext(db, [titleId]);
+  cached.contexts.set(titleId, context);
   const settings = getSettings(deps);
   return db.transaction(
     () => {
-      const { membership } = recalculateMembershipFor(db, compiled, [computerId], now);
-      clearComputersDirty(db, [computerId]);
+      const { membership } = recalculateMembershipFor(db, cached.compiled, [computerId], now);
       return runDeploymentPass(deps, membership, settings, now, { computerIds: [computerId], context });
     },
     { behavior: "immediate" },
   );
+}
+
+/** A verifying slice that failed: the scheduler's next pass regroups the computer and steps every target. */
+export function markForScheduledPass(db: Db, computerId: number) {
+  markComputersDirty(db, [computerId], FACTS_CHANGED);
 }
 
 /** The first slice's size; later slices are sized so that each takes about SLICE_BUDGET_MS. */
@@ -642,10 +658,11 @@ async function runFullPass(deps: PassDeps): Promise<EnginePassResult> {
 async function runIncrementalPass(deps: PassDeps, since: Date, version: string): Promise<EnginePassResult> {
   const now = deps.clock.now();
   const { db } = deps;
-  const dirty = new Set(dirtyComputerIds(db));
-  const regroup = new Set([...dirty, ...timeCriteriaCandidates(db, compileSmartGroups(loadGroupDefinitions(deps)), since, now)]);
+  const marked = dirtyComputers(db);
+  const dirty = new Set(marked.map((m) => m.id));
+  const regroup = new Set([...marked.filter((m) => m.level === FACTS_CHANGED).map((m) => m.id), ...timeCriteriaCandidates(db, compileSmartGroups(loadGroupDefinitions(deps)), since, now)]);
   const due = new Set(db.$client.prepare("select distinct computer_id from deployment_targets where due_at <= ?").pluck().all(now.getTime()) as number[]);
-  const ids = [...new Set([...regroup, ...due])].sort((a, b) => a - b);
+  const ids = [...new Set([...dirty, ...regroup, ...due])].sort((a, b) => a - b);
   const result = await runSlices(deps, ids, now, { regroup: (id) => regroup.has(id), visit: (id, changed) => dirty.has(id) || due.has(id) || changed.has(id) });
   recordPass(db, now, version);
   return finish(deps, result, "incremental", ids.length);
@@ -680,7 +697,7 @@ async function runScopedPass(deps: PassDeps, scope: ActionScope): Promise<Engine
   const now = deps.clock.now();
   const { db } = deps;
   const since = readEngineState(db).lastPassAt;
-  const regroup = new Set(dirtyComputerIds(db));
+  const regroup = new Set(dirtyComputers(db).filter((m) => m.level === FACTS_CHANGED).map((m) => m.id));
   if (since && since <= now) for (const id of timeCriteriaCandidates(db, compileSmartGroups(loadGroupDefinitions(deps)), since, now)) regroup.add(id);
   let ids = scope.computerIds;
   if (!ids) {

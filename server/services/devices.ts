@@ -6,9 +6,9 @@ import { resolveArchitecture } from "@/server/engine/architecture";
 import type { Deps } from "@/server/deps";
 import { buildDeviceInformation, buildInstalledApplicationList } from "@/server/queue/commands";
 import { clearQueue, enqueueCommand, recordReport, type ReportInput, type ReportOutcome } from "@/server/queue/queue";
-import { markComputersDirty } from "@/server/services/engine-state";
+import { FACTS_CHANGED, markComputersDirty, TARGETS_CHANGED } from "@/server/services/engine-state";
 import type { Db } from "@/db/client";
-import { commands, computers, events, type Computer, type NewEvent } from "@/db/schema";
+import { commands, computers, events, type Command, type Computer, type NewEvent } from "@/db/schema";
 
 type DeviceDeps = Pick<Deps, "db" | "clock">;
 
@@ -220,9 +220,11 @@ export function recordCommandReport(
       const outcome = recordReport(deps.db, computer.id, report, now);
       tx.update(computers).set({ lastCheckinAt: now, updatedAt: now }).where(eq(computers.id, computer.id)).run();
       if (outcome.kind !== "recorded") return outcome;
-      // Any recorded report can move a target (its command's status) or the computer's groups (inventory).
-      markComputersDirty(deps.db, [computer.id]);
+      // Any recorded report can move a target (its command's status); a full inventory answer moves the
+      // computer's groups too. A verifying InstalledApplicationList (one title) is regrouped by the slice
+      // its request runs (mdm/endpoint.ts), which marks the computer again if that fails.
       const command = outcome.command;
+      markComputersDirty(deps.db, [computer.id], isFullInventoryAnswer(command) ? FACTS_CHANGED : TARGETS_CHANGED);
       if (command.status === "acknowledged") {
         if (command.requestType === "DeviceInformation" && report.queryResponses) applyDeviceInformation(deps.db, computer.id, report.queryResponses, now);
         if (command.requestType === "InstalledApplicationList" && report.installedApplications) {
@@ -240,6 +242,12 @@ export function recordCommandReport(
     },
     { behavior: "immediate" },
   );
+}
+
+/** An acknowledged DeviceInformation, or an InstalledApplicationList not limited to some identifiers. */
+export function isFullInventoryAnswer(command: Pick<Command, "status" | "requestType" | "payload">): boolean {
+  if (command.status !== "acknowledged") return false;
+  return command.requestType === "DeviceInformation" || (command.requestType === "InstalledApplicationList" && !hasIdentifiers(command.payload));
 }
 
 function hasIdentifiers(payload: string): boolean {

@@ -9,33 +9,38 @@ import { engineState } from "@/db/schema";
 
 export type EngineState = { lastPassAt: Date | null; groupsVersion: string | null; fullPassRequested: boolean };
 
-const dirtyStatements = new WeakMap<Db, { mark: (id: number) => void; clear: (id: number) => void; list: () => number[] }>();
+/** What a mark says changed: a target's input (1), or the computer's facts, so its groups too (2). */
+export const TARGETS_CHANGED = 1;
+export const FACTS_CHANGED = 2;
+export type DirtyLevel = typeof TARGETS_CHANGED | typeof FACTS_CHANGED;
+
+const dirtyStatements = new WeakMap<Db, { mark: (id: number, level: DirtyLevel) => void; clear: (id: number) => void; list: () => { id: number; level: DirtyLevel }[] }>();
 function dirty(db: Db) {
   let s = dirtyStatements.get(db);
   if (!s) {
-    const mark = db.$client.prepare("update computers set engine_dirty = 1 where id = ? and engine_dirty = 0");
-    const clear = db.$client.prepare("update computers set engine_dirty = 0 where id = ? and engine_dirty = 1");
-    const list = db.$client.prepare("select id from computers where engine_dirty = 1 order by id").pluck();
-    s = { mark: (id) => void mark.run(id), clear: (id) => void clear.run(id), list: () => list.all() as number[] };
+    const mark = db.$client.prepare("update computers set engine_dirty = @level where id = @id and engine_dirty < @level");
+    const clear = db.$client.prepare("update computers set engine_dirty = 0 where id = ? and engine_dirty > 0");
+    const list = db.$client.prepare("select id, engine_dirty level from computers where engine_dirty > 0 order by id");
+    s = { mark: (id, level) => void mark.run({ id, level }), clear: (id) => void clear.run(id), list: () => list.all() as { id: number; level: DirtyLevel }[] };
     dirtyStatements.set(db, s);
   }
   return s;
 }
 
-/** Marks computers whose engine inputs changed: the next scheduler pass visits them. */
-export function markComputersDirty(db: Db, computerIds: Iterable<number>) {
+/** Marks computers whose engine inputs changed: the next scheduler pass visits them (and regroups on FACTS_CHANGED). */
+export function markComputersDirty(db: Db, computerIds: Iterable<number>, level: DirtyLevel = FACTS_CHANGED) {
   const s = dirty(db);
-  for (const id of computerIds) s.mark(id);
+  for (const id of computerIds) s.mark(id, level);
 }
 
-/** Clears the marks of computers a pass is about to visit (in the pass's transaction, before it reads). */
+/** Clears the marks of computers a pass has just regrouped and is about to step (in the pass's transaction). */
 export function clearComputersDirty(db: Db, computerIds: Iterable<number>) {
   const s = dirty(db);
   for (const id of computerIds) s.clear(id);
 }
 
-/** The marked computers, by id. */
-export function dirtyComputerIds(db: Db): number[] {
+/** The marked computers, by id, with what changed. */
+export function dirtyComputers(db: Db): { id: number; level: DirtyLevel }[] {
   return dirty(db).list();
 }
 

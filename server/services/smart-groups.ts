@@ -20,7 +20,7 @@ import type { Principal } from "@/server/auth/actor";
 import type { Deps } from "@/server/deps";
 import { AppError } from "@/server/errors";
 import { recordAdminAction } from "@/server/services/audit";
-import { markComputersDirty } from "@/server/services/engine-state";
+import { markComputersDirty, TARGETS_CHANGED } from "@/server/services/engine-state";
 import type { Db } from "@/db/client";
 import { computers, deployments, installedApps, smartGroupCriteria, smartGroupMembers, smartGroups } from "@/db/schema";
 
@@ -188,7 +188,7 @@ function writeMembershipChanges(db: Db, next: Map<number, Set<number>>, current:
     }
   }
   for (const rows of chunk(inserts, WRITE_CHUNK)) db.insert(smartGroupMembers).values(rows).run();
-  markComputersDirty(db, [...changed]);
+  markComputersDirty(db, [...changed], TARGETS_CHANGED); // already regrouped: its targets are what is left
   return changed;
 }
 
