@@ -101,7 +101,7 @@ function handleCheckin(deps: Deps, msg: CheckinMessage, identity: Identity): Mdm
       return empty();
     case "UserAuthenticate":
       // Pomona does not manage user channels: 410 is Apple's documented way to decline.
-      touchCheckin(deps, computer.id);
+      touchCheckin(deps, computer);
       return refuse("user channels are not used by Pomona", 410);
     default:
       return refuse(`${msg.MessageType} is not supported by Pomona`);
@@ -116,7 +116,7 @@ function handleReport(deps: Deps, report: CommandReport, raw: string, identity: 
 
   let afterNotNow = false;
   if (report.Status === "Idle" || report.CommandUUID === undefined) {
-    touchCheckin(deps, computer.id);
+    touchCheckin(deps, computer);
     // Pomona sends no commands on user channels.
     if (report.UserID !== undefined) return empty();
   } else {

@@ -8,6 +8,7 @@ import { createDeployment } from "@/server/services/deployments";
 import { DAY_MS } from "@/server/engine/smart-groups";
 import { nextCommand, recordReport } from "@/server/queue/queue";
 import { markComputersDirty, requestFullPass } from "@/server/services/engine-state";
+import { touchCheckin } from "@/server/services/devices";
 import { DEFAULT_SETTINGS } from "@/server/services/settings";
 import { createSmartGroup, updateSmartGroup } from "@/server/services/smart-groups";
 import { actingAs, createTestDeps } from "@/server/testing";
@@ -136,6 +137,26 @@ describe("the scheduler's pass is incremental", () => {
     const pass = await runScheduledPass(deps);
     expect(pass).toMatchObject({ kind: "incremental", computersVisited: 1, targetsRemoved: 1 });
     expect(deps.db.select().from(deploymentTargets).where(and(eq(deploymentTargets.deploymentId, id), eq(deploymentTargets.computerId, stale))).get()).toBeUndefined();
+  });
+
+  it("a Mac back after ten days is regrouped by its check-in: it rejoins \"Last Check-in less than 7 days ago\"", async () => {
+    const { deps, titleId } = await fleet(6);
+    const away = computerId(deps, "Lab-2");
+    deps.db
+      .update(computers)
+      .set({ lastCheckinAt: new Date(deps.clock.now().getTime() - 10 * DAY_MS) })
+      .where(eq(computers.id, away))
+      .run();
+    const recent = createSmartGroup(deps, { name: "Recent", criteria: [{ field: "Last Check-in", operator: "less than x days ago", value: "7" }] }, actingAs("a"));
+    const { id } = await createDeployment(deps, { name: "Firefox", titleId, smartGroupId: recent.id, distributionMethod: "install_automatically", updateMethod: "automatic" }, actingAs("a"));
+    await runScheduledPass(deps);
+    const target = () => deps.db.select().from(deploymentTargets).where(and(eq(deploymentTargets.deploymentId, id), eq(deploymentTargets.computerId, away))).get();
+    expect(target()).toBeUndefined();
+    const fresh = computerId(deps, "Lab-0");
+    touchCheckin(deps, deps.db.select().from(computers).where(eq(computers.id, fresh)).get()!); // checked in today: no mark
+    touchCheckin(deps, deps.db.select().from(computers).where(eq(computers.id, away)).get()!);
+    expect(await runScheduledPass(deps)).toMatchObject({ kind: "incremental", computersVisited: 1, targetsCreated: 1 });
+    expect(target()).toBeDefined();
   });
 
   it("an install the Mac never confirms is visited when its window ends (due_at), not before", async () => {

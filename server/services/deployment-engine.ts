@@ -670,8 +670,8 @@ async function runIncrementalPass(deps: PassDeps, since: Date, version: string):
 
 /**
  * Computers whose groups may have changed with time alone since `since`: for each "x days ago" criterion
- * in use, the instants that crossed now − x days; and, for Last Check-in, every Mac that checked in since
- * (a stale Mac that checks in again may rejoin "less than x days ago").
+ * in use, the instants that crossed now − x days. (A stale Mac that checks in again, and may rejoin "less
+ * than x days ago", is marked by its check-in: devices.ts.)
  */
 function timeCriteriaCandidates(db: Db, compiled: CompiledGroups, since: Date, now: Date): number[] {
   const out: number[] = [];
@@ -679,9 +679,6 @@ function timeCriteriaCandidates(db: Db, compiled: CompiledGroups, since: Date, n
     const column = c.field === "Last Check-in" ? "last_checkin_at" : "last_inventory_at";
     const shift = c.days * DAY_MS;
     out.push(...(db.$client.prepare(`select id from computers where ${column} >= ? and ${column} < ?`).pluck().all(since.getTime() - shift, now.getTime() - shift) as number[]));
-  }
-  if (compiled.timeCriteria.some((c) => c.field === "Last Check-in")) {
-    out.push(...(db.$client.prepare("select id from computers where last_checkin_at >= ?").pluck().all(since.getTime()) as number[]));
   }
   return out;
 }

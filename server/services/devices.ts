@@ -2,6 +2,7 @@
 // Called by the MDM endpoint after decoding and device authentication; every change is one transaction.
 import { and, asc, eq, inArray, isNull, lt, ne, notExists, or, sql } from "drizzle-orm";
 
+import { DAY } from "@/server/clock";
 import { resolveArchitecture } from "@/server/engine/architecture";
 import type { Deps } from "@/server/deps";
 import { buildDeviceInformation, buildInstalledApplicationList } from "@/server/queue/commands";
@@ -167,6 +168,7 @@ export function recordTokenUpdate(deps: DeviceDeps, computer: Computer, msg: Tok
         .where(eq(computers.id, computer.id))
         .returning()
         .get();
+      markIfCheckinWasStale(deps.db, computer, now);
       if (firstOfEnrollment) {
         tx.insert(events).values(deviceEvent(computer.id, "device.enrolled", "Enrolled (TokenUpdate); device information and inventory requested", now)).run();
         queueInventory(deps.db, computer.id, now);
@@ -200,8 +202,19 @@ export function recordCheckOut(deps: DeviceDeps, computer: Computer) {
 }
 
 /** Any authenticated contact: stamps the last check-in. */
-export function touchCheckin(deps: DeviceDeps, computerId: number) {
-  statements(deps.db).touch.run({ id: computerId, now: deps.clock.now().getTime() });
+export function touchCheckin(deps: DeviceDeps, computer: Pick<Computer, "id" | "lastCheckinAt">) {
+  const now = deps.clock.now();
+  statements(deps.db).touch.run({ id: computer.id, now: now.getTime() });
+  markIfCheckinWasStale(deps.db, computer, now);
+}
+
+/**
+ * "Last Check-in … x days ago" (x a whole number of days) can change for a Mac that checks in only if its
+ * previous check-in was at least a day old: then its groups are evaluated again. Time moving past a
+ * threshold is the scheduler's to find (deployment-engine.ts, timeCriteriaCandidates).
+ */
+function markIfCheckinWasStale(db: Db, computer: Pick<Computer, "id" | "lastCheckinAt">, now: Date) {
+  if (computer.lastCheckinAt === null || now.getTime() - computer.lastCheckinAt.getTime() >= DAY) markComputersDirty(db, [computer.id], FACTS_CHANGED);
 }
 
 /**
@@ -219,6 +232,7 @@ export function recordCommandReport(
     (tx) => {
       const outcome = recordReport(deps.db, computer.id, report, now);
       tx.update(computers).set({ lastCheckinAt: now, updatedAt: now }).where(eq(computers.id, computer.id)).run();
+      markIfCheckinWasStale(deps.db, computer, now);
       if (outcome.kind !== "recorded") return outcome;
       // Any recorded report can move a target (its command's status); a full inventory answer moves the
       // computer's groups too. A verifying InstalledApplicationList (one title) is regrouped by the slice
@@ -357,7 +371,7 @@ export function queueDueInventory(deps: DeviceDeps, intervalMs: number, batch = 
             ),
           ),
         )
-        .orderBy(sql`${computers.lastInventoryAt} is not null`, asc(computers.lastInventoryAt))
+        .orderBy(asc(computers.lastInventoryAt)) // nulls first in SQLite: never inventoried, then the stalest
         .limit(batch)
         .all()
         .map((r) => r.id);
