@@ -9,7 +9,7 @@ import { compileSmartGroups, evaluateSmartGroups, evaluateSmartGroupsForComputer
 import { initialTargetState, stepTarget, type InstalledFact, type TargetFacts } from "@/server/engine/status";
 import { newestVersion } from "@/server/engine/versions";
 import type { Deps } from "@/server/deps";
-import { decideScope, loadPassContext, runDeploymentPass } from "@/server/services/deployment-engine";
+import { decideScope, forEachScopeDecision, loadPassContext, runDeploymentPass } from "@/server/services/deployment-engine";
 import { applyInstalledApplicationList, type InstalledApplicationAnswer } from "@/server/services/devices";
 import { loadComputerFacts, loadGroupDefinitions, recalculateMembershipFor, storedMembershipFor } from "@/server/services/smart-groups";
 import { DEFAULT_SETTINGS } from "@/server/services/settings";
@@ -26,6 +26,8 @@ export type LoadedEngineInput = EngineInput & {
   deploymentInfos: DeploymentInfo[];
   versions: Map<number, CatalogVersion[]>;
   computerInfo: Map<number, ComputerInfo>;
+  /** The same rows as `installed`, by bundle id then computer id (no key built per lookup), for Pomona's side. */
+  installedByBundle: Map<string, Map<number, InstalledRow[]>>;
   loadMs: number;
 };
 
@@ -50,6 +52,7 @@ export function loadEngineInput(deps: Pick<Deps, "db">, now: Date): LoadedEngine
     computerInfo.set(c.id, c);
   const bundleIds = [...new Set(deploymentInfos.map((d) => d.bundleId))];
   const installed = new Map<string, InstalledRow[]>();
+  const installedByBundle = new Map<string, Map<number, InstalledRow[]>>();
   for (const a of deps.db
     .select({ computerId: installedApps.computerId, bundleId: installedApps.bundleId, shortVersion: installedApps.shortVersion, version: installedApps.version, installing: installedApps.installing })
     .from(installedApps)
@@ -59,6 +62,12 @@ export function loadEngineInput(deps: Pick<Deps, "db">, now: Date): LoadedEngine
     const list = installed.get(key);
     if (list) list.push(a);
     else installed.set(key, [a]);
+    if (a.bundleId === null) continue;
+    let perComputer = installedByBundle.get(a.bundleId);
+    if (!perComputer) installedByBundle.set(a.bundleId, (perComputer = new Map()));
+    const rows = perComputer.get(a.computerId);
+    if (rows) rows.push(a);
+    else perComputer.set(a.computerId, [a]);
   }
   const enrolled = new Set([...computerInfo.values()].filter((c) => c.enrolled).map((c) => c.id));
   const naiveDeployments: NaiveDeployment[] = deploymentInfos.map((d) => ({
@@ -84,6 +93,7 @@ export function loadEngineInput(deps: Pick<Deps, "db">, now: Date): LoadedEngine
     deploymentInfos,
     versions,
     computerInfo,
+    installedByBundle,
     loadMs: performance.now() - t0,
   };
 }
@@ -98,23 +108,70 @@ function installedFact(rows: InstalledRow[] | undefined): InstalledFact | null {
 
 const SETTINGS = { maxAttempts: DEFAULT_SETTINGS.maxAttempts, retryIntervalMs: DEFAULT_SETTINGS.retryIntervalMs, confirmationDelayMs: DEFAULT_SETTINGS.confirmationDelayMs };
 
+/**
+ * Outcomes in columns (deployment id, computer id, winner, status code), grown as needed: millions of
+ * small objects would cost more in allocation and garbage collection than the engine work itself.
+ */
+export class OutcomeColumns {
+  length = 0;
+  deploymentIds = new Int32Array(1 << 10);
+  computerIds = new Int32Array(1 << 10);
+  winners = new Uint8Array(1 << 10);
+  statuses = new Uint8Array(1 << 10);
+  static readonly STATUS_NAMES: string[] = [];
+  static code(status: string): number {
+    let i = OutcomeColumns.STATUS_NAMES.indexOf(status);
+    if (i < 0) i = OutcomeColumns.STATUS_NAMES.push(status) - 1;
+    return i;
+  }
+  push(deploymentId: number, computerId: number, winner: boolean, statusCode: number) {
+    if (this.length === this.deploymentIds.length) this.grow();
+    const i = this.length++;
+    this.deploymentIds[i] = deploymentId;
+    this.computerIds[i] = computerId;
+    this.winners[i] = winner ? 1 : 0;
+    this.statuses[i] = statusCode;
+  }
+  private grow() {
+    const n = this.deploymentIds.length * 2;
+    const bigger = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T) => {
+      const b = make(n);
+      b.set(a);
+      return b;
+    };
+    this.deploymentIds = bigger(this.deploymentIds, (k) => new Int32Array(k));
+    this.computerIds = bigger(this.computerIds, (k) => new Int32Array(k));
+    this.winners = bigger(this.winners, (k) => new Uint8Array(k));
+    this.statuses = bigger(this.statuses, (k) => new Uint8Array(k));
+  }
+  toOutcomes(): Outcome[] {
+    return Array.from({ length: this.length }, (_, i) => ({
+      deploymentId: this.deploymentIds[i]!,
+      computerId: this.computerIds[i]!,
+      winner: this.winners[i] === 1,
+      status: OutcomeColumns.STATUS_NAMES[this.statuses[i]!]!,
+    }));
+  }
+}
+
 /** Scope, precedence, compatibility and each new target's first step, for given memberships. */
-function scopeAndStatus(input: LoadedEngineInput, membership: Map<number, Set<number>>): Outcome[] {
+function scopeAndStatus(input: LoadedEngineInput, membership: Map<number, Set<number>>): OutcomeColumns {
   const enabled = input.deploymentInfos.filter((d) => d.enabled);
   const enrolledMembership = new Map<number, Set<number>>();
   for (const [groupId, members] of membership) enrolledMembership.set(groupId, new Set([...members].filter((id) => input.computerInfo.get(id)?.enrolled)));
-  const decisions = decideScope(enabled, input.versions, enrolledMembership, input.computerInfo);
   const byId = new Map(enabled.map((d) => [d.id, d]));
-  const out: Outcome[] = [];
-  for (const decision of decisions) {
-    const d = byId.get(decision.deploymentId)!;
-    const computer = input.computerInfo.get(decision.computerId)!;
+  const targets = new Map<CatalogVersion, TargetFacts["target"]>(); // one per version, not per target
+  const out = new OutcomeColumns();
+  const codes = new Map<string, number>();
+  forEachScopeDecision(enabled, input.versions, enrolledMembership, input.computerInfo, (deploymentId, computerId, version, scope, compatibility) => {
+    const d = byId.get(deploymentId)!;
+    const computer = input.computerInfo.get(computerId)!;
     const facts: TargetFacts = {
-      scope: decision.scope,
+      scope,
       distributionMethod: d.distributionMethod,
-      target: { version: decision.version.version, shortVersion: decision.version.shortVersion },
-      compatibility: decision.compatibility,
-      installed: installedFact(input.installed.get(`${decision.computerId}:${d.bundleId}`)),
+      target: targets.get(version) ?? (targets.set(version, { version: version.version, shortVersion: version.shortVersion }), targets.get(version)!),
+      compatibility,
+      installed: installedFact(input.installedByBundle.get(d.bundleId)?.get(computerId)),
       lastInventoryAt: computer.lastInventoryAt,
       inventoryCommand: null,
       installCommand: null,
@@ -122,13 +179,14 @@ function scopeAndStatus(input: LoadedEngineInput, membership: Map<number, Set<nu
       hasSupportingProfiles: false,
     };
     const step = stepTarget(initialTargetState(facts, input.now), facts, SETTINGS, input.now);
-    out.push({ deploymentId: decision.deploymentId, computerId: decision.computerId, winner: decision.scope.kind === "winner", status: step.state.status });
-  }
+    const status = step.state.status;
+    out.push(deploymentId, computerId, scope.kind === "winner", codes.get(status) ?? (codes.set(status, OutcomeColumns.code(status)), codes.get(status)!));
+  });
   return out;
 }
 
 /** Pomona's full pass in memory: compile, evaluate every group over every computer, scope, status. */
-export function oursEnginePass(input: LoadedEngineInput): { outcomes: Outcome[]; compiled: CompiledGroups; membership: Map<number, Set<number>>; phases: { groupsMs: number; scopeMs: number } } {
+export function oursEnginePass(input: LoadedEngineInput): { outcomes: OutcomeColumns; compiled: CompiledGroups; membership: Map<number, Set<number>>; phases: { groupsMs: number; scopeMs: number } } {
   const t0 = performance.now();
   const compiled = compileSmartGroups(input.groups);
   const membership = evaluateSmartGroups(compiled, input.facts, input.now);
@@ -180,21 +238,22 @@ export function measureG4(input: LoadedEngineInput, options: { runs: number }): 
   const t0 = performance.now();
   const naive = naiveEnginePass(input);
   const naiveMs = performance.now() - t0;
-  const checksumOurs = checksum(last.outcomes);
+  const ours = last.outcomes.toOutcomes(); // not timed: the checksum reads both sides the same way
+  const checksumOurs = checksum(ours);
   const checksumNaive = checksum(naive);
   return {
     computers: input.facts.length,
     groups: input.groups.length,
     deployments: input.deployments.length,
-    pairs: last.outcomes.length,
+    pairs: ours.length,
     oursMs: median.ms,
     oursRuns: runs.map((r) => r.ms),
     oursPhases: median.phases,
     naiveMs,
     checksumOurs,
     checksumNaive,
-    identical: checksumOurs === checksumNaive && naive.length === last.outcomes.length,
-    statuses: statusCounts(last.outcomes),
+    identical: checksumOurs === checksumNaive && naive.length === ours.length,
+    statuses: statusCounts(ours),
     loadMs: input.loadMs,
     cycles: last.compiled.cycles.length,
     invalid: last.compiled.invalid.length,

@@ -124,9 +124,12 @@ type Step = { s: TargetState; actions: TargetAction[]; facts: TargetFacts; setti
 
 const attemptLabel = (c: Step, n: number) => `attempt ${n} of ${c.settings.maxAttempts}`;
 
+/** c.s is this step's own copy of the state (made once in stepTarget), so it is written in place. */
 function to(c: Step, status: TargetStatus, phase: TargetPhase, reason: string) {
   if (status !== c.s.status) c.s.statusChangedAt = c.now;
-  c.s = { ...c.s, status, phase, reason };
+  c.s.status = status;
+  c.s.phase = phase;
+  c.s.reason = reason;
 }
 
 function dropInstall(c: Step) {

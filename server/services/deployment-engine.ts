@@ -68,42 +68,58 @@ export function decideScope(
   membership: Map<number, Set<number>>,
   computerById: Map<number, ComputerInfo>,
 ): ScopeDecision[] {
-  // Candidates per title, then per computer: numeric keys, and one candidate object per deployment (it is the
-  // same for every member), because a pass visits every (deployment, member) pair.
-  const byTitle = new Map<number, Map<number, Candidate[]>>();
+  const out: ScopeDecision[] = [];
+  forEachScopeDecision(enabled, versionsByTitle, membership, computerById, (deploymentId, computerId, version, scope, compatibility) =>
+    out.push({ deploymentId, computerId, version, scope, compatibility }),
+  );
+  return out;
+}
+
+export type ScopeVisitor = (deploymentId: number, computerId: number, version: CatalogVersion, scope: TargetFacts["scope"], compatibility: Compatibility) => void;
+
+/**
+ * decideScope, one decision at a time: a whole-fleet pass has millions, and the caller usually needs each
+ * once, so none is kept.
+ */
+export function forEachScopeDecision(
+  enabled: DeploymentInfo[],
+  versionsByTitle: Map<number, CatalogVersion[]>,
+  membership: Map<number, Set<number>>,
+  computerById: Map<number, ComputerInfo>,
+  visit: ScopeVisitor,
+): void {
+  // Candidates per title, then per computer: numeric keys, one candidate object per deployment (it is the
+  // same for every member), and a bare candidate where there is one (most computers): a pass visits every
+  // (deployment, member) pair.
+  const byTitle = new Map<number, Map<number, Candidate | Candidate[]>>();
   for (const d of enabled) {
     const version = targetVersionOf(d, versionsByTitle.get(d.titleId) ?? []);
     const members = membership.get(d.smartGroupId);
     if (!version || !members || members.size === 0) continue;
     const candidate: Candidate = { id: d.id, name: d.name, distributionMethod: d.distributionMethod, updateMethod: d.updateMethod, targetVersion: version.version, version };
     let perComputer = byTitle.get(d.titleId);
-    if (!perComputer) byTitle.set(d.titleId, (perComputer = new Map<number, Candidate[]>()));
+    if (!perComputer) byTitle.set(d.titleId, (perComputer = new Map<number, Candidate | Candidate[]>()));
     for (const computerId of members) {
-      const list = perComputer.get(computerId);
-      if (list) list.push(candidate);
-      else perComputer.set(computerId, [candidate]);
+      const known = perComputer.get(computerId);
+      if (known === undefined) perComputer.set(computerId, candidate);
+      else if (Array.isArray(known)) known.push(candidate);
+      else perComputer.set(computerId, [known, candidate]);
     }
   }
   const compatibility = compatibilityCache();
-  const out: ScopeDecision[] = [];
   for (const perComputer of byTitle.values()) {
-    for (const [computerId, list] of perComputer) {
+    for (const [computerId, known] of perComputer) {
       const computer = computerById.get(computerId);
-      if (list.length === 1) {
-        const only = list[0]!;
-        out.push({ deploymentId: only.id, computerId, version: only.version, scope: WINNER, compatibility: compatibility(only.version, computer) });
+      if (!Array.isArray(known)) {
+        visit(known.id, computerId, known.version, WINNER, compatibility(known.version, computer));
         continue;
       }
-      const { winner, losers } = resolvePrecedence(list);
+      const { winner, losers } = resolvePrecedence(known);
       const compat = compatibility(winner.version, computer);
-      out.push({ deploymentId: winner.id, computerId, version: winner.version, scope: WINNER, compatibility: compat });
-      for (const loser of losers) {
-        const version = list.find((c) => c.id === loser.id)!.version;
-        out.push({ deploymentId: loser.id, computerId, version, scope: { kind: "unqualified", reason: loser.reason }, compatibility: compat });
-      }
+      visit(winner.id, computerId, winner.version, WINNER, compat);
+      for (const loser of losers) visit(loser.id, computerId, known.find((c) => c.id === loser.id)!.version, { kind: "unqualified", reason: loser.reason }, compat);
     }
   }
-  return out;
 }
 
 type Candidate = PrecedenceCandidate & { version: CatalogVersion };
