@@ -9,7 +9,7 @@ import { compileSmartGroups, evaluateSmartGroups, evaluateSmartGroupsForComputer
 import { initialTargetState, stepTarget, type InstalledFact, type TargetFacts } from "@/server/engine/status";
 import { newestVersion } from "@/server/engine/versions";
 import type { Deps } from "@/server/deps";
-import { decideScope, forEachScopeDecision, loadPassContext, runDeploymentPass } from "@/server/services/deployment-engine";
+import { forEachScopeDecision, loadPassContext, runDeploymentPass, type decideScope } from "@/server/services/deployment-engine";
 import { applyInstalledApplicationList, type InstalledApplicationAnswer } from "@/server/services/devices";
 import { loadComputerFacts, loadGroupDefinitions, recalculateMembershipFor, storedMembershipFor } from "@/server/services/smart-groups";
 import { DEFAULT_SETTINGS } from "@/server/services/settings";
@@ -64,7 +64,7 @@ export function loadEngineInput(deps: Pick<Deps, "db">, now: Date): LoadedEngine
     else installed.set(key, [a]);
     if (a.bundleId === null) continue;
     let perComputer = installedByBundle.get(a.bundleId);
-    if (!perComputer) installedByBundle.set(a.bundleId, (perComputer = new Map()));
+    if (!perComputer) installedByBundle.set(a.bundleId, (perComputer = new Map<number, InstalledRow[]>()));
     const rows = perComputer.get(a.computerId);
     if (rows) rows.push(a);
     else perComputer.set(a.computerId, [a]);
