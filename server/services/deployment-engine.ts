@@ -5,7 +5,7 @@
 // the event loop serves PUT /mdm. One pass at a time per process.
 import { performance } from "node:perf_hooks";
 
-import { and, eq, inArray, isNotNull, isNull, sql, type AnyColumn } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 
 import { resolvePrecedence, type PrecedenceCandidate } from "@/server/engine/precedence";
 import { checkCompatibility, type Compatibility } from "@/server/engine/compatibility";
@@ -21,6 +21,7 @@ import { compileSmartGroups, DAY_MS, type CompiledGroups } from "@/server/engine
 import { clearComputersDirty, dirtyComputers, FACTS_CHANGED, markComputersDirty, readEngineState, recordPass, startFullPass } from "@/server/services/engine-state";
 import { loadGroupDefinitions, markGroupsCalculated, recalculateMembershipFor, smartGroupsVersion, storedMembershipFor } from "@/server/services/smart-groups";
 import type { Db } from "@/db/client";
+import { inJson } from "@/db/sql";
 import {
   catalogProfiles,
   catalogTitles,
@@ -248,9 +249,6 @@ export type PassScope = {
   /** Loaded once per pass; loaded here when absent. */
   context?: PassContext;
 };
-
-/** `column IN` a JSON array bound at run time: one statement prepared once serves a slice of any size. */
-const inJson = (column: AnyColumn, name: string) => sql`${column} in (select value from json_each(${sql.placeholder(name)}))`;
 
 /** What a slice reads and writes, prepared once per database (STYLE §3.8): a pass runs them per slice. */
 function preparePass(db: Db) {

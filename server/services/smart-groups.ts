@@ -1,6 +1,6 @@
 // Smart groups (DESIGN §2.1, §3.2, §4.2): CRUD with validation, preview, members, and the recalculation that
 // starts every engine pass. The rules live in server/engine/smart-groups.ts; this file reads and writes rows.
-import { and, asc, count, eq, inArray, isNotNull, ne, sql, type AnyColumn } from "drizzle-orm";
+import { and, asc, count, eq, inArray, isNotNull, ne, sql } from "drizzle-orm";
 import safeRegex from "safe-regex2";
 
 import {
@@ -22,6 +22,7 @@ import { AppError } from "@/server/errors";
 import { recordAdminAction } from "@/server/services/audit";
 import { markComputersDirty, TARGETS_CHANGED } from "@/server/services/engine-state";
 import type { Db } from "@/db/client";
+import { inJson } from "@/db/sql";
 import { computers, deployments, installedApps, smartGroupCriteria, smartGroupMembers, smartGroups } from "@/db/schema";
 
 /** Rows per INSERT, and ids per `IN (…)` list, when membership changes are written. */
@@ -38,9 +39,6 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
-
-/** `column IN` a JSON array bound at run time: prepared once, for any number of computers. */
-const inJson = (column: AnyColumn, name: string) => sql`${column} in (select value from json_each(${sql.placeholder(name)}))`;
 
 const factColumns = {
   id: computers.id,
