@@ -4,7 +4,7 @@
 // line and changes nothing; never 401, which can make a Mac unenroll.
 import type { Deps } from "@/server/deps";
 import { nextCommand } from "@/server/queue/queue";
-import { markForScheduledPass, runVerifyingSliceNow } from "@/server/services/deployment-engine";
+import { markForScheduledPass, runVerifyingSliceNow } from "@/server/services/engine-passes";
 import {
   findComputerByUdid,
   findOtherComputerWithCertificate,

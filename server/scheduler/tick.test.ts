@@ -12,7 +12,7 @@ import { ScriptedMac } from "@/server/mdm/test-helpers";
 import { syncCatalog, type Feed } from "@/server/services/catalog";
 import { createDeployment, retryFailedTargets, setDeploymentEnabled, type TDeploymentFields } from "@/server/services/deployments";
 import { listSelfService, requestSelfServiceInstall } from "@/server/services/self-service";
-import { runScheduledPass } from "@/server/services/deployment-engine";
+import { runScheduledPass } from "@/server/services/engine-passes";
 import { requestFullPass } from "@/server/services/engine-state";
 import { createSmartGroup, updateSmartGroup } from "@/server/services/smart-groups";
 import { updateSettings } from "@/server/services/settings";

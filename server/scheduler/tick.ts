@@ -1,6 +1,6 @@
 // One scheduler tick (STYLE §3.6): the single function production's timer, system.tick and tests all call.
 import type { Deps } from "@/server/deps";
-import { runScheduledPass } from "@/server/services/deployment-engine";
+import { runScheduledPass } from "@/server/services/engine-passes";
 import { queueDueInventory } from "@/server/services/devices";
 import { pushComputers } from "@/server/services/push";
 import { getSettings } from "@/server/services/settings";

@@ -7,7 +7,8 @@ import type { Principal } from "@/server/auth/actor";
 import type { Deps } from "@/server/deps";
 import { AppError } from "@/server/errors";
 import { recordAdminAction } from "@/server/services/audit";
-import { decideScope, runEnginePassNow, targetVersionOf } from "@/server/services/deployment-engine";
+import { decideScope, targetVersionOf } from "@/server/services/deployment-engine";
+import { runEnginePassNow } from "@/server/services/engine-passes";
 import { loadComputerFacts, loadGroupDefinitions } from "@/server/services/smart-groups";
 import {
   catalogTitles,

@@ -5,7 +5,7 @@ import type { Principal } from "@/server/auth/actor";
 import type { Deps } from "@/server/deps";
 import { AppError } from "@/server/errors";
 import { recordAdminAction } from "@/server/services/audit";
-import { runEnginePassNow } from "@/server/services/deployment-engine";
+import { runEnginePassNow } from "@/server/services/engine-passes";
 import { catalogTitles, computers, deployments, deploymentTargets, events } from "@/db/schema";
 
 /** The Self Service titles of one computer, with their live status. */

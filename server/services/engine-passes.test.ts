@@ -14,7 +14,7 @@ import { createSmartGroup, updateSmartGroup } from "@/server/services/smart-grou
 import { actingAs, createTestDeps } from "@/server/testing";
 import { catalogTitles, commands, computers, deploymentTargets, smartGroupMembers } from "@/db/schema";
 
-import { PASS_SLICE, runEnginePassNow, runScheduledPass } from "./deployment-engine";
+import { PASS_SLICE, runEnginePassNow, runScheduledPass } from "./engine-passes";
 
 async function fleet(size: number) {
   const deps = createTestDeps();

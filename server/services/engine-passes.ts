@@ -1,0 +1,257 @@
+// Which computers an engine pass visits, and when (DESIGN §3). The pass itself, over given computers, is
+// deployment-engine.ts; here are its four callers' plans: the scheduler's incremental pass (marked computers,
+// due targets, time-based criteria crossed), a full pass (smart groups, settings or the catalog changed), an
+// admin action's pass over its titles and computers, and the slice a verifying InstalledApplicationList runs
+// inside its own request. Passes are sliced so PUT /mdm is served between slices, and run one at a time.
+import { performance } from "node:perf_hooks";
+
+import { inArray } from "drizzle-orm";
+
+import { compileSmartGroups, DAY_MS, type CompiledGroups } from "@/server/engine/smart-groups";
+import type { Deps } from "@/server/deps";
+import { freshPassContext, loadPassContext, runDeploymentPass, type PassContext, type PassResult } from "@/server/services/deployment-engine";
+import { clearComputersDirty, dirtyComputers, FACTS_CHANGED, markComputersDirty, readEngineState, recordPass, startFullPass } from "@/server/services/engine-state";
+import { pushComputers } from "@/server/services/push";
+import { getSettings } from "@/server/services/settings";
+import { loadGroupDefinitions, markGroupsCalculated, recalculateMembershipFor, smartGroupsVersion, storedMembershipFor } from "@/server/services/smart-groups";
+import type { Db } from "@/db/client";
+import { computers, deploymentTargets, smartGroupMembers } from "@/db/schema";
+
+const CHUNK = 500;
+
+function chunks<T>(items: T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+const titleStatements = new WeakMap<Db, (deploymentId: number) => number | undefined>();
+function titleOfDeployment(db: Db, deploymentId: number): number | undefined {
+  let lookup = titleStatements.get(db);
+  if (!lookup) {
+    const statement = db.$client.prepare("select title_id from deployments where id = ?").pluck();
+    titleStatements.set(db, (lookup = (id) => statement.get(id) as number | undefined));
+  }
+  return lookup(deploymentId);
+}
+
+/** Per database: the compiled smart groups, and pass contexts per title, that a verifying answer's slice reuses. */
+const inlineCache = new WeakMap<Db, { groups: string; compiled: CompiledGroups; contexts: Map<number, PassContext> }>();
+
+/**
+ * The slice a verifying InstalledApplicationList answer runs inside its own request (DESIGN §2.1: membership
+ * is recalculated when a computer's inventory changes): the computer's groups, then the targets of the
+ * answered App Installer's title. The step's next command (the install) goes out in the same session
+ * instead of waiting for the next tick and push. One IMMEDIATE transaction. Other titles' targets are the
+ * scheduler's: the answer marked the computer, and a group change marks it again.
+ */
+export function runVerifyingSliceNow(deps: Pick<Deps, "db" | "clock" | "publicUrl">, computerId: number, deploymentId: number): PassResult {
+  const { db } = deps;
+  const now = deps.clock.now();
+  const titleId = titleOfDeployment(db, deploymentId);
+  const empty: PassResult = { targetsCreated: 0, targetsRemoved: 0, statusChanges: 0, commandsQueued: 0, wake: [] };
+  if (titleId === undefined) return empty;
+  const groups = smartGroupsVersion(db);
+  let cached = inlineCache.get(db);
+  if (!cached || cached.groups !== groups) inlineCache.set(db, (cached = { groups, compiled: compileSmartGroups(loadGroupDefinitions(deps)), contexts: new Map() }));
+  const known = cached.contexts.get(titleId);
+  const context = known ? freshPassContext(db, known) : loadPassContext(db, [titleId]);
+  cached.contexts.set(titleId, context);
+  const settings = getSettings(deps);
+  return db.transaction(
+    () => {
+      const { membership } = recalculateMembershipFor(db, cached.compiled, [computerId], now);
+      return runDeploymentPass(deps, membership, settings, now, { computerIds: [computerId], context });
+    },
+    { behavior: "immediate" },
+  );
+}
+
+/** A verifying slice that failed: the scheduler's next pass regroups the computer and steps every target. */
+export function markForScheduledPass(db: Db, computerId: number) {
+  markComputersDirty(db, [computerId], FACTS_CHANGED);
+}
+
+/** The first slice's size; later slices are sized so that each takes about SLICE_BUDGET_MS. */
+export const PASS_SLICE = 250;
+/** How long one slice may keep PUT /mdm waiting: requests need several event-loop turns each. */
+const SLICE_BUDGET_MS = 12;
+
+/** The pass in progress, on globalThis: Next.js bundles its own copy of this module beside the server's (DESIGN §1). */
+const passChain = globalThis as unknown as { __pomonaPasses?: Promise<unknown> };
+
+type PassDeps = Pick<Deps, "db" | "clock" | "log" | "push" | "publicUrl">;
+/** What an admin action touched: its titles (every computer in or targeted by them), its computers, or both. */
+export type ActionScope = { computerIds?: number[]; titleIds?: number[] };
+export type EnginePassResult = PassResult & { pushed: number; kind: "full" | "incremental" | "scoped"; computersVisited: number };
+
+function serialized(run: () => Promise<EnginePassResult>): Promise<EnginePassResult> {
+  const next = (passChain.__pomonaPasses ?? Promise.resolve()).then(run);
+  passChain.__pomonaPasses = next.catch(() => undefined);
+  return next;
+}
+
+/**
+ * Runs a pass now and wakes the Macs with new work: the admin actions that must take effect at once
+ * (create, edit, enable, retry, Self Service) pass the titles and computers they touched; no scope is a
+ * full pass. Passes run one after another: a second caller waits for the pass in progress, then runs its own.
+ */
+export function runEnginePassNow(deps: PassDeps, scope?: ActionScope): Promise<EnginePassResult> {
+  return serialized(() => (scope ? runScopedPass(deps, scope) : runFullPass(deps)));
+}
+
+/**
+ * The scheduler's pass (DESIGN §3): incremental. It visits the computers whose facts changed since the last
+ * pass (engine_dirty: inventory, enrollment, a command's status, group membership), those whose time-based
+ * group criteria crossed a threshold, and those with a target due (a retry, a confirmation, an attempt's
+ * window ending); every other target would step to the state it already has. It is a full pass when smart
+ * group definitions changed, when settings or the catalog asked for one, and on a database's first pass.
+ */
+export function runScheduledPass(deps: PassDeps): Promise<EnginePassResult> {
+  return serialized(async () => {
+    const now = deps.clock.now();
+    const state = readEngineState(deps.db);
+    const version = smartGroupsVersion(deps.db);
+    if (state.fullPassRequested || state.groupsVersion !== version || !state.lastPassAt || now < state.lastPassAt) return runFullPass(deps);
+    return runIncrementalPass(deps, state.lastPassAt, version);
+  });
+}
+
+async function runFullPass(deps: PassDeps): Promise<EnginePassResult> {
+  const now = deps.clock.now();
+  startFullPass(deps.db);
+  const version = smartGroupsVersion(deps.db);
+  const ids = deps.db.select({ id: computers.id }).from(computers).orderBy(computers.id).all().map((r) => r.id);
+  const result = await runSlices(deps, ids, now, { regroup: () => true, visit: () => true });
+  markGroupsCalculated(deps.db, now);
+  recordPass(deps.db, now, version);
+  return finish(deps, result, "full", ids.length);
+}
+
+async function runIncrementalPass(deps: PassDeps, since: Date, version: string): Promise<EnginePassResult> {
+  const now = deps.clock.now();
+  const { db } = deps;
+  const marked = dirtyComputers(db);
+  const dirty = new Set(marked.map((m) => m.id));
+  const regroup = new Set([...marked.filter((m) => m.level === FACTS_CHANGED).map((m) => m.id), ...timeCriteriaCandidates(db, compileSmartGroups(loadGroupDefinitions(deps)), since, now)]);
+  const due = new Set(db.$client.prepare("select distinct computer_id from deployment_targets where due_at <= ?").pluck().all(now.getTime()) as number[]);
+  const ids = [...new Set([...dirty, ...regroup, ...due])].sort((a, b) => a - b);
+  const result = await runSlices(deps, ids, now, { regroup: (id) => regroup.has(id), visit: (id, changed) => dirty.has(id) || due.has(id) || changed.has(id) });
+  recordPass(db, now, version);
+  return finish(deps, result, "incremental", ids.length);
+}
+
+/**
+ * Computers whose groups may have changed with time alone since `since`: for each "x days ago" criterion
+ * in use, the instants that crossed now − x days. (A stale Mac that checks in again, and may rejoin "less
+ * than x days ago", is marked by its check-in: devices.ts.)
+ */
+function timeCriteriaCandidates(db: Db, compiled: CompiledGroups, since: Date, now: Date): number[] {
+  const out: number[] = [];
+  for (const c of compiled.timeCriteria) {
+    const column = c.field === "Last Check-in" ? "last_checkin_at" : "last_inventory_at";
+    const shift = c.days * DAY_MS;
+    out.push(...(db.$client.prepare(`select id from computers where ${column} >= ? and ${column} < ?`).pluck().all(since.getTime() - shift, now.getTime() - shift) as number[]));
+  }
+  return out;
+}
+
+/**
+ * An admin action's pass: only its titles (every computer in or already targeted by them) or its computers.
+ * Stored membership is current but for the computers marked since the scheduler's last pass and those a
+ * time-based criterion moved since: these are regrouped first (DESIGN §3.2: the target smart group is
+ * recalculated at the start of a deployment), and their marks stay for the scheduler's pass, which visits
+ * every title.
+ */
+async function runScopedPass(deps: PassDeps, scope: ActionScope): Promise<EnginePassResult> {
+  const now = deps.clock.now();
+  const { db } = deps;
+  const since = readEngineState(db).lastPassAt;
+  const regroup = new Set(dirtyComputers(db).filter((m) => m.level === FACTS_CHANGED).map((m) => m.id));
+  if (since && since <= now) for (const id of timeCriteriaCandidates(db, compileSmartGroups(loadGroupDefinitions(deps)), since, now)) regroup.add(id);
+  let ids = scope.computerIds;
+  if (!ids) {
+    const context = loadPassContext(db, scope.titleIds);
+    const groups = [...new Set(context.deployments.map((d) => d.smartGroupId))];
+    const deploymentIds = context.deployments.map((d) => d.id);
+    const members = chunks(groups).flatMap((part) => db.select({ id: smartGroupMembers.computerId }).from(smartGroupMembers).where(inArray(smartGroupMembers.smartGroupId, part)).all());
+    const targeted = chunks(deploymentIds).flatMap((part) => db.select({ id: deploymentTargets.computerId }).from(deploymentTargets).where(inArray(deploymentTargets.deploymentId, part)).all());
+    ids = [...members, ...targeted].map((r) => r.id).concat([...regroup]);
+  }
+  ids = [...new Set(ids)].sort((a, b) => a - b);
+  const result = await runSlices(deps, ids, now, { regroup: (id) => regroup.has(id), visit: () => true, titleIds: scope.titleIds, keepDirty: true });
+  return finish(deps, result, "scoped", ids.length);
+}
+
+type SlicePlan = {
+  /** Re-evaluate this computer's smart groups first. */
+  regroup: (id: number) => boolean;
+  /** Step this computer's targets (`changed`: computers whose groups just changed). */
+  visit: (id: number, changed: Set<number>) => boolean;
+  titleIds?: number[];
+  /** A scoped pass leaves the marks for the scheduler's pass, which visits every title. */
+  keepDirty?: boolean;
+};
+
+/**
+ * Runs a pass over `ids` in slices: each slice is one IMMEDIATE transaction sized to about SLICE_BUDGET_MS,
+ * and the event loop serves requests between slices. Every engine decision is local to one computer, so
+ * slicing changes no outcome.
+ */
+async function runSlices(deps: PassDeps, ids: number[], now: Date, plan: SlicePlan): Promise<PassResult> {
+  const settings = getSettings(deps);
+  const total: PassResult = { targetsCreated: 0, targetsRemoved: 0, statusChanges: 0, commandsQueued: 0, wake: [] };
+  if (ids.length === 0) return total;
+  let groups = smartGroupsVersion(deps.db);
+  let compiled = compileSmartGroups(loadGroupDefinitions(deps));
+  let context = loadPassContext(deps.db, plan.titleIds);
+  let size = PASS_SLICE;
+  for (let i = 0; i < ids.length; ) {
+    if (i > 0) {
+      // A timer, not setImmediate: the poll phase runs first, so requests that arrived meanwhile are read.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      // An admin may have edited a group or an App Installer while the event loop was free: later slices
+      // use what is stored now (the admin's own pass follows this one).
+      const latest = smartGroupsVersion(deps.db);
+      if (latest !== groups) [groups, compiled] = [latest, compileSmartGroups(loadGroupDefinitions(deps))];
+      context = freshPassContext(deps.db, context);
+    }
+    const slice = ids.slice(i, i + size);
+    i += slice.length;
+    const started = performance.now();
+    const pass = deps.db.transaction(
+      () => {
+        const regroup = slice.filter((id) => plan.regroup(id));
+        const recalculated = regroup.length > 0 ? recalculateMembershipFor(deps.db, compiled, regroup, now) : { membership: new Map<number, Set<number>>(), changed: new Set<number>() };
+        // After regrouping (which marks the computers it moved): this slice visits them now.
+        if (!plan.keepDirty) clearComputersDirty(deps.db, slice);
+        const visit = slice.filter((id) => plan.visit(id, recalculated.changed));
+        if (visit.length === 0) return undefined;
+        const regrouped = new Set(regroup);
+        const membership = recalculated.membership;
+        const rest = visit.filter((id) => !regrouped.has(id));
+        for (const [groupId, members] of storedMembershipFor(deps.db, rest, context.groupIds)) {
+          const set = membership.get(groupId);
+          if (set) for (const id of members) set.add(id);
+          else membership.set(groupId, members);
+        }
+        return runDeploymentPass(deps, membership, settings, now, { computerIds: visit, context });
+      },
+      { behavior: "immediate" },
+    );
+    const took = performance.now() - started;
+    size = Math.max(10, Math.min(2000, Math.round((slice.length * SLICE_BUDGET_MS) / Math.max(took, 0.5))));
+    if (!pass) continue;
+    total.targetsCreated += pass.targetsCreated;
+    total.targetsRemoved += pass.targetsRemoved;
+    total.statusChanges += pass.statusChanges;
+    total.commandsQueued += pass.commandsQueued;
+    total.wake.push(...pass.wake);
+  }
+  return total;
+}
+
+async function finish(deps: PassDeps, result: PassResult, kind: EnginePassResult["kind"], computersVisited: number): Promise<EnginePassResult> {
+  const pushed = result.wake.length > 0 ? (await pushComputers(deps, result.wake)).sent : 0;
+  return { ...result, pushed, kind, computersVisited };
+}
