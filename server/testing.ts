@@ -24,3 +24,24 @@ export function createTestDeps(env: Record<string, string> = {}): TestDeps {
 export function actingAs(name: string, role: Role = "admin"): Principal {
   return { kind: "user", id: name, name, role };
 }
+
+/**
+ * Counts event-loop turns (setImmediate) until `stop()`, which returns the count: a test's evidence that other
+ * work ran while something long was in progress.
+ */
+export function countEventLoopTurns(): { stop(): number } {
+  let turns = 0;
+  let spinning = true;
+  const spin = () => {
+    if (!spinning) return;
+    turns++;
+    setImmediate(spin);
+  };
+  setImmediate(spin);
+  return {
+    stop() {
+      spinning = false;
+      return turns;
+    },
+  };
+}

@@ -11,7 +11,7 @@ import { markComputersDirty, requestFullPass } from "@/server/services/engine-st
 import { touchCheckin } from "@/server/services/devices";
 import { DEFAULT_SETTINGS } from "@/server/services/settings";
 import { createSmartGroup, updateSmartGroup } from "@/server/services/smart-groups";
-import { actingAs, createTestDeps } from "@/server/testing";
+import { actingAs, countEventLoopTurns, createTestDeps } from "@/server/testing";
 import { catalogTitles, commands, computers, deploymentTargets, smartGroupMembers } from "@/db/schema";
 
 import { PASS_SLICE, runEnginePassNow, runScheduledPass } from "./engine-passes";
@@ -51,16 +51,9 @@ describe("engine pass in slices", () => {
     const size = PASS_SLICE * 40 + 17;
     const { deps, titleId } = await fleet(size);
     const group = createSmartGroup(deps, { name: "Lab", criteria: [{ field: "Computer Name", operator: "like", value: "Lab-" }] }, actingAs("a"));
-    let turns = 0;
-    let spinning = true;
-    const spin = () => {
-      if (!spinning) return;
-      turns++;
-      setImmediate(spin);
-    };
-    setImmediate(spin);
+    const loop = countEventLoopTurns();
     const { id } = await createDeployment(deps, { name: "Firefox", titleId, smartGroupId: group.id, distributionMethod: "install_automatically", updateMethod: "automatic" }, actingAs("a"));
-    spinning = false;
+    const turns = loop.stop();
     const lab = Math.ceil(size / 2);
     expect(deps.db.select({ n: count() }).from(deploymentTargets).where(eq(deploymentTargets.deploymentId, id)).get()!.n).toBe(lab);
     expect(rows(deps, commands)).toBe(lab); // one InstalledApplicationList each, no duplicates

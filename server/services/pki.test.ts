@@ -1,7 +1,7 @@
 import forge from "node-forge";
 import { beforeAll, describe, expect, it } from "vitest";
 
-import { createTestDeps, type TestDeps } from "@/server/testing";
+import { countEventLoopTurns, createTestDeps, type TestDeps } from "@/server/testing";
 import { credentials, settings } from "@/db/schema";
 
 import { certificateSha256, ensureDeviceCa, getPushTopic, issueDeviceIdentity, type DeviceIdentity } from "./pki";
@@ -96,16 +96,9 @@ describe("pki", () => {
   });
 
   it("makes identity keys off the event loop: other work runs while identities are issued", async () => {
-    let turns = 0;
-    let spinning = true;
-    const spin = () => {
-      if (!spinning) return;
-      turns++;
-      setImmediate(spin);
-    };
-    setImmediate(spin);
+    const loop = countEventLoopTurns();
     const issued = await Promise.all(Array.from({ length: 12 }, (_, i) => issueDeviceIdentity(deps, { commonName: `Pomona device burst ${i}` })));
-    spinning = false;
+    const turns = loop.stop();
     expect(new Set(issued.map((i) => i.privateKeyPem)).size).toBe(12);
     // RSA-2048 keys take ~100-200 ms each; made on the threadpool, the loop keeps turning meanwhile.
     expect(turns).toBeGreaterThan(20);
