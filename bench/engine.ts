@@ -19,7 +19,7 @@ import { naiveEnginePass, type EngineInput, type InstalledRow, type NaiveDeploym
 import { Histogram } from "./load";
 
 type DeploymentInfo = Parameters<typeof decideScope>[0][number];
-type ComputerInfo = Parameters<typeof decideScope>[3] extends Map<number, infer C> ? C : never;
+type ComputerInfo = { id: number; osVersion: string | null; architecture: "arm64" | "x86_64" | null; lastInventoryAt: Date | null; enrolled: boolean; unenrolledAt: Date | null };
 
 export type LoadedEngineInput = EngineInput & {
   facts: ComputerFacts[];
@@ -46,7 +46,7 @@ export function loadEngineInput(deps: Pick<Deps, "db">, now: Date): LoadedEngine
   for (const v of deps.db.select().from(catalogVersions).all()) versions.set(v.titleId, [...(versions.get(v.titleId) ?? []), v]);
   const computerInfo = new Map<number, ComputerInfo>();
   for (const c of deps.db
-    .select({ id: computers.id, osVersion: computers.osVersion, architecture: computers.architecture, lastInventoryAt: computers.lastInventoryAt, enrolled: computers.enrolled })
+    .select({ id: computers.id, osVersion: computers.osVersion, architecture: computers.architecture, lastInventoryAt: computers.lastInventoryAt, enrolled: computers.enrolled, unenrolledAt: computers.unenrolledAt })
     .from(computers)
     .all())
     computerInfo.set(c.id, c);

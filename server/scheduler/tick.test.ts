@@ -141,6 +141,23 @@ describe("the install flow (DESIGN §3.4)", () => {
     expect(t.target(id, "SAME-SESSION-1")).toMatchObject({ status: "in_progress", attempts: 1 });
   });
 
+  it("item 10: a Mac re-enrolling (Authenticate, not yet TokenUpdate) keeps its targets and their history", async () => {
+    const t = await setup();
+    const m = t.mac("REENROLL-1");
+    m.onInstall = "error";
+    await m.enroll();
+    const { id } = await t.deploy({ installSupportingProfiles: false });
+    await run(t, [m], 2);
+    const before = t.target(id, "REENROLL-1")!;
+    expect(before.lastError).not.toBeNull();
+    await m.mac.authenticate(); // the profile is being reinstalled: enrolled is false until TokenUpdate
+    await t.tick(MINUTE);
+    expect(t.target(id, "REENROLL-1")).toMatchObject({ id: before.id, attempts: before.attempts, lastError: before.lastError });
+    await m.mac.tokenUpdate();
+    await t.tick(MINUTE);
+    expect(t.target(id, "REENROLL-1")).toMatchObject({ id: before.id, attempts: before.attempts });
+  });
+
   it("item 2: a Mac offline for 7 days keeps waiting with no attempt used, then installs when it returns", async () => {
     const t = await setup();
     const m = t.mac("OFFLINE-1");

@@ -34,7 +34,16 @@ import {
 } from "@/db/schema";
 
 type DeploymentInfo = Deployment & { bundleId: string; titleName: string; publisher: string };
-type ComputerInfo = { id: number; osVersion: string | null; architecture: "arm64" | "x86_64" | null; lastInventoryAt: Date | null; enrolled: boolean };
+type ComputerInfo = { id: number; osVersion: string | null; architecture: "arm64" | "x86_64" | null; lastInventoryAt: Date | null; enrolled: boolean; unenrolledAt: Date | null };
+
+/** What compatibility reads of a computer. */
+type DeviceFacts = Pick<ComputerInfo, "osVersion" | "architecture">;
+
+/**
+ * A Mac between Authenticate and TokenUpdate of a re-enrollment: not enrolled, but it never checked out.
+ * Its targets wait for the TokenUpdate instead of leaving scope (which would lose their attempts).
+ */
+const isReenrolling = (c: ComputerInfo | undefined) => c !== undefined && !c.enrolled && c.unenrolledAt === null;
 
 /** A deployment's target version: the pinned one (Manual), else the catalog's newest (Automatic). */
 export function targetVersionOf(deployment: Pick<Deployment, "updateMethod" | "version">, versions: CatalogVersion[]): CatalogVersion | undefined {
@@ -52,7 +61,7 @@ export function decideScope(
   enabled: DeploymentInfo[],
   versionsByTitle: Map<number, CatalogVersion[]>,
   membership: Map<number, Set<number>>,
-  computerById: Map<number, ComputerInfo>,
+  computerById: Map<number, DeviceFacts>,
 ): ScopeDecision[] {
   const out: ScopeDecision[] = [];
   forEachScopeDecision(enabled, versionsByTitle, membership, computerById, (deploymentId, computerId, version, scope, compatibility) =>
@@ -71,7 +80,7 @@ export function forEachScopeDecision(
   enabled: DeploymentInfo[],
   versionsByTitle: Map<number, CatalogVersion[]>,
   membership: Map<number, Set<number>>,
-  computerById: Map<number, ComputerInfo>,
+  computerById: Map<number, DeviceFacts>,
   visit: ScopeVisitor,
 ): void {
   // Candidates per title, then per computer: numeric keys, one candidate object per deployment (it is the
@@ -113,8 +122,8 @@ const WINNER: TargetFacts["scope"] = Object.freeze({ kind: "winner" });
 const UNKNOWN_DEVICE: Compatibility = Object.freeze({ kind: "unknown", reason: "Waiting for device information (macOS version and architecture)" });
 
 /** (macOS version, architecture) as one string, made once per computer object: a pass asks once per target. */
-const compatibilityKeys = new WeakMap<ComputerInfo, string>();
-function compatibilityKeyOf(computer: ComputerInfo): string {
+const compatibilityKeys = new WeakMap<DeviceFacts, string>();
+function compatibilityKeyOf(computer: DeviceFacts): string {
   let key = compatibilityKeys.get(computer);
   if (key === undefined) compatibilityKeys.set(computer, (key = `${computer.osVersion}|${computer.architecture}`));
   return key;
@@ -126,7 +135,7 @@ function compatibilityKeyOf(computer: ComputerInfo): string {
  */
 function compatibilityCache() {
   const byVersion = new Map<CatalogVersion, Map<string, Compatibility>>();
-  return (version: CatalogVersion, computer: ComputerInfo | undefined): Compatibility => {
+  return (version: CatalogVersion, computer: DeviceFacts | undefined): Compatibility => {
     if (!computer) return UNKNOWN_DEVICE;
     let known = byVersion.get(version);
     if (!known) byVersion.set(version, (known = new Map<string, Compatibility>()));
@@ -239,7 +248,14 @@ export type PassScope = {
 function preparePass(db: Db) {
   return {
     computers: db
-      .select({ id: computers.id, osVersion: computers.osVersion, architecture: computers.architecture, lastInventoryAt: computers.lastInventoryAt, enrolled: computers.enrolled })
+      .select({
+        id: computers.id,
+        osVersion: computers.osVersion,
+        architecture: computers.architecture,
+        lastInventoryAt: computers.lastInventoryAt,
+        enrolled: computers.enrolled,
+        unenrolledAt: computers.unenrolledAt,
+      })
       .from(computers)
       .where(inJson(computers.id, "ids"))
       .prepare(),
@@ -388,6 +404,7 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
       for (const t of existing) {
         const d = deploymentById.get(t.deploymentId);
         if (!d?.enabled) continue; // a disabled deployment changes nothing
+        if (isReenrolling(computerById.get(t.computerId))) continue;
         if (decisionByKey.has(`${t.deploymentId}:${t.computerId}`)) continue;
         cancelUnsent(db, t.deploymentId, t.computerId, now);
         if (t.installCommandUuid) retireInstall(db, t.installCommandUuid, now);
