@@ -9,7 +9,7 @@ import { DAY_MS } from "@/server/engine/smart-groups";
 import { nextCommand, recordReport } from "@/server/queue/queue";
 import { markComputersDirty, requestFullPass } from "@/server/services/engine-state";
 import { touchCheckin } from "@/server/services/devices";
-import { DEFAULT_SETTINGS } from "@/server/services/settings";
+import { DEFAULT_SETTINGS, updateSettings } from "@/server/services/settings";
 import { createSmartGroup, updateSmartGroup } from "@/server/services/smart-groups";
 import { actingAs, countEventLoopTurns, createTestDeps } from "@/server/testing";
 import { catalogTitles, commands, computers, deploymentTargets, smartGroupMembers } from "@/db/schema";
@@ -150,6 +150,24 @@ describe("the scheduler's pass is incremental", () => {
     touchCheckin(deps, deps.db.select().from(computers).where(eq(computers.id, away)).get()!);
     expect(await runScheduledPass(deps)).toMatchObject({ kind: "incremental", computersVisited: 1, targetsCreated: 1 });
     expect(target()).toBeDefined();
+  });
+
+  it("a settings change makes the next pass a full one: a sent install's window follows the new retry interval", async () => {
+    const { deps, deploymentId } = await enrolledFleet(4);
+    const lab = computerId(deps, "Lab-0");
+    const ila = deps.db.select().from(commands).where(and(eq(commands.computerId, lab), eq(commands.deploymentId, deploymentId))).get()!;
+    const now = deps.clock.now();
+    deps.db.update(commands).set({ status: "sent", sentAt: now }).where(eq(commands.uuid, ila.uuid)).run();
+    recordReport(deps.db, lab, { commandUuid: ila.uuid, status: "Acknowledged" }, now);
+    markComputersDirty(deps.db, [lab]);
+    await runScheduledPass(deps);
+    nextCommand(deps.db, lab, { afterNotNow: false }, now);
+    await runScheduledPass(deps);
+    const target = () => deps.db.select().from(deploymentTargets).where(and(eq(deploymentTargets.deploymentId, deploymentId), eq(deploymentTargets.computerId, lab))).get()!;
+    expect(target().dueAt).toEqual(new Date(now.getTime() + DEFAULT_SETTINGS.retryIntervalMs));
+    updateSettings(deps, { retryIntervalMs: 60 * 60 * 1000 }, actingAs("a"));
+    expect(await runScheduledPass(deps)).toMatchObject({ kind: "full" });
+    expect(target().dueAt).toEqual(new Date(now.getTime() + 60 * 60 * 1000));
   });
 
   it("an install the Mac never confirms is visited when its window ends (due_at), not before", async () => {
