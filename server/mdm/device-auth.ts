@@ -1,14 +1,15 @@
 // Device authentication by `Mdm-Signature` (DESIGN §4.1, mdm-protocol.md §9.1, reliability-security.md §2):
 // the header is base64 of a CMS SignedData with detached content, the device identity's signature over the
 // exact request body. NanoMDM's `cryptoutil.VerifyMdmSignature` plus its chain check to the device CA.
-// The CMS is read by a small DER walker (cms.ts) and verified with node:crypto; what depends only on the
-// certificate (parse, chain, validity, key usage) is cached per certificate, so a request costs a hash and
-// one signature verification. Every failure is a one-line reason, never a throw.
-import { createHash, timingSafeEqual, verify, X509Certificate, type KeyObject } from "node:crypto";
+// The CMS and the signer's certificate are read by a small DER walker (cms.ts) and verified with node:crypto;
+// what depends only on the certificate (chain, validity, key usage) is cached per certificate, so a request
+// from a recently seen Mac costs a hash and one signature verification, and one from another Mac adds the
+// CA's signature check. Every failure is a one-line reason, never a throw.
+import { createHash, createPublicKey, timingSafeEqual, verify, X509Certificate, type KeyObject } from "node:crypto";
 
 import { certificateSha256 } from "@/server/services/pki";
 
-import { DerError, parseSignedData } from "./cms";
+import { DerError, parseSignedData, readCertificate, type CertificateParts } from "./cms";
 
 export type MdmSignatureResult = { ok: true; certificateDer: Buffer; certificateSha256: string } | { ok: false; reason: string };
 
@@ -38,22 +39,78 @@ const SIGNATURE_ALGORITHMS = new Set([
 
 const fail = (reason: string): MdmSignatureResult => ({ ok: false, reason });
 
-type CaFacts = { x509: X509Certificate; notAfter: Date };
-type CertFacts = { sha256: string; publicKey: KeyObject; notBefore: Date; notAfter: Date; issuedByCa: boolean; clientAuth: boolean };
+/** Signature algorithms of a certificate issued by Pomona's CA that the fast path checks, by OID → digest. */
+const CERTIFICATE_SIGNATURES: Record<string, string> = {
+  "1.2.840.113549.1.1.11": "sha256",
+  "1.2.840.113549.1.1.12": "sha384",
+  "1.2.840.113549.1.1.13": "sha512",
+  "1.2.840.10045.4.3.2": "sha256",
+  "1.2.840.10045.4.3.3": "sha384",
+};
+const RSA_ENCRYPTION = "1.2.840.113549.1.1.1";
+
+export type CaFacts = { x509: X509Certificate; publicKey: KeyObject; subject: Buffer; notAfter: Date };
+export type CertFacts = { sha256: string; publicKey: KeyObject; notBefore: Date; notAfter: Date; issuedByCa: boolean; clientAuth: boolean };
 
 const caCache = new Map<string, CaFacts>();
 const CERT_CACHE_LIMIT = 20_000;
 const certCache = new Map<string, CertFacts>();
 
-function caFacts(pem: string): CaFacts {
+export function caFacts(pem: string): CaFacts {
   let facts = caCache.get(pem);
   if (!facts) {
     const x509 = new X509Certificate(pem);
-    facts = { x509, notAfter: new Date(x509.validTo) };
+    facts = { x509, publicKey: x509.publicKey, subject: readCertificate(x509.raw).subject, notAfter: new Date(x509.validTo) };
     caCache.clear(); // one CA at a time: a new one replaces the old
     caCache.set(pem, facts);
   }
   return facts;
+}
+
+const allowsClientAuth = (usages: string[] | null | undefined) => !usages || usages.includes(EKU_CLIENT_AUTH) || usages.includes(EKU_ANY);
+
+/**
+ * A certificate's facts read by cms.ts's DER walker: about 0.03 ms where OpenSSL's X509Certificate takes
+ * 0.1 ms, and an RSA key built from its PKCS#1 bytes (OpenSSL's SPKI decoder alone costs 0.09 ms). Undefined
+ * for anything this path does not cover (another key type, another algorithm, an issuer name not byte-equal
+ * to the CA's subject): `factsFromX509` decides those.
+ */
+export function factsFromDer(der: Buffer, sha256: string, ca: CaFacts): CertFacts | undefined {
+  let parts: CertificateParts;
+  try {
+    parts = readCertificate(der);
+  } catch {
+    return undefined;
+  }
+  const digest = CERTIFICATE_SIGNATURES[parts.signatureAlgorithm];
+  if (!digest || parts.publicKeyAlgorithm !== RSA_ENCRYPTION || !parts.issuer.equals(ca.subject)) return undefined;
+  let publicKey: KeyObject;
+  try {
+    publicKey = createPublicKey({ key: parts.publicKey, format: "der", type: "pkcs1" });
+  } catch {
+    return undefined;
+  }
+  let signedByCa = false;
+  try {
+    // As OpenSSL's X509_verify: the outer algorithm must equal the signed one, and the signature verify.
+    signedByCa = parts.algorithmsMatch && verify(digest, parts.tbs, ca.publicKey, parts.signature);
+  } catch {
+    signedByCa = false;
+  }
+  return { sha256, publicKey, notBefore: parts.notBefore, notAfter: parts.notAfter, issuedByCa: signedByCa, clientAuth: allowsClientAuth(parts.extendedKeyUsages) };
+}
+
+/** The same facts through OpenSSL's X509Certificate: the reference, and the path for what factsFromDer leaves. */
+export function factsFromX509(der: Buffer, sha256: string, ca: CaFacts): CertFacts {
+  const x509 = new X509Certificate(der);
+  return {
+    sha256,
+    publicKey: x509.publicKey,
+    notBefore: new Date(x509.validFrom),
+    notAfter: new Date(x509.validTo),
+    issuedByCa: x509.checkIssued(ca.x509) && x509.verify(ca.publicKey),
+    clientAuth: allowsClientAuth(x509.keyUsage), // keyUsage is the extended key usages; undefined when none
+  };
 }
 
 /** What a certificate alone decides, computed once per (certificate, CA) and kept, within a bound. */
@@ -62,16 +119,7 @@ function certFacts(der: Buffer, ca: CaFacts, caPem: string): CertFacts {
   const key = `${sha256}:${caPem.length}:${ca.x509.fingerprint256}`;
   const cached = certCache.get(key);
   if (cached) return cached;
-  const x509 = new X509Certificate(der);
-  const usages = x509.keyUsage; // extended key usages; undefined when the certificate has none (any use)
-  const facts: CertFacts = {
-    sha256,
-    publicKey: x509.publicKey,
-    notBefore: new Date(x509.validFrom),
-    notAfter: new Date(x509.validTo),
-    issuedByCa: x509.checkIssued(ca.x509) && x509.verify(ca.x509.publicKey),
-    clientAuth: !usages || usages.includes(EKU_CLIENT_AUTH) || usages.includes(EKU_ANY),
-  };
+  const facts = factsFromDer(der, sha256, ca) ?? factsFromX509(der, sha256, ca);
   if (certCache.size >= CERT_CACHE_LIMIT) certCache.delete(certCache.keys().next().value!);
   certCache.set(key, facts);
   return facts;
