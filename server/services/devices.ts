@@ -62,6 +62,13 @@ function prepare(db: Db) {
       .set({ lastInventoryAt: sql`${sql.placeholder("now")}`, updatedAt: sql`${sql.placeholder("now")}` })
       .where(eq(computers.id, sql.placeholder("id")))
       .prepare(),
+    deviceInformation: db.$client.prepare(
+      `update computers set name = coalesce(@name, name), os_version = coalesce(@osVersion, os_version), build_version = coalesce(@buildVersion, build_version),
+         model = coalesce(@model, model), model_name = coalesce(@modelName, model_name), product_name = coalesce(@productName, product_name),
+         serial_number = coalesce(@serialNumber, serial_number), architecture = coalesce(@architecture, architecture),
+         device_information_at = @now, updated_at = @now
+       where id = @id`,
+    ),
     deleteApps: db.$client.prepare("delete from installed_apps where computer_id = @computerId"),
     deleteApp: db.$client.prepare("delete from installed_apps where computer_id = @computerId and bundle_id = @bundleId"),
     insertApp: db.$client.prepare(
@@ -231,7 +238,7 @@ export function recordCommandReport(
   return deps.db.transaction(
     (tx) => {
       const outcome = recordReport(deps.db, computer.id, report, now);
-      tx.update(computers).set({ lastCheckinAt: now, updatedAt: now }).where(eq(computers.id, computer.id)).run();
+      statements(deps.db).touch.run({ id: computer.id, now: now.getTime() });
       markIfCheckinWasStale(deps.db, computer, now);
       if (outcome.kind !== "recorded") return outcome;
       // Any recorded report can move a target (its command's status); a full inventory answer moves the
@@ -271,21 +278,19 @@ function hasIdentifiers(payload: string): boolean {
 /** DeviceInformation's QueryResponses update the computer; architecture from IsAppleSilicon, else the model. */
 export function applyDeviceInformation(db: Db, computerId: number, q: DeviceInformationAnswer, now: Date) {
   const architecture = resolveArchitecture({ isAppleSilicon: q.IsAppleSilicon, model: q.Model });
-  db.update(computers)
-    .set({
-      ...(q.DeviceName !== undefined ? { name: q.DeviceName } : {}),
-      ...(q.OSVersion !== undefined ? { osVersion: q.OSVersion } : {}),
-      ...(q.BuildVersion !== undefined ? { buildVersion: q.BuildVersion } : {}),
-      ...(q.Model !== undefined ? { model: q.Model } : {}),
-      ...(q.ModelName !== undefined ? { modelName: q.ModelName } : {}),
-      ...(q.ProductName !== undefined ? { productName: q.ProductName } : {}),
-      ...(q.SerialNumber !== undefined ? { serialNumber: q.SerialNumber } : {}),
-      ...(architecture ? { architecture } : {}),
-      deviceInformationAt: now,
-      updatedAt: now,
-    })
-    .where(eq(computers.id, computerId))
-    .run();
+  // An absent key leaves its column as it is (coalesce): plists have no null, so null means "not reported".
+  statements(db).deviceInformation.run({
+    id: computerId,
+    name: q.DeviceName ?? null,
+    osVersion: q.OSVersion ?? null,
+    buildVersion: q.BuildVersion ?? null,
+    model: q.Model ?? null,
+    modelName: q.ModelName ?? null,
+    productName: q.ProductName ?? null,
+    serialNumber: q.SerialNumber ?? null,
+    architecture: architecture ?? null,
+    now: now.getTime(),
+  });
 }
 
 /**
