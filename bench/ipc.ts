@@ -21,9 +21,17 @@ export type ServerHandle = {
   stop(): Promise<void>;
 };
 
+/**
+ * Node flags for the processes under test (servers, the engine phases) from BENCH_CHILD_NODE_ARGS, e.g. to
+ * profile them: BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench -- --only g1
+ */
+export function childNodeArgs(): string[] {
+  return (process.env.BENCH_CHILD_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
+}
+
 /** Starts `script` (a .ts file) as a child with tsx, passing `args`; resolves once it listens. */
 export function startServer(script: string, args: string[], options: { quiet?: boolean } = {}): Promise<ServerHandle> {
-  const child: ChildProcess = fork(script, args, { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child: ChildProcess = fork(script, args, { execArgv: ["--import", "tsx", ...childNodeArgs()], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   const pushListeners: ((udids: string[]) => void)[] = [];
   let nextId = 1;
