@@ -63,6 +63,8 @@ function prepare(db: Db) {
        where uuid = @uuid`,
     ),
     maxSeq: db.$client.prepare("select max(seq) from commands").pluck(),
+    // Whether a computer has any open command, from commands_next_idx alone.
+    anyOpen: db.$client.prepare(`select 1 from commands where computer_id = ? and status in (${OPEN_STATUSES.map((st) => `'${st}'`).join(", ")}) limit 1`).pluck(),
     insert: db.$client.prepare(
       `insert into commands (uuid, computer_id, request_type, payload, status, priority, seq, purpose, is_install, deployment_id, attempt, idempotency_key, created_at)
        values (@uuid, @computerId, @requestType, @payload, 'queued', @priority, @seq, @purpose, @isInstall, @deploymentId, @attempt, @idempotencyKey, @createdAt)`,
@@ -128,6 +130,9 @@ export function enqueueCommand(db: Db, input: EnqueueInput, now: Date): Command 
  * An install waits while another install to this Mac is in flight.
  */
 export function nextCommand(db: Db, computerId: number, options: { afterNotNow: boolean }, now: Date): Command | undefined {
+  // Most polls find nothing: answer those from the index without a write transaction (better-sqlite3 is
+  // synchronous, so nothing can be queued between this read and the return).
+  if (statements(db).anyOpen.get(computerId) === undefined) return undefined;
   return db.transaction(
     () => {
       const s = statements(db);
