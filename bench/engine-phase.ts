@@ -10,7 +10,9 @@ import { silentLogger } from "@/server/log";
 import { createLocalPushProvider } from "@/server/push/local";
 import { recalculateSmartGroups } from "@/server/services/smart-groups";
 
-import { loadEngineInput, measureG4, measureG5, oursEnginePass } from "./engine";
+import { compileSmartGroups } from "@/server/engine/smart-groups";
+
+import { g5Sample, loadEngineInput, measureG4, measureG5 } from "./engine";
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(name);
@@ -21,17 +23,19 @@ const arg = (name: string) => {
 const phase = arg("--phase");
 const now = new Date(arg("--now"));
 const deps = createDeps({ env: parseEnv({ POMONA_DB: arg("--db"), POMONA_DEMO: "0" }), clock: { now: () => now }, log: silentLogger, push: createLocalPushProvider() });
-const input = loadEngineInput(deps, now);
 
 let result: unknown;
 if (phase === "g4") {
+  const input = loadEngineInput(deps, now);
   const g4 = measureG4(input, { runs: 3 });
   const t0 = performance.now();
   recalculateSmartGroups(deps);
   result = { ...g4, recalculateSmartGroupsMs: performance.now() - t0, peakRss: process.memoryUsage().rss };
 } else {
-  const { compiled } = oursEnginePass(input);
-  result = measureG5(deps, input, compiled, { samples: Number(arg("--samples")), seed: Number(arg("--seed")) });
+  const options = { samples: Number(arg("--samples")), seed: Number(arg("--seed")) };
+  const sample = g5Sample(deps, options);
+  const input = loadEngineInput(deps, now, [...new Set(sample)]);
+  result = { ...measureG5(deps, input, compileSmartGroups(input.groups), sample, options), peakRss: process.memoryUsage().rss };
 }
 deps.db.$client.close();
 process.send?.({ type: "result", result }, () => process.exit(0));

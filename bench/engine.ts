@@ -31,10 +31,15 @@ export type LoadedEngineInput = EngineInput & {
   loadMs: number;
 };
 
-/** Everything a pass needs, read once (the DB part is timed separately: loadMs). */
-export function loadEngineInput(deps: Pick<Deps, "db">, now: Date): LoadedEngineInput {
+/**
+ * Everything a pass needs, read once (the DB part is timed separately: loadMs): for the whole fleet (G4),
+ * or for the given computers only (G5, which times single computers as a server in service does, in a
+ * process that does not hold the fleet's inputs).
+ */
+export function loadEngineInput(deps: Pick<Deps, "db">, now: Date, computerIds?: number[]): LoadedEngineInput {
   const t0 = performance.now();
-  const facts = loadComputerFacts(deps);
+  const facts = loadComputerFacts(deps, computerIds);
+  const only = computerIds ? new Set(computerIds) : undefined;
   const groups = loadGroupDefinitions(deps);
   const deploymentInfos: DeploymentInfo[] = deps.db
     .select({ d: deployments, bundleId: catalogTitles.bundleId, titleName: catalogTitles.name, publisher: catalogTitles.publisher })
@@ -49,7 +54,7 @@ export function loadEngineInput(deps: Pick<Deps, "db">, now: Date): LoadedEngine
     .select({ id: computers.id, osVersion: computers.osVersion, architecture: computers.architecture, lastInventoryAt: computers.lastInventoryAt, enrolled: computers.enrolled, unenrolledAt: computers.unenrolledAt })
     .from(computers)
     .all())
-    computerInfo.set(c.id, c);
+    if (!only || only.has(c.id)) computerInfo.set(c.id, c);
   const bundleIds = [...new Set(deploymentInfos.map((d) => d.bundleId))];
   const installed = new Map<string, InstalledRow[]>();
   const installedByBundle = new Map<string, Map<number, InstalledRow[]>>();
@@ -58,6 +63,7 @@ export function loadEngineInput(deps: Pick<Deps, "db">, now: Date): LoadedEngine
     .from(installedApps)
     .where(inArray(installedApps.bundleId, bundleIds))
     .all()) {
+    if (only && !only.has(a.computerId)) continue;
     const key = `${a.computerId}:${a.bundleId}`;
     const list = installed.get(key);
     if (list) list.push(a);
@@ -273,7 +279,19 @@ function changedApps(facts: ComputerFacts, apps: InstalledApplicationAnswer[]): 
   return [...apps, { Identifier: slack, Name: "Slack", Version: "4.41.105", ShortVersion: "4.41.105", BundleSize: 478_150_656, Installing: false }];
 }
 
-export function measureG5(deps: Pick<Deps, "db" | "publicUrl">, input: LoadedEngineInput, compiled: CompiledGroups, options: { samples: number; seed: number }): G5Result {
+/** The computers G5 times, drawn with replacement (seeded): `samples` timed after 50 warm-up ones. */
+export function g5Sample(deps: Pick<Deps, "db">, options: { samples: number; seed: number }): number[] {
+  const ids = deps.db.$client.prepare("select id from computers order by id").pluck().all() as number[];
+  let x = options.seed >>> 0;
+  const rand = () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 4294967296);
+  return Array.from({ length: options.samples + 50 }, () => ids[Math.floor(rand() * ids.length)]!);
+}
+
+/**
+ * `input` holds the sampled computers only (loadEngineInput with `sample`): a server in service keeps no
+ * fleet-wide inputs in memory, and a 3.5 GB heap of them made G5's tail the garbage collector's.
+ */
+export function measureG5(deps: Pick<Deps, "db" | "publicUrl">, input: LoadedEngineInput, compiled: CompiledGroups, sample: number[], options: { samples: number }): G5Result {
   const engine = new Histogram();
   const withWrite = new Histogram();
   const sqlite = deps.db.$client;
@@ -282,8 +300,6 @@ export function measureG5(deps: Pick<Deps, "db" | "publicUrl">, input: LoadedEng
   const context = loadPassContext(deps.db);
   const appsOf = sqlite.prepare("select bundle_id as Identifier, name as Name, version as Version, short_version as ShortVersion, bundle_size as BundleSize from installed_apps where computer_id = ?");
   let membershipChanges = 0;
-  let x = options.seed >>> 0;
-  const rand = () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 4294967296);
 
   const winnersFor = (computer: ComputerFacts, groupIds: Set<number>) => {
     const membership = new Map<number, Set<number>>();
@@ -291,8 +307,9 @@ export function measureG5(deps: Pick<Deps, "db" | "publicUrl">, input: LoadedEng
     return scopeAndStatus(input, membership);
   };
 
+  const factsById = new Map(input.facts.map((f) => [f.id, f]));
   for (let i = 0; i < options.samples + 50; i++) {
-    const facts = input.facts[Math.floor(rand() * input.facts.length)]!;
+    const facts = factsById.get(sample[i]!)!;
     const rows = (appsOf.all(facts.id) as { Identifier: string | null; Name: string; Version: string | null; ShortVersion: string | null; BundleSize: number | null }[]).map((r) => ({
       Identifier: r.Identifier ?? undefined,
       Name: r.Name,
@@ -322,7 +339,7 @@ export function measureG5(deps: Pick<Deps, "db" | "publicUrl">, input: LoadedEng
     t0 = performance.now();
     deps.db.transaction(
       () => {
-        applyInstalledApplicationList(deps.db, facts.id, apps, input.now, { partial: false });
+        applyInstalledApplicationList(deps.db, facts.id, apps, input.now);
         const before = (current.all(facts.id) as { g: number }[]).length;
         const { membership } = recalculateMembershipFor(deps.db, compiled, [facts.id], input.now);
         runDeploymentPass(deps, membership, DEFAULT_SETTINGS, input.now, { computerIds: [facts.id], context });

@@ -69,8 +69,10 @@ function prepare(db: Db) {
          device_information_at = @now, updated_at = @now
        where id = @id`,
     ),
-    deleteApps: db.$client.prepare("delete from installed_apps where computer_id = @computerId"),
-    deleteApp: db.$client.prepare("delete from installed_apps where computer_id = @computerId and bundle_id = @bundleId"),
+    appsOf: db.$client.prepare(
+      "select id, bundle_id bundleId, name, version, short_version shortVersion, bundle_size bundleSize, installing from installed_apps where computer_id = ?",
+    ),
+    deleteAppRow: db.$client.prepare("delete from installed_apps where id = ?"),
     insertApp: db.$client.prepare(
       `insert into installed_apps (computer_id, bundle_id, name, version, short_version, bundle_size, installing)
        values (@computerId, @bundleId, @name, @version, @shortVersion, @bundleSize, @installing)`,
@@ -249,7 +251,7 @@ export function recordCommandReport(
       if (command.status === "acknowledged") {
         if (command.requestType === "DeviceInformation" && report.queryResponses) applyDeviceInformation(deps.db, computer.id, report.queryResponses, now);
         if (command.requestType === "InstalledApplicationList" && report.installedApplications) {
-          applyInstalledApplicationList(deps.db, computer.id, report.installedApplications, now, { partial: hasIdentifiers(command.payload) });
+          applyInstalledApplicationList(deps.db, computer.id, report.installedApplications, now, { identifiers: identifiersOf(command.payload) });
         }
       }
       if (command.status === "error" || command.status === "command_format_error") {
@@ -268,13 +270,14 @@ export function recordCommandReport(
 /** An acknowledged DeviceInformation, or an InstalledApplicationList not limited to some identifiers. */
 export function isFullInventoryAnswer(command: Pick<Command, "status" | "requestType" | "payload">): boolean {
   if (command.status !== "acknowledged") return false;
-  return command.requestType === "DeviceInformation" || (command.requestType === "InstalledApplicationList" && !hasIdentifiers(command.payload));
+  return command.requestType === "DeviceInformation" || (command.requestType === "InstalledApplicationList" && identifiersOf(command.payload) === undefined);
 }
 
-function hasIdentifiers(payload: string): boolean {
-  return (JSON.parse(payload) as { Identifiers?: unknown[] }).Identifiers !== undefined;
+/** The bundle ids an InstalledApplicationList was limited to, or undefined for the full list. */
+function identifiersOf(payload: string): string[] | undefined {
+  const ids = (JSON.parse(payload) as { Identifiers?: unknown[] }).Identifiers;
+  return ids?.filter((i): i is string => typeof i === "string");
 }
-
 /** DeviceInformation's QueryResponses update the computer; architecture from IsAppleSilicon, else the model. */
 export function applyDeviceInformation(db: Db, computerId: number, q: DeviceInformationAnswer, now: Date) {
   const architecture = resolveArchitecture({ isAppleSilicon: q.IsAppleSilicon, model: q.Model });
@@ -295,31 +298,39 @@ export function applyDeviceInformation(db: Db, computerId: number, q: DeviceInfo
 
 /**
  * An InstalledApplicationList answer replaces the computer's installed-app set (entries without an
- * Identifier are kept by name). An answer limited to `Identifiers` replaces only those bundle ids.
- * Prepared statements, one row each: a full list is a few hundred apps, and a statement built per call
- * costs more than the rows.
+ * Identifier are kept by name). An answer to a command limited to `identifiers` replaces only those bundle
+ * ids: one asked for and absent from the answer is no longer installed.
+ * Only the difference is written: a Mac's list rarely changes between inventories, and rewriting a few
+ * hundred rows each time filled the WAL (and its checkpoints) for nothing. Prepared statements, one row
+ * each: a statement built per call costs more than the rows.
  */
-export function applyInstalledApplicationList(db: Db, computerId: number, apps: InstalledApplicationAnswer[], now: Date, options: { partial: boolean }) {
+export function applyInstalledApplicationList(db: Db, computerId: number, apps: InstalledApplicationAnswer[], now: Date, options: { identifiers?: readonly string[] } = {}) {
   const s = statements(db);
-  if (options.partial) {
-    for (const id of new Set(apps.map((a) => a.Identifier).filter((i): i is string => i !== undefined))) s.deleteApp.run({ computerId, bundleId: id });
-  } else {
-    s.deleteApps.run({ computerId });
+  const partial = options.identifiers !== undefined;
+  // Those asked for, and any other the Mac answered with (it answers with the asked ones only).
+  const identifiers = partial ? new Set([...options.identifiers!, ...apps.flatMap((a) => (a.Identifier === undefined ? [] : [a.Identifier]))]) : undefined;
+  // The stored rows this answer replaces, by content (a list may hold the same app twice).
+  const stored = new Map<string, number[]>();
+  for (const row of s.appsOf.all(computerId) as AppRow[]) {
+    if (identifiers && (row.bundleId === null || !identifiers.has(row.bundleId))) continue;
+    const key = appKey(row);
+    const ids = stored.get(key);
+    if (ids) ids.push(row.id);
+    else stored.set(key, [row.id]);
   }
   for (const a of apps) {
     if (a.Identifier === undefined && a.Name === undefined) continue;
-    s.insertApp.run({
-      computerId,
-      bundleId: a.Identifier ?? null,
-      name: a.Name ?? a.Identifier ?? "",
-      version: a.Version ?? null,
-      shortVersion: a.ShortVersion ?? null,
-      bundleSize: a.BundleSize ?? null,
-      installing: a.Installing ? 1 : 0,
-    });
+    const row = { computerId, bundleId: a.Identifier ?? null, name: a.Name ?? a.Identifier ?? "", version: a.Version ?? null, shortVersion: a.ShortVersion ?? null, bundleSize: a.BundleSize ?? null, installing: a.Installing ? 1 : 0 };
+    const same = stored.get(appKey(row));
+    if (same?.length) same.pop(); // already stored as it is: kept
+    else s.insertApp.run(row);
   }
-  if (!options.partial) s.inventoried.run({ id: computerId, now: now.getTime() });
+  for (const ids of stored.values()) for (const id of ids) s.deleteAppRow.run(id);
+  if (!partial) s.inventoried.run({ id: computerId, now: now.getTime() });
 }
+
+type AppRow = { id: number; bundleId: string | null; name: string; version: string | null; shortVersion: string | null; bundleSize: number | null; installing: number };
+const appKey = (r: Omit<AppRow, "id">) => JSON.stringify([r.bundleId, r.name, r.version, r.shortVersion, r.bundleSize, r.installing ? 1 : 0]);
 
 /** Computers whose pushes are worth sending (enrolled, with a live token). */
 export function isPushable(c: Pick<Computer, "enrolled" | "pushToken" | "pushMagic" | "pushTokenInvalidAt">) {

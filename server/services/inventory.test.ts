@@ -4,9 +4,9 @@ import { describe, expect, it } from "vitest";
 
 import { HOUR } from "@/server/clock";
 import { createTestDeps } from "@/server/testing";
-import { commands, computers } from "@/db/schema";
+import { commands, computers, installedApps } from "@/db/schema";
 
-import { queueDueInventory } from "./devices";
+import { applyInstalledApplicationList, queueDueInventory, type InstalledApplicationAnswer } from "./devices";
 
 describe("queueDueInventory", () => {
   it("asks the stalest due Macs first, at most a batch per call, and never twice while a request is open", () => {
@@ -30,5 +30,61 @@ describe("queueDueInventory", () => {
     expect(queued).toHaveLength(10);
     expect(queued.filter((c) => c.computerId === ids[2])).toEqual([]);
     expect(deps.db.select().from(commands).where(eq(commands.computerId, ids[1]!)).all().map((c) => c.requestType).sort()).toEqual(["DeviceInformation", "InstalledApplicationList"]);
+  });
+});
+
+describe("applyInstalledApplicationList", () => {
+  const safari = { Identifier: "com.apple.Safari", Name: "Safari", ShortVersion: "18.1", Version: "20619.2.8", BundleSize: 1000 };
+  const zoom = { Identifier: "us.zoom.xos", Name: "zoom.us", ShortVersion: "6.2.0", Version: "6.2.0 (41823)", BundleSize: 2000 };
+  const script = { Name: "Helper Script" }; // no Identifier: kept by name
+  const setup = () => {
+    const deps = createTestDeps();
+    const now = deps.clock.now();
+    const id = deps.db.insert(computers).values({ udid: "APPS-1", enrolled: true, createdAt: now, updatedAt: now }).returning({ id: computers.id }).get().id;
+    const rows = () =>
+      deps.db
+        .select({ id: installedApps.id, bundleId: installedApps.bundleId, name: installedApps.name, shortVersion: installedApps.shortVersion, version: installedApps.version, bundleSize: installedApps.bundleSize, installing: installedApps.installing })
+        .from(installedApps)
+        .where(eq(installedApps.computerId, id))
+        .all()
+        .sort((a, b) => a.name.localeCompare(b.name) || a.id - b.id);
+    const apply = (apps: InstalledApplicationAnswer[], identifiers?: string[]) => applyInstalledApplicationList(deps.db, id, apps, now, { identifiers });
+    return { deps, rows, apply, content: () => rows().map(({ id: _id, ...r }) => r) };
+  };
+
+  it("stores exactly the answer's apps, and a repeat of the same list writes no row", () => {
+    const t = setup();
+    t.apply([safari, zoom, script, script]);
+    const before = t.rows();
+    expect(before.map((r) => r.name)).toEqual(["Helper Script", "Helper Script", "Safari", "zoom.us"]);
+    t.apply([zoom, script, safari, script]);
+    expect(t.rows()).toEqual(before); // same rows, same ids: nothing deleted or inserted
+  });
+
+  it("writes only the difference: a changed version replaces that row, a removed app goes, duplicates count", () => {
+    const t = setup();
+    t.apply([safari, zoom, script, script]);
+    const safariId = t.rows().find((r) => r.name === "Safari")!.id;
+    t.apply([safari, { ...zoom, ShortVersion: "6.3.0" }, script, { Identifier: "com.example.new", Name: "New", Installing: true }]);
+    expect(t.content()).toEqual([
+      { bundleId: null, name: "Helper Script", shortVersion: null, version: null, bundleSize: null, installing: false },
+      { bundleId: "com.example.new", name: "New", shortVersion: null, version: null, bundleSize: null, installing: true },
+      { bundleId: "com.apple.Safari", name: "Safari", shortVersion: "18.1", version: "20619.2.8", bundleSize: 1000, installing: false },
+      { bundleId: "us.zoom.xos", name: "zoom.us", shortVersion: "6.3.0", version: "6.2.0 (41823)", bundleSize: 2000, installing: false },
+    ]);
+    expect(t.rows().find((r) => r.name === "Safari")!.id).toBe(safariId);
+    t.apply([]);
+    expect(t.rows()).toEqual([]);
+  });
+
+  it("an answer to a command limited to Identifiers replaces only those bundle ids, and one absent from it is gone", () => {
+    const t = setup();
+    t.apply([safari, zoom, script]);
+    t.apply([{ ...zoom, ShortVersion: "6.4.0" }], ["us.zoom.xos"]);
+    expect(t.content().map((r) => `${r.name} ${r.shortVersion ?? ""}`)).toEqual(["Helper Script ", "Safari 18.1", "zoom.us 6.4.0"]);
+    t.apply([], ["com.example.never-installed"]);
+    expect(t.content()).toHaveLength(3);
+    t.apply([], ["us.zoom.xos"]); // asked for and not in the answer: uninstalled
+    expect(t.content().map((r) => r.name)).toEqual(["Helper Script", "Safari"]);
   });
 });
