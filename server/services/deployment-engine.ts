@@ -271,11 +271,11 @@ function preparePass(db: Db) {
       .from(commands)
       .where(and(eq(commands.isInstall, true), isNotNull(commands.sentAt), isNull(commands.releasedAt), inJson(commands.computerId, "ids")))
       .prepare(),
-    cancelUnsent: db
-      .update(commands)
-      .set({ status: "canceled", completedAt: sql`${sql.placeholder("now")}` })
-      .where(and(eq(commands.deploymentId, sql.placeholder("deploymentId")), eq(commands.computerId, sql.placeholder("computerId")), inArray(commands.status, ["queued", "not_now"])))
-      .prepare(),
+    // By the computer's open commands (commands_next_idx). Without statistics SQLite chose
+    // commands_deployment_idx and read every command of the deployment: 100k rows after a fleet-wide one.
+    cancelUnsent: db.$client.prepare(
+      "update commands set status = 'canceled', completed_at = @now where computer_id = @computerId and status in ('queued', 'not_now') and +deployment_id = @deploymentId",
+    ),
     deleteTarget: db.delete(deploymentTargets).where(eq(deploymentTargets.id, sql.placeholder("id"))).prepare(),
     contextStamp: db.$client
       .prepare(
@@ -336,7 +336,7 @@ function eventRow(e: NewEvent) {
   };
 }
 const passStatementCache = new WeakMap<Db, ReturnType<typeof preparePass>>();
-function passStatements(db: Db) {
+export function passStatements(db: Db) {
   let s = passStatementCache.get(db);
   if (!s) passStatementCache.set(db, (s = preparePass(db)));
   return s;
