@@ -25,7 +25,7 @@ import { measureRequestCosts } from "./costs";
 import type { G4Result, G5Result } from "./engine";
 import { enrollmentStorm, type StormResult } from "./enroll";
 import { encodeBody, loadFleet, signFor, type Fleet } from "./fleet";
-import { childNodeArgs, startServer, type Rss, type ServerHandle } from "./ipc";
+import { childNodeArgs, POMONA_NODE_FLAGS, startServer, type Rss, type ServerHandle } from "./ipc";
 import { closedLoop, MacStates, openLoop, WakeDrain, type DrainResult, type LoadResult, type OpenLoopResult } from "./load";
 import { measureParsing, type ParseRow } from "./parse";
 import { ensureSnapshot, removeDb } from "./seed";
@@ -81,7 +81,7 @@ const walBytes = (file: string) => {
 const maxOf = (xs: number[]) => xs.reduce((a, b) => Math.max(a, b), 0);
 
 async function withServer<T>(script: string, db: string | undefined, fn: (s: ServerHandle) => Promise<T>): Promise<T> {
-  const server = await startServer(script, db ? ["--db", db] : []);
+  const server = await startServer(script, db ? ["--db", db] : [], { nodeFlags: script === OURS ? POMONA_NODE_FLAGS : [] });
   try {
     return await fn(server);
   } finally {
@@ -92,7 +92,7 @@ async function withServer<T>(script: string, db: string | undefined, fn: (s: Ser
 /** Runs G4 or G5 in bench/engine-phase.ts (its own process, a large heap) and returns its result. */
 function enginePhase<T>(phase: "g4" | "g5", db: string, now: Date): Promise<T> {
   const args = ["--phase", phase, "--db", db, "--now", now.toISOString(), "--samples", String(config.g5.samples), "--seed", String(config.seed)];
-  const child = fork("bench/engine-phase.ts", args, { execArgv: ["--import", "tsx", "--max-old-space-size=8192", ...childNodeArgs()], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork("bench/engine-phase.ts", args, { execArgv: ["--import", "tsx", "--max-old-space-size=8192", ...POMONA_NODE_FLAGS, ...childNodeArgs()], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   return new Promise((resolve, reject) => {
     let result: T | undefined;
     child.on("message", (m) => {
