@@ -329,6 +329,8 @@ async function main() {
         const drain = new WakeDrain({ port: s.port, fleet, specs, pushesPerSecond: config.g3.pushesPerSecond, sessions: config.g3.sessions });
         s.onPush((udids) => drain.push(udids));
         drain.start();
+        const caughtUp = await s.request<{ ms: number }>("tick", {}, 600_000);
+        notes.push(`G3: one scheduler tick before the deploy (not timed) brought the copy up to date, as a server in service would be: ${ms(caughtUp.ms)}`);
         say(`G3 deploying ${G3_TITLE} to "All Macs" (${fmt(config.macs)} Macs)…`);
         const deployed = await s.request<{ deploymentId: number; ms: number; targets: number; commands: number }>("deploy", { bundleId: G3_TITLE, groupId: meta.allMacsGroupId });
         say(`G3 fan-out ${ms(deployed.ms)}: ${fmt(deployed.targets)} targets, ${fmt(deployed.commands)} commands queued; draining (budget ${config.g3.budgetS} s, scheduler tick every ${config.g3.tickMs} ms)…`);

@@ -82,6 +82,13 @@ serveIpc({
     const commands = (sql.prepare("select count(*) n from commands where deployment_id = ?").get(id) as { n: number }).n;
     return { deploymentId: id, ms, targets, commands };
   },
+  // One scheduler tick, as a server in service has run before an admin acts (the snapshot's copy is hours
+  // behind its recorded pass: time-based criteria to re-evaluate, inventory falling due).
+  tick: async () => {
+    const t0 = performance.now();
+    await runSchedulerTick(d);
+    return { ms: performance.now() - t0 };
+  },
   startTicks: (m) => {
     const intervalMs = Number(m.intervalMs);
     const state = { stop: false, durations: [] as number[], done: Promise.resolve() };
