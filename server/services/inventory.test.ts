@@ -6,7 +6,7 @@ import { HOUR } from "@/server/clock";
 import { createTestDeps } from "@/server/testing";
 import { commands, computers, installedApps } from "@/db/schema";
 
-import { applyInstalledApplicationList, queueDueInventory, type InstalledApplicationAnswer } from "./devices";
+import { applyDeviceInformation, applyInstalledApplicationList, queueDueInventory, type InstalledApplicationAnswer } from "./devices";
 
 describe("queueDueInventory", () => {
   it("asks the stalest due Macs first, at most a batch per call, and never twice while a request is open", () => {
@@ -86,5 +86,24 @@ describe("applyInstalledApplicationList", () => {
     expect(t.content()).toHaveLength(3);
     t.apply([], ["us.zoom.xos"]); // asked for and not in the answer: uninstalled
     expect(t.content().map((r) => r.name)).toEqual(["Helper Script", "Safari"]);
+  });
+});
+
+describe("applyDeviceInformation", () => {
+  it("stores what the answer reports, keeps what it leaves out, and reads the architecture from IsAppleSilicon or the model", () => {
+    const deps = createTestDeps();
+    const now = deps.clock.now();
+    const id = deps.db.insert(computers).values({ udid: "DI-1", name: "old name", enrolled: true, createdAt: now, updatedAt: now }).returning({ id: computers.id }).get().id;
+    const row = () => {
+      const c = deps.db.select().from(computers).where(eq(computers.id, id)).get()!;
+      return { name: c.name, osVersion: c.osVersion, buildVersion: c.buildVersion, model: c.model, modelName: c.modelName, productName: c.productName, serialNumber: c.serialNumber, architecture: c.architecture, deviceInformationAt: c.deviceInformationAt?.getTime() };
+    };
+    applyDeviceInformation(deps.db, id, { DeviceName: "Design Lab Mac 07", OSVersion: "14.5", BuildVersion: "23F79", Model: "Mac14,2", ModelName: "MacBook Air", ProductName: "Mac14,2", SerialNumber: "C02XYZ", IsAppleSilicon: true }, now);
+    expect(row()).toEqual({ name: "Design Lab Mac 07", osVersion: "14.5", buildVersion: "23F79", model: "Mac14,2", modelName: "MacBook Air", productName: "Mac14,2", serialNumber: "C02XYZ", architecture: "arm64", deviceInformationAt: now.getTime() });
+    const later = new Date(now.getTime() + HOUR);
+    applyDeviceInformation(deps.db, id, { OSVersion: "15.1" }, later); // a partial answer
+    expect(row()).toEqual({ name: "Design Lab Mac 07", osVersion: "15.1", buildVersion: "23F79", model: "Mac14,2", modelName: "MacBook Air", productName: "Mac14,2", serialNumber: "C02XYZ", architecture: "arm64", deviceInformationAt: later.getTime() });
+    applyDeviceInformation(deps.db, id, { Model: "MacBookPro16,1" }, later); // no IsAppleSilicon (macOS 11): from the model
+    expect(row()).toMatchObject({ model: "MacBookPro16,1", architecture: "x86_64" });
   });
 });
