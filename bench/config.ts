@@ -26,8 +26,8 @@ export type BenchConfig = {
   g6: { smallMacs: number; seconds: number };
   /** G8: enrollments wanted, time budget (the rest is projected), concurrent Macs. */
   g8: { enrollments: number; budgetS: number; concurrency: number };
-  /** G9: soak rate and seconds. */
-  g9: { rate: number; seconds: number; maxInFlight: number };
+  /** G9: soak rate and seconds, after a warm-up at the same rate that no window counts. */
+  g9: { rate: number; seconds: number; maxInFlight: number; warmupS: number };
 };
 
 export function configFor(mode: Mode, overrides: { macs?: number } = {}): BenchConfig {
@@ -45,7 +45,7 @@ export function configFor(mode: Mode, overrides: { macs?: number } = {}): BenchC
     g5: { samples: smoke ? 1000 : 5000 },
     g6: { smallMacs: 200, seconds: smoke ? 6 : 60 },
     g8: { enrollments: 10_000, budgetS: smoke ? 20 : 120, concurrency: 16 },
-    g9: { rate: 2000, seconds: smoke ? 30 : 300, maxInFlight: 1024 },
+    g9: { rate: 2000, seconds: smoke ? 30 : 300, maxInFlight: 1024, warmupS: smoke ? 5 : 30 },
   };
 }
 
