@@ -53,8 +53,6 @@ function prepare(db: Db) {
         and(eq(commands.computerId, sql.placeholder("computerId")), eq(commands.isInstall, true), isNotNull(commands.sentAt), isNull(commands.releasedAt)),
       )
       .prepare(),
-    // Raw and without RETURNING (which doubles an insert's cost): an engine pass queues tens of thousands,
-    // and the caller builds the row it already knows.
     // Raw updates: a drizzle update built per call cost more than the write itself on every check-in.
     markSent: db.$client.prepare("update commands set status = 'sent', sent_at = @sentAt where uuid = @uuid"),
     notNow: db.$client.prepare("update commands set status = 'not_now', not_now_at = @notNowAt, not_now_count = @notNowCount where uuid = @uuid"),
@@ -62,9 +60,11 @@ function prepare(db: Db) {
       `update commands set status = @status, completed_at = @completedAt, error_chain = @errorChain, response = @response, result = @result, released_at = @releasedAt
        where uuid = @uuid`,
     ),
-    maxSeq: db.$client.prepare("select max(seq) from commands").pluck(),
     // Whether a computer has any open command, from commands_next_idx alone.
     anyOpen: db.$client.prepare(`select 1 from commands where computer_id = ? and status in (${OPEN_STATUSES.map((st) => `'${st}'`).join(", ")}) limit 1`).pluck(),
+    // Raw and without RETURNING (which doubles an insert's cost): an engine pass queues tens of thousands,
+    // and the caller builds the row it already knows.
+    maxSeq: db.$client.prepare("select max(seq) from commands").pluck(),
     insert: db.$client.prepare(
       `insert into commands (uuid, computer_id, request_type, payload, status, priority, seq, purpose, is_install, deployment_id, attempt, idempotency_key, created_at)
        values (@uuid, @computerId, @requestType, @payload, 'queued', @priority, @seq, @purpose, @isInstall, @deploymentId, @attempt, @idempotencyKey, @createdAt)`,

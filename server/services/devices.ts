@@ -278,6 +278,7 @@ function identifiersOf(payload: string): string[] | undefined {
   const ids = (JSON.parse(payload) as { Identifiers?: unknown[] }).Identifiers;
   return ids?.filter((i): i is string => typeof i === "string");
 }
+
 /** DeviceInformation's QueryResponses update the computer; architecture from IsAppleSilicon, else the model. */
 export function applyDeviceInformation(db: Db, computerId: number, q: DeviceInformationAnswer, now: Date) {
   const architecture = resolveArchitecture({ isAppleSilicon: q.IsAppleSilicon, model: q.Model });
@@ -306,9 +307,9 @@ export function applyDeviceInformation(db: Db, computerId: number, q: DeviceInfo
  */
 export function applyInstalledApplicationList(db: Db, computerId: number, apps: InstalledApplicationAnswer[], now: Date, options: { identifiers?: readonly string[] } = {}) {
   const s = statements(db);
-  const partial = options.identifiers !== undefined;
-  // Those asked for, and any other the Mac answered with (it answers with the asked ones only).
-  const identifiers = partial ? new Set([...options.identifiers!, ...apps.flatMap((a) => (a.Identifier === undefined ? [] : [a.Identifier]))]) : undefined;
+  // A limited answer replaces those asked for, and any other the Mac answered with (it answers with the asked ones only).
+  const identifiers = options.identifiers && new Set([...options.identifiers, ...apps.flatMap((a) => (a.Identifier === undefined ? [] : [a.Identifier]))]);
+  const partial = identifiers !== undefined;
   // The stored rows this answer replaces, by content (a list may hold the same app twice).
   const stored = new Map<string, number[]>();
   for (const row of s.appsOf.all(computerId) as AppRow[]) {
