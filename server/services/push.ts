@@ -21,6 +21,8 @@ export async function pushComputers(deps: Pick<Deps, "db" | "clock" | "log"> & {
   const ids = [...new Set(computerIds)];
   const rows = [];
   for (let i = 0; i < ids.length; i += ID_CHUNK) {
+    // A fleet-wide deployment pushes 100k Macs: reading them in one go held PUT /mdm for seconds.
+    if (i > 0) await new Promise((resolve) => setTimeout(resolve, 0));
     const chunk = ids.slice(i, i + ID_CHUNK);
     rows.push(
       ...deps.db
