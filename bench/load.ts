@@ -398,7 +398,7 @@ function appList(spec: MacSpec, identifiers: string[] | undefined): PlistInputDi
     });
 }
 
-export type DrainResult = { sessions: number; requests: number; errors: number; errorSamples: string[]; latencyMs: ReturnType<Histogram["summary"]>; over1s: number; byRequestType: Record<string, number>; signMs: number };
+export type DrainResult = { sessions: number; requests: number; errors: number; errorSamples: string[]; latencyMs: ReturnType<Histogram["summary"]>; over1s: number; slowSamples: string[]; byRequestType: Record<string, number>; signMs: number };
 
 export class WakeDrain {
   private queue: number[] = [];
@@ -418,6 +418,9 @@ export class WakeDrain {
   sessions = 0;
   signMs = 0;
   over1s = 0;
+  /** The first requests over 1 s: type, latency and when they were sent. */
+  slowSamples: string[] = [];
+  private startedAt = performance.now();
 
   constructor(private readonly options: { port: number; fleet: Fleet; specs: MacSpec[]; pushesPerSecond: number; sessions: number }) {
     const n = options.fleet.macs.length;
@@ -442,6 +445,7 @@ export class WakeDrain {
   }
 
   start() {
+    this.startedAt = performance.now();
     this.workers = Array.from({ length: this.options.sessions }, () => this.worker());
   }
 
@@ -456,6 +460,7 @@ export class WakeDrain {
       errorSamples: this.errorSamples,
       latencyMs: this.hist.summary(),
       over1s: this.over1s,
+      slowSamples: this.slowSamples,
       byRequestType: this.byRequestType,
       signMs: this.signMs,
     };
@@ -528,7 +533,10 @@ export class WakeDrain {
       }
       const ms = performance.now() - t0;
       this.hist.add(ms);
-      if (ms > 1000) this.over1s++;
+      if (ms > 1000) {
+        this.over1s++;
+        if (this.slowSamples.length < 8) this.slowSamples.push(`${next.type} ${Math.round(ms)} ms, sent ${((t0 - this.startedAt) / 1000).toFixed(1)} s after the drain began`);
+      }
       this.byRequestType[next.type] = (this.byRequestType[next.type] ?? 0) + 1;
       if (reply.status !== 200) {
         this.errors++;
