@@ -98,6 +98,19 @@ function deviceEvent(computerId: number, type: string, message: string, at: Date
   return { at, category: "device", type, actor: "device", computerId, message, ...extra };
 }
 
+/** The computer columns an Authenticate or a DeviceInformation answer reports (null: the key is absent). */
+function reportedFacts(m: Pick<DeviceInformationAnswer, "DeviceName" | "SerialNumber" | "Model" | "ModelName" | "ProductName" | "OSVersion" | "BuildVersion">) {
+  return {
+    name: m.DeviceName ?? null,
+    serialNumber: m.SerialNumber ?? null,
+    model: m.Model ?? null,
+    modelName: m.ModelName ?? null,
+    productName: m.ProductName ?? null,
+    osVersion: m.OSVersion ?? null,
+    buildVersion: m.BuildVersion ?? null,
+  };
+}
+
 /**
  * Authenticate: a (new) enrollment begins. Creates or updates the computer, binds the identity certificate,
  * and, for a known UDID, starts afresh: the old queue is cancelled and the Mac is not enrolled until its
@@ -108,13 +121,8 @@ export function recordAuthenticate(deps: DeviceDeps, msg: AuthenticateInput, cer
   return deps.db.transaction(
     (tx) => {
       const facts = {
+        ...reportedFacts(msg),
         name: msg.DeviceName ?? "",
-        serialNumber: msg.SerialNumber ?? null,
-        model: msg.Model ?? null,
-        modelName: msg.ModelName ?? null,
-        productName: msg.ProductName ?? null,
-        osVersion: msg.OSVersion ?? null,
-        buildVersion: msg.BuildVersion ?? null,
         enrolled: false,
         pushToken: null,
         pushMagic: null,
@@ -283,18 +291,7 @@ function identifiersOf(payload: string): string[] | undefined {
 export function applyDeviceInformation(db: Db, computerId: number, q: DeviceInformationAnswer, now: Date) {
   const architecture = resolveArchitecture({ isAppleSilicon: q.IsAppleSilicon, model: q.Model });
   // An absent key leaves its column as it is (coalesce): plists have no null, so null means "not reported".
-  statements(db).deviceInformation.run({
-    id: computerId,
-    name: q.DeviceName ?? null,
-    osVersion: q.OSVersion ?? null,
-    buildVersion: q.BuildVersion ?? null,
-    model: q.Model ?? null,
-    modelName: q.ModelName ?? null,
-    productName: q.ProductName ?? null,
-    serialNumber: q.SerialNumber ?? null,
-    architecture: architecture ?? null,
-    now: now.getTime(),
-  });
+  statements(db).deviceInformation.run({ id: computerId, ...reportedFacts(q), architecture: architecture ?? null, now: now.getTime() });
 }
 
 /**
