@@ -56,6 +56,12 @@ function refillKeyPool() {
   }
 }
 
+/** Tests: waits for the keys being made, then empties the pool, so the next identity makes its own key. */
+export async function emptyKeyPoolForTests() {
+  while (keysBeingMade > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  keyPool.length = 0;
+}
+
 async function takeRsaKeyPair() {
   const pooled = keyPool.pop();
   refillKeyPool();
