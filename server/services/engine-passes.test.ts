@@ -74,7 +74,24 @@ describe("engine pass in slices", () => {
 });
 
 describe("the scheduler's pass is incremental", () => {
-  async function enrolledFleet(size: number) {
+  /**
+ * Lab-0 answers its InstalledApplicationList (the title is absent): the pass queues attempt 1, the Mac is
+ * sent it, and the next pass (the send marked the Mac) records when the attempt's window ends.
+ */
+async function sendFirstInstall(deps: Awaited<ReturnType<typeof enrolledFleet>>["deps"], deploymentId: number) {
+  const lab = computerId(deps, "Lab-0");
+  const ila = deps.db.select().from(commands).where(and(eq(commands.computerId, lab), eq(commands.deploymentId, deploymentId))).get()!;
+  const now = deps.clock.now();
+  deps.db.update(commands).set({ status: "sent", sentAt: now }).where(eq(commands.uuid, ila.uuid)).run();
+  recordReport(deps.db, lab, { commandUuid: ila.uuid, status: "Acknowledged" }, now);
+  markComputersDirty(deps.db, [lab]);
+  const queued = await runScheduledPass(deps);
+  const install = nextCommand(deps.db, lab, { afterNotNow: false }, now);
+  await runScheduledPass(deps);
+  return { lab, now, queued, install };
+}
+
+async function enrolledFleet(size: number) {
     const { deps, titleId } = await fleet(size);
     const group = createSmartGroup(deps, { name: "Lab", criteria: [{ field: "Computer Name", operator: "like", value: "Lab-" }] }, actingAs("a"));
     const { id } = await createDeployment(deps, { name: "Firefox", titleId, smartGroupId: group.id, distributionMethod: "install_automatically", updateMethod: "automatic" }, actingAs("a"));
@@ -154,15 +171,7 @@ describe("the scheduler's pass is incremental", () => {
 
   it("a settings change makes the next pass a full one: a sent install's window follows the new retry interval", async () => {
     const { deps, deploymentId } = await enrolledFleet(4);
-    const lab = computerId(deps, "Lab-0");
-    const ila = deps.db.select().from(commands).where(and(eq(commands.computerId, lab), eq(commands.deploymentId, deploymentId))).get()!;
-    const now = deps.clock.now();
-    deps.db.update(commands).set({ status: "sent", sentAt: now }).where(eq(commands.uuid, ila.uuid)).run();
-    recordReport(deps.db, lab, { commandUuid: ila.uuid, status: "Acknowledged" }, now);
-    markComputersDirty(deps.db, [lab]);
-    await runScheduledPass(deps);
-    nextCommand(deps.db, lab, { afterNotNow: false }, now);
-    await runScheduledPass(deps);
+    const { lab, now } = await sendFirstInstall(deps, deploymentId);
     const target = () => deps.db.select().from(deploymentTargets).where(and(eq(deploymentTargets.deploymentId, deploymentId), eq(deploymentTargets.computerId, lab))).get()!;
     expect(target().dueAt).toEqual(new Date(now.getTime() + DEFAULT_SETTINGS.retryIntervalMs));
     updateSettings(deps, { retryIntervalMs: 60 * 60 * 1000 }, actingAs("a"));
@@ -172,17 +181,9 @@ describe("the scheduler's pass is incremental", () => {
 
   it("an install the Mac never confirms is visited when its window ends (due_at), not before", async () => {
     const { deps, deploymentId } = await enrolledFleet(4);
-    const lab = computerId(deps, "Lab-0");
-    // The Mac answers the InstalledApplicationList (title absent): attempt 1 is queued, then sent.
-    const ila = deps.db.select().from(commands).where(and(eq(commands.computerId, lab), eq(commands.deploymentId, deploymentId))).get()!;
-    const now = deps.clock.now();
-    deps.db.update(commands).set({ status: "sent", sentAt: now }).where(eq(commands.uuid, ila.uuid)).run();
-    recordReport(deps.db, lab, { commandUuid: ila.uuid, status: "Acknowledged" }, now);
-    markComputersDirty(deps.db, [lab]);
-    expect(await runScheduledPass(deps)).toMatchObject({ computersVisited: 1, commandsQueued: 1 });
-    const install = nextCommand(deps.db, lab, { afterNotNow: false }, now)!;
-    expect(install.requestType).toBe("InstallEnterpriseApplication");
-    await runScheduledPass(deps); // the send marked it: the target learns when its window ends
+    const { lab, now, queued, install } = await sendFirstInstall(deps, deploymentId);
+    expect(queued).toMatchObject({ computersVisited: 1, commandsQueued: 1 });
+    expect(install?.requestType).toBe("InstallEnterpriseApplication");
     const target = () => deps.db.select().from(deploymentTargets).where(and(eq(deploymentTargets.deploymentId, deploymentId), eq(deploymentTargets.computerId, lab))).get()!;
     expect(target()).toMatchObject({ phase: "install_sent", attempts: 1, dueAt: new Date(now.getTime() + DEFAULT_SETTINGS.retryIntervalMs) });
     deps.clock.advance(DEFAULT_SETTINGS.retryIntervalMs - 1000);
