@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import safeRegex from "safe-regex2";
 import { describe, expect, it } from "vitest";
 
@@ -37,9 +38,18 @@ const mac = (over: Partial<ComputerFacts> = {}): ComputerFacts => ({
 
 const c = (field: string, operator: string, value: string, extra: Partial<Criterion> = {}): Criterion => ({ field, operator, value, ...extra });
 
-/** Whether a single group with these criteria holds this computer. */
-const matches = (criteria: Criterion[], computer: ComputerFacts = mac()) =>
-  evaluateSmartGroupsForComputer(compileSmartGroups([{ id: 1, name: "G", criteria }]), computer, NOW).has(1);
+/**
+ * Whether a single group with these criteria holds this computer. Both evaluations answer (one computer's
+ * groups, and the fleet's bitsets with the computer among others), and must agree.
+ */
+const matches = (criteria: Criterion[], computer: ComputerFacts = mac()) => {
+  const compiled = compileSmartGroups([{ id: 1, name: "G", criteria }]);
+  const alone = evaluateSmartGroupsForComputer(compiled, computer, NOW).has(1);
+  const others = [mac({ id: 101, name: "Other", serialNumber: null, model: null, osVersion: null, architecture: null, lastCheckinAt: null, lastInventoryAt: null, appBundleIds: new Set(), appNames: new Set() })];
+  const inFleet = evaluateSmartGroups(compiled, [...others, { ...computer, id: 100 }, ...others], NOW).get(1)?.has(100) ?? false;
+  expect(inFleet, "the fleet-wide evaluation agrees with the one-computer evaluation").toBe(alone);
+  return alone;
+};
 
 const opts = { isSafeRegex: (p: string) => safeRegex(p) };
 
@@ -464,5 +474,63 @@ describe("validateSmartGroup", () => {
     expect(
       formatSmartGroupErrors([{ message: "The name is required" }, { index: 0, message: 'Unknown field "Colour"' }, { index: 2, message: "Criterion 3 closes a parenthesis that was never opened" }]),
     ).toEqual(["The name is required", 'Criterion 1: Unknown field "Colour"', "Criterion 3 closes a parenthesis that was never opened"]);
+  });
+});
+
+describe("evaluateSmartGroups over a fleet (bitsets)", () => {
+  const names = ["Lab-MacBook-01", "lab-imac-02", "Finance-MBP", "kiosk", "", "LAB-Studio"];
+  const apps = [
+    ["com.google.chrome", "google chrome"],
+    ["org.mozilla.firefox", "firefox"],
+    ["com.tinyspeck.slackmacgap", "slack"],
+  ] as const;
+  const computerArb = fc.record({
+    name: fc.constantFrom(...names),
+    serialNumber: fc.constantFrom(null, "C02XK1ABCDEF", "FVFX12", ""),
+    model: fc.constantFrom(null, "MacBook Air", "iMac", "Mac mini"),
+    osVersion: fc.constantFrom(null, "13.6.1", "14.5", "15.0", "15", "garbage"),
+    architecture: fc.constantFrom(null, "arm64" as const, "x86_64" as const),
+    lastCheckinAt: fc.constantFrom(null, 0, 2, 10, 40).map((d) => (d === null ? null : daysAgo(d))),
+    lastInventoryAt: fc.constantFrom(null, 0, 2, 10, 40).map((d) => (d === null ? null : daysAgo(d))),
+    apps: fc.subarray([0, 1, 2]),
+  });
+  const criterionArb = fc.oneof(
+    fc.record({ field: fc.constantFrom("Computer Name", "Serial Number", "Model"), operator: fc.constantFrom("is", "is not", "like", "not like", "matches regex"), value: fc.constantFrom("lab", "LAB-STUDIO", "mac", "^f", "C02", "air") }),
+    fc.record({ field: fc.constant("Operating System Version"), operator: fc.constantFrom(...SMART_GROUP_FIELDS["Operating System Version"]), value: fc.constantFrom("14", "14.5", "15.0") }),
+    fc.record({ field: fc.constant("Architecture Type"), operator: fc.constantFrom("is", "is not"), value: fc.constantFrom("arm64", "Intel") }),
+    fc.record({ field: fc.constant("Application Bundle ID"), operator: fc.constantFrom("has", "does not have"), value: fc.constantFrom("com.google.Chrome", "com.tinyspeck.slackmacgap") }),
+    fc.record({ field: fc.constant("Application Title"), operator: fc.constantFrom("has", "does not have"), value: fc.constantFrom("Firefox.app", "Slack") }),
+    fc.record({ field: fc.constantFrom("Last Check-in", "Last Inventory Update"), operator: fc.constantFrom("more than x days ago", "less than x days ago"), value: fc.constantFrom("1", "7", "30") }),
+    fc.record({ field: fc.constant("Computer Group"), operator: fc.constantFrom("member of", "not member of"), value: fc.constantFrom("g1", "G2", "g3") }),
+  );
+  const groupArb = fc.array(fc.record({ criterion: criterionArb, or: fc.boolean(), paren: fc.boolean() }), { minLength: 0, maxLength: 4 }).map((parts) => {
+    const criteria: Criterion[] = parts.map((p, i) => ({ ...p.criterion, joiner: i > 0 && p.or ? "or" : "and" }));
+    if (criteria.length >= 2 && parts[0]!.paren) {
+      criteria[0] = { ...criteria[0]!, openParen: true };
+      criteria[1] = { ...criteria[1]!, closeParen: true };
+    }
+    return criteria;
+  });
+
+  it("gives every computer exactly the groups the one-computer evaluation gives it", () => {
+    fc.assert(
+      fc.property(fc.array(computerArb, { minLength: 0, maxLength: 70 }), fc.array(groupArb, { minLength: 1, maxLength: 5 }), (specs, criteriaLists) => {
+        const computers = specs.map(({ apps: held, ...spec }, i): ComputerFacts => ({
+          id: 1000 + i,
+          ...spec,
+          appBundleIds: new Set(held.map((a) => apps[a]![0])),
+          appNames: new Set(held.map((a) => apps[a]![1])),
+        }));
+        // Groups may refer to each other (and form cycles): both evaluations must treat them alike.
+        const compiled = compileSmartGroups(criteriaLists.map((criteria, i) => ({ id: i + 1, name: `g${i + 1}`, criteria })));
+        const fleet = evaluateSmartGroups(compiled, computers, NOW);
+        for (const computer of computers) {
+          const alone = evaluateSmartGroupsForComputer(compiled, computer, NOW);
+          const inFleet = new Set(compiled.groups.filter((g) => fleet.get(g.id)?.has(computer.id)).map((g) => g.id));
+          expect(inFleet).toEqual(alone);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -1,6 +1,7 @@
 // Smart groups (DESIGN §2.1): the field and operator table, validation, compilation of a criteria list into
 // an expression tree, and evaluation over computers. Jamf Pro's semantics: string comparisons ignore case,
 // `and` binds tighter than `or`, parentheses override, the first criterion's joiner is ignored.
+import { andInto, complement, forEachBit, fullBitset, newBitset, orInto, setBit, type Bitset } from "./bitset";
 import { compareVersions, isVersionLike } from "./versions";
 
 const STRING_OPERATORS = ["is", "is not", "like", "not like", "matches regex"] as const;
@@ -73,8 +74,11 @@ export type SmartGroupExpression =
 type Prepared = { facts: ComputerFacts; name: string; serial: string; model: string };
 type Test = (computer: Prepared, results: Uint8Array, nowMs: number) => boolean;
 
-/** DESIGN §2.1: one compiled group; `slot` is its place in the evaluation order. */
-export type CompiledGroup = { id: number; name: string; slot: number; expression: SmartGroupExpression; test: Test };
+/**
+ * DESIGN §2.1: one compiled group; `slot` is its place in the evaluation order. `leaves` are its criteria
+ * (by index, as `expression` refers to them) and `keys` name each for sharing across groups.
+ */
+export type CompiledGroup = { id: number; name: string; slot: number; expression: SmartGroupExpression; test: Test; leaves: Leaf[]; keys: string[] };
 
 /** DESIGN §2.1, §3.2: groups ordered so referenced groups are evaluated first, ready to evaluate per computer. */
 export type CompiledGroups = {
@@ -312,6 +316,50 @@ export function parseCriteria(criteria: readonly Criterion[]): SmartGroupExpress
   return pos === tokens.length ? tree : { kind: "none" };
 }
 
+/**
+ * One criterion, compiled: which fact it reads and the predicate over that fact's value. The per-computer
+ * test and the fleet-wide bitset are both made from it (leafTest, leafBits), so the two evaluations share
+ * one definition of what each operator means.
+ */
+type Leaf =
+  | { kind: "const"; value: boolean }
+  /** `raw` as reported ("" when absent), `lower` the same lowercased. */
+  | { kind: "string"; field: "name" | "serial" | "model"; test: (raw: string, lower: string) => boolean }
+  | { kind: "os"; test: (osVersion: string | null) => boolean }
+  | { kind: "arch"; test: (architecture: ComputerFacts["architecture"]) => boolean }
+  | { kind: "set"; field: "appNames" | "appBundleIds"; value: string; has: boolean }
+  | { kind: "time"; field: "lastCheckinAt" | "lastInventoryAt"; test: (at: number | null, nowMs: number) => boolean }
+  | { kind: "group"; slot: number | undefined; member: boolean };
+
+function leafTest(leaf: Leaf): Test {
+  switch (leaf.kind) {
+    case "const":
+      return () => leaf.value;
+    case "string": {
+      const { test } = leaf;
+      if (leaf.field === "name") return (p) => test(p.facts.name, p.name);
+      if (leaf.field === "serial") return (p) => test(p.facts.serialNumber ?? "", p.serial);
+      return (p) => test(p.facts.model ?? "", p.model);
+    }
+    case "os":
+      return (p) => leaf.test(p.facts.osVersion);
+    case "arch":
+      return (p) => leaf.test(p.facts.architecture);
+    case "set": {
+      const { field, value, has } = leaf;
+      return (p) => p.facts[field].has(value) === has;
+    }
+    case "time": {
+      const { field, test } = leaf;
+      return (p, _r, now) => test(p.facts[field]?.getTime() ?? null, now);
+    }
+    case "group": {
+      const { slot, member } = leaf;
+      return (_p, r) => (slot !== undefined && r[slot] === 1) === member;
+    }
+  }
+}
+
 function compileExpression(expression: SmartGroupExpression, tests: readonly Test[]): Test {
   switch (expression.kind) {
     case "all":
@@ -331,103 +379,88 @@ function compileExpression(expression: SmartGroupExpression, tests: readonly Tes
   }
 }
 
-const stringOf: Record<"Computer Name" | "Serial Number" | "Model", (p: Prepared) => string> = {
-  "Computer Name": (p) => p.name,
-  "Serial Number": (p) => p.serial,
-  Model: (p) => p.model,
-};
-
-/** One criterion as a test; `slotOf` gives the evaluation slot of a referenced group (lowercased name). */
-function compileCriterion(c: Criterion, slotOf: (lowerName: string) => number | undefined): Test {
+/** One criterion as a leaf; `slotOf` gives the evaluation slot of a referenced group (lowercased name). */
+function compileCriterion(c: Criterion, slotOf: (lowerName: string) => number | undefined): Leaf {
   const value = c.value.trim();
   const lower = value.toLowerCase();
+  const never: Leaf = { kind: "const", value: false };
   switch (c.field) {
     case "Computer Name":
     case "Serial Number":
     case "Model": {
-      const get = stringOf[c.field];
+      const field = c.field === "Computer Name" ? "name" : c.field === "Serial Number" ? "serial" : "model";
       switch (c.operator) {
         case "is":
-          return (p) => get(p) === lower;
+          return { kind: "string", field, test: (_raw, l) => l === lower };
         case "is not":
-          return (p) => get(p) !== lower;
+          return { kind: "string", field, test: (_raw, l) => l !== lower };
         case "like":
-          return (p) => get(p).includes(lower);
+          return { kind: "string", field, test: (_raw, l) => l.includes(lower) };
         case "not like":
-          return (p) => !get(p).includes(lower);
+          return { kind: "string", field, test: (_raw, l) => !l.includes(lower) };
         case "matches regex": {
-          if (c.value.length > MAX_REGEX_LENGTH) return () => false;
+          if (c.value.length > MAX_REGEX_LENGTH) return never;
           let re: RegExp;
           try {
             re = new RegExp(c.value, "i");
           } catch {
-            return () => false;
+            return never;
           }
-          const raw = c.field === "Computer Name" ? (p: Prepared) => p.facts.name : c.field === "Serial Number" ? (p: Prepared) => p.facts.serialNumber ?? "" : (p: Prepared) => p.facts.model ?? "";
-          return (p) => re.test(raw(p));
+          return { kind: "string", field, test: (raw) => re.test(raw) };
         }
       }
       break;
     }
     case "Operating System Version": {
-      const known = (p: Prepared) => p.facts.osVersion !== null && isVersionLike(p.facts.osVersion);
-      const cmp = (p: Prepared) => compareVersions(p.facts.osVersion ?? "", value);
+      const known = (os: string | null): os is string => os !== null && isVersionLike(os);
       switch (c.operator) {
         case "is":
-          return (p) => known(p) && cmp(p) === 0;
+          return { kind: "os", test: (os) => known(os) && compareVersions(os, value) === 0 };
         case "is not":
-          return (p) => !known(p) || cmp(p) !== 0;
+          return { kind: "os", test: (os) => !known(os) || compareVersions(os, value) !== 0 };
         case "greater than":
-          return (p) => known(p) && cmp(p) > 0;
+          return { kind: "os", test: (os) => known(os) && compareVersions(os, value) > 0 };
         case "greater than or equal":
-          return (p) => known(p) && cmp(p) >= 0;
+          return { kind: "os", test: (os) => known(os) && compareVersions(os, value) >= 0 };
         case "less than":
-          return (p) => known(p) && cmp(p) < 0;
+          return { kind: "os", test: (os) => known(os) && compareVersions(os, value) < 0 };
         case "less than or equal":
-          return (p) => known(p) && cmp(p) <= 0;
+          return { kind: "os", test: (os) => known(os) && compareVersions(os, value) <= 0 };
       }
       break;
     }
     case "Architecture Type": {
       const arch = parseArchitecture(value);
-      if (c.operator === "is") return (p) => arch !== undefined && p.facts.architecture === arch;
-      if (c.operator === "is not") return (p) => p.facts.architecture !== arch;
+      if (c.operator === "is") return { kind: "arch", test: (a) => arch !== undefined && a === arch };
+      if (c.operator === "is not") return { kind: "arch", test: (a) => a !== arch };
       break;
     }
-    case "Application Title": {
-      const title = normalizeAppName(value);
-      if (c.operator === "has") return (p) => p.facts.appNames.has(title);
-      if (c.operator === "does not have") return (p) => !p.facts.appNames.has(title);
-      break;
-    }
+    case "Application Title":
     case "Application Bundle ID": {
-      if (c.operator === "has") return (p) => p.facts.appBundleIds.has(lower);
-      if (c.operator === "does not have") return (p) => !p.facts.appBundleIds.has(lower);
+      const field = c.field === "Application Title" ? "appNames" : "appBundleIds";
+      const wanted = c.field === "Application Title" ? normalizeAppName(value) : lower;
+      if (c.operator === "has") return { kind: "set", field, value: wanted, has: true };
+      if (c.operator === "does not have") return { kind: "set", field, value: wanted, has: false };
       break;
     }
     case "Last Check-in":
     case "Last Inventory Update": {
       const days = Number(value);
-      if (!Number.isInteger(days) || days < 0) return () => false;
-      const at = c.field === "Last Check-in" ? (p: Prepared) => p.facts.lastCheckinAt : (p: Prepared) => p.facts.lastInventoryAt;
+      if (!Number.isInteger(days) || days < 0) return never;
+      const field = c.field === "Last Check-in" ? "lastCheckinAt" : "lastInventoryAt";
       // "More than x days ago" includes never; the two operators split every known instant at now − x days.
-      if (c.operator === "more than x days ago") return (p, _r, now) => (at(p)?.getTime() ?? Number.NEGATIVE_INFINITY) < now - days * DAY_MS;
-      if (c.operator === "less than x days ago")
-        return (p, _r, now) => {
-          const t = at(p);
-          return t !== null && t.getTime() >= now - days * DAY_MS;
-        };
+      if (c.operator === "more than x days ago") return { kind: "time", field, test: (at, now) => (at ?? Number.NEGATIVE_INFINITY) < now - days * DAY_MS };
+      if (c.operator === "less than x days ago") return { kind: "time", field, test: (at, now) => at !== null && at >= now - days * DAY_MS };
       break;
     }
     case "Computer Group": {
       const slot = slotOf(lower);
-      const isMember = (r: Uint8Array) => slot !== undefined && r[slot] === 1;
-      if (c.operator === "member of") return (_p, r) => isMember(r);
-      if (c.operator === "not member of") return (_p, r) => !isMember(r);
+      if (c.operator === "member of") return { kind: "group", slot, member: true };
+      if (c.operator === "not member of") return { kind: "group", slot, member: false };
       break;
     }
   }
-  return () => false;
+  return never;
 }
 
 /**
@@ -493,13 +526,15 @@ export function compileSmartGroups(groups: GroupDefinition[]): CompiledGroups {
   const compiled = order.map((g, slot): CompiledGroup => {
     const errors = checkCriteria(g.criteria, { groupExists: (n) => byName.has(n) });
     if (errors.length > 0) invalid.push({ groupId: g.id, name: g.name, errors });
-    if (errors.length > 0 || inCycle.has(g.id)) return { id: g.id, name: g.name, slot, expression: { kind: "none" }, test: () => false };
+    if (errors.length > 0 || inCycle.has(g.id)) return { id: g.id, name: g.name, slot, expression: { kind: "none" }, test: () => false, leaves: [], keys: [] };
     for (const c of g.criteria) {
       if (c.field === "Last Check-in" || c.field === "Last Inventory Update") timeCriteria.set(`${c.field}|${Number(c.value)}`, { field: c.field, days: Number(c.value) });
     }
     const expression = parseCriteria(g.criteria);
-    const tests = g.criteria.map((c) => compileCriterion(c, slotOf));
-    return { id: g.id, name: g.name, slot, expression, test: compileExpression(expression, tests) };
+    const leaves = g.criteria.map((c) => compileCriterion(c, slotOf));
+    // Equal criteria in different groups share one evaluation over the fleet.
+    const keys = g.criteria.map((c) => JSON.stringify([c.field, c.operator, c.field === "Computer Group" ? lowerName(c.value) : c.value]));
+    return { id: g.id, name: g.name, slot, expression, test: compileExpression(expression, leaves.map(leafTest)), leaves, keys };
   });
   return { groups: compiled, timeCriteria: [...timeCriteria.values()], cycles, invalid };
 }
@@ -540,18 +575,164 @@ function evaluateInto(compiled: CompiledGroups, computer: ComputerFacts, results
   for (const g of compiled.groups) results[g.slot] = g.test(prepared, results, nowMs) ? 1 : 0;
 }
 
-/** DESIGN §2.1, §3.2: every group's members (group id → computer ids), in one pass over the computers. */
-export function evaluateSmartGroups(compiled: CompiledGroups, computers: ComputerFacts[], now: Date): Map<number, Set<number>> {
-  const nowMs = now.getTime();
-  const sets = compiled.groups.map(() => new Set<number>());
-  const results = new Uint8Array(compiled.groups.length);
-  const n = sets.length;
-  for (const computer of computers) {
-    evaluateInto(compiled, computer, results, nowMs);
-    // A plain loop: a callback per (computer, group) is 20 million calls at 100,000 Macs × 200 groups.
-    for (let slot = 0; slot < n; slot++) if (results[slot] === 1) sets[slot]!.add(computer.id);
+/**
+ * One evaluation's view of the fleet: each criterion is evaluated once over all computers into a bitset,
+ * reading a column of distinct values where there are few (models, macOS versions), and shared by every
+ * group that uses the same criterion.
+ */
+class FleetView {
+  readonly size: number;
+  private readonly leafBits = new Map<string, Bitset>();
+  private readonly columns = new Map<string, { codes: Int32Array; values: (string | null)[]; lowers: string[] }>();
+  private readonly times = new Map<string, Float64Array>();
+  constructor(
+    readonly computers: readonly ComputerFacts[],
+    readonly nowMs: number,
+    /** Every value a "has" criterion asks of each app set, so one visit of a computer's set answers all. */
+    private readonly wanted: { appNames: string[]; appBundleIds: string[] },
+  ) {
+    this.size = computers.length;
   }
-  return new Map(compiled.groups.map((g, slot) => [g.id, sets[slot] ?? new Set<number>()]));
+
+  /** Distinct values of a string fact, and each computer's index into them. */
+  private column(field: "name" | "serial" | "model" | "os" | "arch") {
+    let column = this.columns.get(field);
+    if (column) return column;
+    const codes = new Int32Array(this.size);
+    const values: (string | null)[] = [];
+    const byValue = new Map<string | null, number>();
+    for (let i = 0; i < this.size; i++) {
+      const c = this.computers[i]!;
+      const value = field === "name" ? c.name : field === "serial" ? (c.serialNumber ?? "") : field === "model" ? (c.model ?? "") : field === "os" ? c.osVersion : c.architecture;
+      let code = byValue.get(value);
+      if (code === undefined) byValue.set(value, (code = values.push(value) - 1));
+      codes[i] = code;
+    }
+    column = { codes, values, lowers: values.map((v) => (v ?? "").toLowerCase()) };
+    this.columns.set(field, column);
+    return column;
+  }
+
+  /** An instant fact as milliseconds (NaN for never). */
+  private time(field: "lastCheckinAt" | "lastInventoryAt") {
+    let column = this.times.get(field);
+    if (!column) {
+      column = new Float64Array(this.size);
+      for (let i = 0; i < this.size; i++) column[i] = this.computers[i]![field]?.getTime() ?? Number.NaN;
+      this.times.set(field, column);
+    }
+    return column;
+  }
+
+  /**
+   * Who has each wanted value in an app set: one visit per computer's set, which is where the time goes
+   * (100,000 separate hash tables), rather than one per criterion.
+   */
+  private appSets(field: "appNames" | "appBundleIds") {
+    const values = this.wanted[field];
+    const bits = values.map(() => newBitset(this.size));
+    for (let i = 0; i < this.size; i++) {
+      const set = this.computers[i]![field];
+      for (let v = 0; v < values.length; v++) if (set.has(values[v]!)) setBit(bits[v]!, i);
+    }
+    values.forEach((value, v) => this.leafBits.set(JSON.stringify(["set", field, value]), bits[v]!));
+  }
+
+  /** A criterion's members; `slots` holds the groups evaluated so far (Computer Group criteria). */
+  bitsOf(leaf: Leaf, key: string, slots: readonly Bitset[]): Bitset {
+    if (leaf.kind === "group") {
+      const members = leaf.slot === undefined ? undefined : slots[leaf.slot];
+      const none = newBitset(this.size);
+      if (leaf.member) return members ?? none;
+      return complement(members ?? none, this.size);
+    }
+    if (leaf.kind === "set") {
+      const hasKey = JSON.stringify(["set", leaf.field, leaf.value]);
+      if (!this.leafBits.has(hasKey)) this.appSets(leaf.field);
+      const has = this.leafBits.get(hasKey) ?? newBitset(this.size);
+      return leaf.has ? has : complement(has, this.size);
+    }
+    let bits = this.leafBits.get(key);
+    if (!bits) this.leafBits.set(key, (bits = this.evaluateLeaf(leaf)));
+    return bits;
+  }
+
+  private evaluateLeaf(leaf: Exclude<Leaf, { kind: "group" | "set" }>): Bitset {
+    const bits = newBitset(this.size);
+    const { size } = this;
+    switch (leaf.kind) {
+      case "const":
+        return leaf.value ? fullBitset(size) : bits;
+      case "string":
+      case "os":
+      case "arch": {
+        // Each distinct value is tested once (a fleet has a few dozen macOS versions and models).
+        const { codes, values, lowers } = this.column(leaf.kind === "string" ? leaf.field : leaf.kind);
+        const match = new Uint8Array(values.length);
+        for (let v = 0; v < values.length; v++) {
+          const value = values[v]!;
+          const ok = leaf.kind === "string" ? leaf.test(value ?? "", lowers[v]!) : leaf.kind === "os" ? leaf.test(value) : leaf.test(value as ComputerFacts["architecture"]);
+          match[v] = ok ? 1 : 0;
+        }
+        for (let i = 0; i < size; i++) if (match[codes[i]!] === 1) setBit(bits, i);
+        return bits;
+      }
+      case "time": {
+        const at = this.time(leaf.field);
+        for (let i = 0; i < size; i++) {
+          const t = at[i]!;
+          if (leaf.test(Number.isNaN(t) ? null : t, this.nowMs)) setBit(bits, i);
+        }
+        return bits;
+      }
+    }
+  }
+
+  /** A group's expression over its criteria's bitsets (a new set: criteria sets are shared). */
+  bitsOfExpression(expression: SmartGroupExpression, group: CompiledGroup, slots: readonly Bitset[]): Bitset {
+    switch (expression.kind) {
+      case "all":
+        return fullBitset(this.size);
+      case "none":
+        return newBitset(this.size);
+      case "criterion": {
+        const leaf = group.leaves[expression.index];
+        return leaf ? this.bitsOf(leaf, group.keys[expression.index]!, slots).slice() : newBitset(this.size);
+      }
+      case "and":
+      case "or": {
+        const [first, ...rest] = expression.children.map((c) => this.bitsOfExpression(c, group, slots));
+        if (!first) return newBitset(this.size);
+        for (const b of rest) (expression.kind === "and" ? andInto : orInto)(first, b);
+        return first;
+      }
+    }
+  }
+}
+
+/**
+ * DESIGN §2.1, §3.2: every group's members as bitsets over `computers` (bit i is computers[i]), by slot:
+ * each distinct criterion is evaluated once over the fleet, then groups combine them word by word.
+ */
+export function evaluateSmartGroupBits(compiled: CompiledGroups, computers: readonly ComputerFacts[], now: Date): Bitset[] {
+  const wanted = { appNames: new Set<string>(), appBundleIds: new Set<string>() };
+  for (const g of compiled.groups) for (const leaf of g.leaves) if (leaf.kind === "set") wanted[leaf.field].add(leaf.value);
+  const fleet = new FleetView(computers, now.getTime(), { appNames: [...wanted.appNames], appBundleIds: [...wanted.appBundleIds] });
+  const slots: Bitset[] = [];
+  for (const g of compiled.groups) slots[g.slot] = fleet.bitsOfExpression(g.expression, g, slots);
+  return slots;
+}
+
+/** DESIGN §2.1, §3.2: every group's members (group id → computer ids). */
+export function evaluateSmartGroups(compiled: CompiledGroups, computers: ComputerFacts[], now: Date): Map<number, Set<number>> {
+  const slots = evaluateSmartGroupBits(compiled, computers, now);
+  return new Map(
+    compiled.groups.map((g) => {
+      const members = new Set<number>();
+      forEachBit(slots[g.slot]!, (i) => members.add(computers[i]!.id));
+      return [g.id, members];
+    }),
+  );
 }
 
 /** DESIGN §2.1: the ids of the groups one computer is in (used when that computer's inventory changes). */
