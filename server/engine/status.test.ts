@@ -1,6 +1,7 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
-import { describeDuration, initialTargetState, isInstalledAtTarget, stepTarget, type CommandFact, type TargetFacts, type TargetState } from "./status";
+import { describeDuration, firstStepInventoryRelation, initialTargetState, isInstalledAtTarget, stepTarget, type CommandFact, type TargetFacts, type TargetState } from "./status";
 
 const NOW = new Date("2026-03-02T12:00:00.000Z");
 const HOUR = 3_600_000;
@@ -185,5 +186,29 @@ describe("stepTarget (DESIGN §3.1, §3.4)", () => {
     expect(isInstalledAtTarget({ shortVersion: null, version: "4.2.1", installing: false }, target)).toBe(true);
     expect(isInstalledAtTarget({ shortVersion: "4.10", version: null, installing: false }, target)).toBe(true);
     expect(isInstalledAtTarget({ shortVersion: "5.0", version: null, installing: true }, target)).toBe(false);
+  });
+});
+
+describe("firstStepInventoryRelation", () => {
+  it("is all a new target's first step reads of lastInventoryAt: equal relations, equal steps", () => {
+    const instant = fc.option(fc.integer({ min: -40 * 24, max: 40 * 24 }).map((h) => new Date(NOW.getTime() + h * HOUR)), { nil: null });
+    const factsArb = fc.record({
+      scope: fc.constantFrom<TargetFacts["scope"]>({ kind: "winner" }, { kind: "unqualified", reason: "App Installer #1 takes precedence" }),
+      distributionMethod: fc.constantFrom<TargetFacts["distributionMethod"]>("install_automatically", "self_service"),
+      compatibility: fc.constantFrom<TargetFacts["compatibility"]>({ kind: "compatible" }, { kind: "incompatible", reason: "Needs macOS 14" }, { kind: "unknown", reason: "Waiting" }),
+      installed: fc.constantFrom<TargetFacts["installed"]>(null, { shortVersion: "4.2.1", version: "421", installing: false }, { shortVersion: "4.0", version: null, installing: false }, { shortVersion: null, version: null, installing: true }),
+      hasSupportingProfiles: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(factsArb, instant, instant, (patch, a, b) => {
+        fc.pre(firstStepInventoryRelation(a, NOW) === firstStepInventoryRelation(b, NOW));
+        const first = (lastInventoryAt: Date | null) => {
+          const f = facts({ ...patch, lastInventoryAt });
+          return stepTarget(initialTargetState(f, NOW), f, settings, NOW);
+        };
+        expect(first(a)).toEqual(first(b));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

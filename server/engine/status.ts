@@ -316,6 +316,17 @@ export function stepTarget(current: TargetState, facts: TargetFacts, settings: T
   return done(c);
 }
 
+/**
+ * What a new target's first step (initialTargetState, then stepTarget) reads of lastInventoryAt: whether
+ * there is one, and its order against the new state's statusChangedAt, which is now. Targets created in one
+ * pass whose other facts are equal and whose relation is equal take the same first step, so a whole-fleet
+ * pass can step one of each (status.test.ts checks this against stepTarget itself).
+ */
+export function firstStepInventoryRelation(lastInventoryAt: Date | null, now: Date): 0 | 1 | 2 {
+  if (lastInventoryAt === null) return 0;
+  return lastInventoryAt < now ? 1 : 2;
+}
+
 /** "6 hours", "1 hour", "90 minutes": durations as the reasons read them. */
 export function describeDuration(ms: number): string {
   const minutes = Math.round(ms / 60_000);
