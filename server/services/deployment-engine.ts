@@ -5,6 +5,7 @@
 // prepared once, asks the pure engine, and writes in one transaction.
 import { and, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 
+import { isEmpty, newBitset, setBit, type Bitset } from "@/server/engine/bitset";
 import { resolvePrecedence, type PrecedenceCandidate } from "@/server/engine/precedence";
 import { checkCompatibility, type Compatibility } from "@/server/engine/compatibility";
 import { initialTargetState, STATUS_LABELS, stepTarget, type CommandFact, type InstalledFact, type TargetFacts, type TargetState } from "@/server/engine/status";
@@ -74,7 +75,7 @@ export type ScopeVisitor = (deploymentId: number, computerId: number, version: C
 
 /**
  * decideScope, one decision at a time: a whole-fleet pass has millions, and the caller usually needs each
- * once, so none is kept.
+ * once, so none is kept. Sets are turned into bitsets over the computers they hold (forEachScopeGroupInFleet).
  */
 export function forEachScopeDecision(
   enabled: DeploymentInfo[],
@@ -83,70 +84,187 @@ export function forEachScopeDecision(
   computerById: Map<number, DeviceFacts>,
   visit: ScopeVisitor,
 ): void {
-  // Candidates per title, then per computer: numeric keys, one candidate object per deployment (it is the
-  // same for every member), and a bare candidate where there is one (most computers): a pass visits every
-  // (deployment, member) pair.
-  const byTitle = new Map<number, Map<number, Candidate | Candidate[]>>();
+  const positionOf = new Map<number, number>();
+  const computerIds: number[] = [];
+  const used = new Set(enabled.map((d) => d.smartGroupId));
+  for (const [groupId, members] of membership) {
+    if (!used.has(groupId)) continue;
+    for (const id of members) if (!positionOf.has(id)) positionOf.set(id, computerIds.push(id) - 1);
+  }
+  const groups = new Map<number, Bitset>();
+  for (const [groupId, members] of membership) {
+    if (!used.has(groupId)) continue;
+    const bits = newBitset(computerIds.length);
+    for (const id of members) setBit(bits, positionOf.get(id)!);
+    groups.set(groupId, bits);
+  }
+  const devices = computerIds.map((id) => computerById.get(id));
+  forEachScopeGroupInFleet(enabled, versionsByTitle, { size: computerIds.length, groups }, devices, (deploymentId, version, scope, compatibility, positions) => {
+    for (const i of positions) visit(deploymentId, computerIds[i]!, version, scope, compatibility);
+  });
+}
+
+/** Smart group members as bitsets over one array of computers (evaluateSmartGroupBits), by group id. */
+export type FleetMembership = { size: number; groups: Map<number, Bitset> };
+
+/**
+ * Computers (positions, increasing) that share an App Installer, scope and compatibility: one decision for
+ * all of them. `positions` is a view into a buffer reused by the next visit: read it, do not keep it.
+ */
+export type ScopeGroupVisitor = (deploymentId: number, version: CatalogVersion, scope: TargetFacts["scope"], compatibility: Compatibility, positions: Int32Array) => void;
+
+/**
+ * Scope, precedence and compatibility for every (enabled deployment, computer in its group) pair, with
+ * computers as positions in one array (`devices[i]` is computer i, undefined when unknown), visited in
+ * groups of positions that share the decision, title by title. Precedence is resolved once per combination
+ * of App Installers that hold a computer (a fleet has few), and compatibility once per (version, macOS
+ * version, architecture); per computer there is only a lookup of its combination and its class.
+ */
+export function forEachScopeGroupInFleet(
+  enabled: DeploymentInfo[],
+  versionsByTitle: Map<number, CatalogVersion[]>,
+  membership: FleetMembership,
+  devices: ArrayLike<DeviceFacts | undefined>,
+  visit: ScopeGroupVisitor,
+): void {
+  const { size } = membership;
+  const byTitle = new Map<number, { candidates: Candidate[]; members: Bitset[] }>();
   for (const d of enabled) {
     const version = targetVersionOf(d, versionsByTitle.get(d.titleId) ?? []);
-    const members = membership.get(d.smartGroupId);
-    if (!version || !members || members.size === 0) continue;
-    const candidate: Candidate = { id: d.id, name: d.name, distributionMethod: d.distributionMethod, updateMethod: d.updateMethod, targetVersion: version.version, version };
-    let perComputer = byTitle.get(d.titleId);
-    if (!perComputer) byTitle.set(d.titleId, (perComputer = new Map<number, Candidate | Candidate[]>()));
-    for (const computerId of members) {
-      const known = perComputer.get(computerId);
-      if (known === undefined) perComputer.set(computerId, candidate);
-      else if (Array.isArray(known)) known.push(candidate);
-      else perComputer.set(computerId, [known, candidate]);
-    }
+    const members = membership.groups.get(d.smartGroupId);
+    if (!version || !members || isEmpty(members)) continue;
+    let title = byTitle.get(d.titleId);
+    if (!title) byTitle.set(d.titleId, (title = { candidates: [], members: [] }));
+    title.candidates.push({ id: d.id, name: d.name, distributionMethod: d.distributionMethod, updateMethod: d.updateMethod, targetVersion: version.version, version });
+    title.members.push(members);
   }
-  const compatibility = compatibilityCache();
-  for (const perComputer of byTitle.values()) {
-    for (const [computerId, known] of perComputer) {
-      const computer = computerById.get(computerId);
-      if (!Array.isArray(known)) {
-        visit(known.id, computerId, known.version, WINNER, compatibility(known.version, computer));
-        continue;
+  const compatibility = compatibilityClasses(devices, size);
+  const { classOf } = compatibility;
+  // Per title: each position gets a bucket (combination × compatibility answer), then positions are laid
+  // out bucket by bucket (a counting sort, order kept) and each bucket is visited once.
+  const order = new Int32Array(size);
+  const bucketOf = new Int32Array(size);
+  const held = new Int32Array(size);
+  const maskAt = new Int32Array(32);
+  for (const { candidates, members } of byTitle.values()) {
+    const k = candidates.length;
+    const combinations = new Map<number | string, { resolved: Resolved; buckets: Int32Array; answerOfClass: Int32Array }>();
+    const buckets: { resolved: Resolved; answer: number; count: number }[] = [];
+    type Combination = { resolved: Resolved; buckets: Int32Array; answerOfClass: Int32Array };
+    // A combination by mask: a table where it is no larger than the fleet (up to 16 App Installers), else a map.
+    const table: (Combination | undefined)[] | undefined = k <= 16 && 1 << k <= size ? new Array<Combination | undefined>(1 << k) : undefined;
+    let lastKey: number | string = -1;
+    let last: Combination | undefined;
+    let n = 0;
+    const words = members[0]!.length;
+    for (let w = 0; w < words; w++) {
+      // Each position's mask, built from the members' bits (work per membership, not per position × k).
+      let union = 0;
+      if (k <= 30) {
+        for (let j = 0; j < k; j++) {
+          let word = members[j]![w]!;
+          union |= word;
+          while (word !== 0) {
+            const low = word & -word;
+            word ^= low;
+            maskAt[31 - Math.clz32(low)]! |= 1 << j;
+          }
+        }
+      } else for (let j = 0; j < k; j++) union |= members[j]![w]!;
+      while (union !== 0) {
+        const low = union & -union;
+        union ^= low;
+        const bit = 31 - Math.clz32(low);
+        const i = (w << 5) + bit;
+        const key = k <= 30 ? maskAt[bit]! : combinationKey(members, w, low);
+        maskAt[bit] = 0;
+        if (key !== lastKey || !last) {
+          let known = table ? table[key as number] : combinations.get(key);
+          if (!known) {
+            const resolved = resolveCombination(candidates.filter((_, j) => (members[j]![w]! & low) !== 0));
+            const { answers, answerOfClass } = compatibility.of(resolved.winner.version);
+            known = { resolved, buckets: new Int32Array(answers.length).fill(-1), answerOfClass };
+            if (table) table[key as number] = known;
+            else combinations.set(key, known);
+          }
+          lastKey = key;
+          last = known;
+        }
+        const answer = last.answerOfClass[classOf[i]!]!;
+        let b = last.buckets[answer]!;
+        if (b < 0) last.buckets[answer] = b = buckets.push({ resolved: last.resolved, answer, count: 0 }) - 1;
+        buckets[b]!.count++;
+        held[n] = i;
+        bucketOf[n++] = b;
       }
-      const { winner, losers } = resolvePrecedence(known);
-      const compat = compatibility(winner.version, computer);
-      visit(winner.id, computerId, winner.version, WINNER, compat);
-      for (const loser of losers) visit(loser.id, computerId, known.find((c) => c.id === loser.id)!.version, { kind: "unqualified", reason: loser.reason }, compat);
     }
+    const starts = new Int32Array(buckets.length + 1);
+    for (let b = 0; b < buckets.length; b++) starts[b + 1] = starts[b]! + buckets[b]!.count;
+    const next = starts.slice(0, buckets.length);
+    for (let p = 0; p < n; p++) order[next[bucketOf[p]!]!++] = held[p]!;
+    buckets.forEach(({ resolved, answer }, b) => {
+      const positions = order.subarray(starts[b]!, starts[b + 1]!);
+      const compat = compatibility.of(resolved.winner.version).answers[answer]!;
+      // Losers share the winner's compatibility (they are Unqualified either way).
+      visit(resolved.winner.id, resolved.winner.version, WINNER, compat, positions);
+      for (const loser of resolved.losers) visit(loser.candidate.id, loser.candidate.version, loser.scope, compat, positions);
+    });
   }
 }
 
 type Candidate = PrecedenceCandidate & { version: CatalogVersion };
+type Resolved = { winner: Candidate; losers: { candidate: Candidate; scope: TargetFacts["scope"] }[] };
 const WINNER: TargetFacts["scope"] = Object.freeze({ kind: "winner" });
 const UNKNOWN_DEVICE: Compatibility = Object.freeze({ kind: "unknown", reason: "Waiting for device information (macOS version and architecture)" });
 
-/** (macOS version, architecture) as one string, made once per computer object: a pass asks once per target. */
-const compatibilityKeys = new WeakMap<DeviceFacts, string>();
-function compatibilityKeyOf(computer: DeviceFacts): string {
-  let key = compatibilityKeys.get(computer);
-  if (key === undefined) compatibilityKeys.set(computer, (key = `${computer.osVersion}|${computer.architecture}`));
-  return key;
+/** Which of one title's member sets hold the position (`low` bit of word `w`), as a list (over 30 sets). */
+function combinationKey(members: Bitset[], w: number, low: number): string {
+  return members.flatMap((m, j) => ((m[w]! & low) !== 0 ? [j] : [])).join(",");
+}
+
+/** Precedence among the App Installers of one title that scope a computer (in the order they came). */
+function resolveCombination(present: Candidate[]): Resolved {
+  const byId = new Map(present.map((c) => [c.id, c]));
+  const { winner, losers } = resolvePrecedence(present);
+  return { winner, losers: losers.map((l) => ({ candidate: byId.get(l.id)!, scope: Object.freeze({ kind: "unqualified" as const, reason: l.reason }) })) };
 }
 
 /**
- * checkCompatibility, remembered per (catalog version, macOS version, architecture): a fleet has a few dozen
- * such pairs per version, and a pass asks once per target.
+ * checkCompatibility, remembered per (catalog version, macOS version, architecture): computers are
+ * numbered once by class of equal (macOS version, architecture); per version, each class maps to one of
+ * the version's distinct answers.
  */
-function compatibilityCache() {
-  const byVersion = new Map<CatalogVersion, Map<string, Compatibility>>();
-  return (version: CatalogVersion, computer: DeviceFacts | undefined): Compatibility => {
-    if (!computer) return UNKNOWN_DEVICE;
+function compatibilityClasses(devices: ArrayLike<DeviceFacts | undefined>, size: number) {
+  const classOf = new Int32Array(size);
+  const representatives: (DeviceFacts | undefined)[] = [];
+  const classes = new Map<string, number>();
+  for (let i = 0; i < size; i++) {
+    const device = devices[i];
+    const key = device ? `${device.osVersion}|${device.architecture}` : "unknown";
+    let c = classes.get(key);
+    if (c === undefined) classes.set(key, (c = representatives.push(device) - 1));
+    classOf[i] = c;
+  }
+  const byVersion = new Map<CatalogVersion, { answers: Compatibility[]; answerOfClass: Int32Array }>();
+  const forVersion = (version: CatalogVersion) => {
     let known = byVersion.get(version);
-    if (!known) byVersion.set(version, (known = new Map<string, Compatibility>()));
-    const key = compatibilityKeyOf(computer);
-    let result = known.get(key);
-    if (!result) {
-      result = checkCompatibility({ version: { version: version.version, minimumOsVersion: version.minimumOsVersion, architectures: version.architectures }, computer });
-      known.set(key, result);
-    }
-    return result;
+    if (known) return known;
+    const answers: Compatibility[] = [];
+    const index = new Map<string, number>();
+    const answerOfClass = new Int32Array(representatives.length);
+    representatives.forEach((device, c) => {
+      const answer = device
+        ? checkCompatibility({ version: { version: version.version, minimumOsVersion: version.minimumOsVersion, architectures: version.architectures }, computer: device })
+        : UNKNOWN_DEVICE;
+      const key = `${answer.kind}|${"reason" in answer ? answer.reason : ""}`;
+      let a = index.get(key);
+      if (a === undefined) index.set(key, (a = answers.push(answer) - 1));
+      answerOfClass[c] = a;
+    });
+    byVersion.set(version, (known = { answers, answerOfClass }));
+    return known;
   };
+  return { classOf, of: forVersion };
 }
 
 function commandFact(c: Command | undefined, slotHolders: Set<number>): CommandFact | null {

@@ -1,0 +1,88 @@
+// decideScope against the rule written out per computer (DESIGN §3.2): every computer in an App Installer's
+// group gets one decision; per title the winner of resolvePrecedence among the App Installers whose groups
+// hold it; its losers Unqualified with the reason; compatibility of the winner's version for all of them.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+
+import { checkCompatibility } from "@/server/engine/compatibility";
+import { resolvePrecedence } from "@/server/engine/precedence";
+import type { CatalogVersion, Deployment } from "@/db/schema";
+
+import { decideScope, targetVersionOf } from "./deployment-engine";
+
+const AT = new Date("2026-03-02T09:00:00.000Z");
+
+const version = (id: number, titleId: number, v: string, minimumOsVersion: string, architectures: ("arm64" | "x86_64")[]): CatalogVersion => ({
+  id,
+  titleId,
+  version: v,
+  shortVersion: v,
+  minimumOsVersion,
+  architectures,
+  packageUrl: null,
+  sizeBytes: 1,
+  sha256: "00",
+  chunkSizeBytes: 1,
+  chunkSha256s: [],
+  releasedAt: null,
+  createdAt: AT,
+  updatedAt: AT,
+});
+
+const VERSIONS = new Map<number, CatalogVersion[]>([
+  [1, [version(1, 1, "1.0", "13.0", ["arm64", "x86_64"]), version(2, 1, "2.0", "14.0", ["arm64"])]],
+  [2, [version(3, 2, "5.1", "12.0", ["arm64", "x86_64"])]],
+]);
+
+type DeploymentInfo = Parameters<typeof decideScope>[0][number];
+
+const deploymentArb = fc.record({
+  titleId: fc.constantFrom(1, 2),
+  smartGroupId: fc.constantFrom(1, 2, 3),
+  distributionMethod: fc.constantFrom("install_automatically" as const, "self_service" as const),
+  updateMethod: fc.constantFrom("automatic" as const, "manual" as const),
+  version: fc.constantFrom("1.0", "2.0", "5.1", "9.9"),
+});
+const deviceArb = fc.option(fc.record({ osVersion: fc.constantFrom(null, "12.7", "13.6", "14.5", "15.1"), architecture: fc.constantFrom(null, "arm64" as const, "x86_64" as const) }), { nil: undefined });
+
+describe("decideScope", () => {
+  it("decides each (App Installer, member) pair as precedence and compatibility, computer by computer", () => {
+    fc.assert(
+      fc.property(
+        fc.array(deploymentArb, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.record({ device: deviceArb, groups: fc.subarray([1, 2, 3]) }), { minLength: 0, maxLength: 40 }),
+        (specs, macs) => {
+          const enabled: DeploymentInfo[] = specs.map((s, i): DeploymentInfo => {
+            const d: Deployment = { ...s, id: 10 + i, name: `D${i}`, installSupportingProfiles: false, enabled: true, selfServiceCategory: null, selfServiceDescription: null, createdAt: AT, updatedAt: AT };
+            return { ...d, bundleId: `com.example.t${s.titleId}`, titleName: `T${s.titleId}`, publisher: "Example" };
+          });
+          const membership = new Map([1, 2, 3].map((g) => [g, new Set(macs.flatMap((m, i) => (m.groups.includes(g) ? [100 + i] : [])))]));
+          const devices = new Map(macs.flatMap((m, i) => (m.device ? [[100 + i, m.device] as const] : [])));
+
+          const got = decideScope(enabled, VERSIONS, membership, devices).map((d) => ({ deploymentId: d.deploymentId, computerId: d.computerId, version: d.version.id, scope: d.scope, compatibility: d.compatibility }));
+
+          const expected: typeof got = [];
+          macs.forEach((m, i) => {
+            const computerId = 100 + i;
+            for (const titleId of [1, 2]) {
+              const candidates = enabled.flatMap((d) => {
+                const v = targetVersionOf(d, VERSIONS.get(d.titleId) ?? []);
+                return d.titleId === titleId && v && m.groups.includes(d.smartGroupId) ? [{ id: d.id, name: d.name, distributionMethod: d.distributionMethod, updateMethod: d.updateMethod, targetVersion: v.version, v }] : [];
+              });
+              if (candidates.length === 0) continue;
+              const { winner, losers } = resolvePrecedence(candidates);
+              const compatibility = m.device
+                ? checkCompatibility({ version: { version: winner.v.version, minimumOsVersion: winner.v.minimumOsVersion, architectures: winner.v.architectures }, computer: m.device })
+                : { kind: "unknown" as const, reason: "Waiting for device information (macOS version and architecture)" };
+              expected.push({ deploymentId: winner.id, computerId, version: winner.v.id, scope: { kind: "winner" }, compatibility });
+              for (const l of losers) expected.push({ deploymentId: l.id, computerId, version: candidates.find((c) => c.id === l.id)!.v.id, scope: { kind: "unqualified", reason: l.reason }, compatibility });
+            }
+          });
+          const byPair = (a: { deploymentId: number; computerId: number }, b: { deploymentId: number; computerId: number }) => a.deploymentId - b.deploymentId || a.computerId - b.computerId;
+          expect([...got].sort(byPair)).toEqual(expected.sort(byPair));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
