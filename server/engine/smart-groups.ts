@@ -328,8 +328,15 @@ type Leaf =
   | { kind: "os"; test: (osVersion: string | null) => boolean }
   | { kind: "arch"; test: (architecture: ComputerFacts["architecture"]) => boolean }
   | { kind: "set"; field: "appNames" | "appBundleIds"; value: string; has: boolean }
-  | { kind: "time"; field: "lastCheckinAt" | "lastInventoryAt"; test: (at: number | null, nowMs: number) => boolean }
+  /** Older than `days` (never included) or, if not `older`, within them. */
+  | { kind: "time"; field: "lastCheckinAt" | "lastInventoryAt"; days: number; older: boolean }
   | { kind: "group"; slot: number | undefined; member: boolean };
+
+/**
+ * "More than x days ago" includes never (NaN); "less than x days ago" is the rest: the two operators split
+ * every instant at now − x days.
+ */
+const isOlder = (atMs: number, cutoffMs: number) => Number.isNaN(atMs) || atMs < cutoffMs;
 
 function leafTest(leaf: Leaf): Test {
   switch (leaf.kind) {
@@ -350,8 +357,8 @@ function leafTest(leaf: Leaf): Test {
       return (p) => p.facts[field].has(value) === has;
     }
     case "time": {
-      const { field, test } = leaf;
-      return (p, _r, now) => test(p.facts[field]?.getTime() ?? null, now);
+      const { field, days, older } = leaf;
+      return (p, _r, now) => isOlder(p.facts[field]?.getTime() ?? Number.NaN, now - days * DAY_MS) === older;
     }
     case "group": {
       const { slot, member } = leaf;
@@ -448,9 +455,8 @@ function compileCriterion(c: Criterion, slotOf: (lowerName: string) => number | 
       const days = Number(value);
       if (!Number.isInteger(days) || days < 0) return never;
       const field = c.field === "Last Check-in" ? "lastCheckinAt" : "lastInventoryAt";
-      // "More than x days ago" includes never; the two operators split every known instant at now − x days.
-      if (c.operator === "more than x days ago") return { kind: "time", field, test: (at, now) => (at ?? Number.NEGATIVE_INFINITY) < now - days * DAY_MS };
-      if (c.operator === "less than x days ago") return { kind: "time", field, test: (at, now) => at !== null && at >= now - days * DAY_MS };
+      if (c.operator === "more than x days ago") return { kind: "time", field, days, older: true };
+      if (c.operator === "less than x days ago") return { kind: "time", field, days, older: false };
       break;
     }
     case "Computer Group": {
@@ -594,7 +600,7 @@ class FleetView {
     this.size = computers.length;
   }
 
-  /** Distinct values of a string fact, and each computer's index into them. */
+  /** Distinct values of a string fact, and each computer's index into them (serial numbers: one each). */
   private column(field: "name" | "serial" | "model" | "os" | "arch") {
     let column = this.columns.get(field);
     if (column) return column;
@@ -604,6 +610,10 @@ class FleetView {
     for (let i = 0; i < this.size; i++) {
       const c = this.computers[i]!;
       const value = field === "name" ? c.name : field === "serial" ? (c.serialNumber ?? "") : field === "model" ? (c.model ?? "") : field === "os" ? c.osVersion : c.architecture;
+      if (field === "serial") {
+        codes[i] = values.push(value) - 1;
+        continue;
+      }
       let code = byValue.get(value);
       if (code === undefined) byValue.set(value, (code = values.push(value) - 1));
       codes[i] = code;
@@ -625,15 +635,18 @@ class FleetView {
   }
 
   /**
-   * Who has each wanted value in an app set: one visit per computer's set, which is where the time goes
-   * (100,000 separate hash tables), rather than one per criterion.
+   * Who has each wanted value in an app set: one walk of each computer's set (100,000 separate hash tables
+   * are where the time goes), looking its entries up among the wanted values, rather than one per criterion.
    */
   private appSets(field: "appNames" | "appBundleIds") {
     const values = this.wanted[field];
+    const index = new Map(values.map((v, k) => [v, k]));
     const bits = values.map(() => newBitset(this.size));
     for (let i = 0; i < this.size; i++) {
-      const set = this.computers[i]![field];
-      for (let v = 0; v < values.length; v++) if (set.has(values[v]!)) setBit(bits[v]!, i);
+      for (const app of this.computers[i]![field]) {
+        const v = index.get(app);
+        if (v !== undefined) setBit(bits[v]!, i);
+      }
     }
     values.forEach((value, v) => this.leafBits.set(JSON.stringify(["set", field, value]), bits[v]!));
   }
@@ -679,10 +692,8 @@ class FleetView {
       }
       case "time": {
         const at = this.time(leaf.field);
-        for (let i = 0; i < size; i++) {
-          const t = at[i]!;
-          if (leaf.test(Number.isNaN(t) ? null : t, this.nowMs)) setBit(bits, i);
-        }
+        const cutoff = this.nowMs - leaf.days * DAY_MS;
+        for (let i = 0; i < size; i++) if (isOlder(at[i]!, cutoff) === leaf.older) setBit(bits, i);
         return bits;
       }
     }

@@ -116,9 +116,18 @@ export function loadComputerFacts(deps: Pick<Deps, "db">, computerIds?: number[]
     if (set) set.add(value);
     else map.set(id, new Set([value]));
   };
+  // One string per distinct app across the fleet (hundreds), not one per row (millions at 100,000 Macs):
+  // less memory, and set lookups over the fleet find each string's hash already computed.
+  const lowered = new Map<string, string>();
+  const normalized = new Map<string, string>();
   for (const app of apps) {
-    if (app.bundleId) add(bundleIds, app.computerId, app.bundleId.toLowerCase());
-    const name = normalizeAppName(app.name);
+    if (app.bundleId) {
+      let id = lowered.get(app.bundleId);
+      if (id === undefined) lowered.set(app.bundleId, (id = app.bundleId.toLowerCase()));
+      add(bundleIds, app.computerId, id);
+    }
+    let name = normalized.get(app.name);
+    if (name === undefined) normalized.set(app.name, (name = normalizeAppName(app.name)));
     if (name) add(names, app.computerId, name);
   }
   return rows.map((r) => ({
