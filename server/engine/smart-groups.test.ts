@@ -2,8 +2,10 @@ import fc from "fast-check";
 import safeRegex from "safe-regex2";
 import { describe, expect, it } from "vitest";
 
+import { hasBit } from "./bitset";
 import {
   compileSmartGroups,
+  evaluateSmartGroupBits,
   evaluateSmartGroups,
   evaluateSmartGroupsForComputer,
   formatSmartGroupErrors,
@@ -46,7 +48,8 @@ const matches = (criteria: Criterion[], computer: ComputerFacts = mac()) => {
   const compiled = compileSmartGroups([{ id: 1, name: "G", criteria }]);
   const alone = evaluateSmartGroupsForComputer(compiled, computer, NOW).has(1);
   const others = [mac({ id: 101, name: "Other", serialNumber: null, model: null, osVersion: null, architecture: null, lastCheckinAt: null, lastInventoryAt: null, appBundleIds: new Set(), appNames: new Set() })];
-  const inFleet = evaluateSmartGroups(compiled, [...others, { ...computer, id: 100 }, ...others], NOW).get(1)?.has(100) ?? false;
+  const fleet = [...others, { ...computer, id: 100 }, ...others];
+  const inFleet = hasBit(evaluateSmartGroupBits(compiled, fleet, NOW)[compiled.groups[0]!.slot]!, others.length);
   expect(inFleet, "the fleet-wide evaluation agrees with the one-computer evaluation").toBe(alone);
   return alone;
 };
@@ -523,12 +526,14 @@ describe("evaluateSmartGroups over a fleet (bitsets)", () => {
         }));
         // Groups may refer to each other (and form cycles): both evaluations must treat them alike.
         const compiled = compileSmartGroups(criteriaLists.map((criteria, i) => ({ id: i + 1, name: `g${i + 1}`, criteria })));
-        const fleet = evaluateSmartGroups(compiled, computers, NOW);
-        for (const computer of computers) {
+        const slots = evaluateSmartGroupBits(compiled, computers, NOW);
+        const viaSets = evaluateSmartGroups(compiled, computers, NOW);
+        computers.forEach((computer, i) => {
           const alone = evaluateSmartGroupsForComputer(compiled, computer, NOW);
-          const inFleet = new Set(compiled.groups.filter((g) => fleet.get(g.id)?.has(computer.id)).map((g) => g.id));
+          const inFleet = new Set(compiled.groups.filter((g) => hasBit(slots[g.slot]!, i)).map((g) => g.id));
           expect(inFleet).toEqual(alone);
-        }
+          expect(new Set(compiled.groups.filter((g) => viaSets.get(g.id)?.has(computer.id)).map((g) => g.id))).toEqual(alone);
+        });
       }),
       { numRuns: 300 },
     );

@@ -734,8 +734,23 @@ export function evaluateSmartGroupBits(compiled: CompiledGroups, computers: read
   return slots;
 }
 
+/**
+ * Below this many computers (an inventory update, a slice of a pass) each is evaluated alone: the fleet's
+ * bitsets cost a fixed few hundred microseconds (a set per criterion), about ten computers' worth.
+ */
+const FLEET_EVALUATION_FROM = 32;
+
 /** DESIGN §2.1, §3.2: every group's members (group id → computer ids). */
 export function evaluateSmartGroups(compiled: CompiledGroups, computers: ComputerFacts[], now: Date): Map<number, Set<number>> {
+  if (computers.length < FLEET_EVALUATION_FROM) {
+    const members = new Map(compiled.groups.map((g) => [g.id, new Set<number>()]));
+    const results = new Uint8Array(compiled.groups.length);
+    for (const computer of computers) {
+      evaluateInto(compiled, computer, results, now.getTime());
+      for (const g of compiled.groups) if (results[g.slot] === 1) members.get(g.id)!.add(computer.id);
+    }
+    return members;
+  }
   const slots = evaluateSmartGroupBits(compiled, computers, now);
   return new Map(
     compiled.groups.map((g) => {
