@@ -9,7 +9,6 @@ import { parseEnv } from "@/server/env.js";
 import { silentLogger } from "@/server/log";
 import { createLocalPushProvider } from "@/server/push/local";
 import { recalculateSmartGroups } from "@/server/services/smart-groups";
-import { startCheckpointer } from "@/db/checkpointer";
 
 import { compileSmartGroups } from "@/server/engine/smart-groups";
 
@@ -24,7 +23,6 @@ const arg = (name: string) => {
 const phase = arg("--phase");
 const now = new Date(arg("--now"));
 const deps = createDeps({ env: parseEnv({ POMONA_DB: arg("--db"), POMONA_DEMO: "0" }), clock: { now: () => now }, log: silentLogger, push: createLocalPushProvider() });
-startCheckpointer(deps.db, arg("--db")); // G5 writes as the server does, with its checkpointer
 
 let result: unknown;
 if (phase === "g4") {

@@ -17,7 +17,6 @@ import { runSchedulerTick } from "@/server/scheduler/tick";
 import { createDeployment } from "@/server/services/deployments";
 import { createEnrollmentToken } from "@/server/services/enrollment";
 import { ensureDeviceCa } from "@/server/services/pki";
-import { startCheckpointer } from "@/db/checkpointer";
 
 import { announceReady, serveIpc } from "./ipc";
 
@@ -66,7 +65,6 @@ const port = (server.address() as { port: number }).port;
 
 const d = createDeps({ env: parseEnv({ POMONA_DB: dbFile, PORT: String(port), POMONA_DEMO: "0", POMONA_CLOCK: "system" }), log, push: ipcPush });
 ensureDeviceCa(d);
-startCheckpointer(d.db, dbFile); // as scripts/serve.ts does
 live.deps = d;
 const sql = d.db.$client;
 

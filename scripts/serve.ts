@@ -16,15 +16,12 @@ import { seedDemo } from "@/server/services/demo";
 import { listUsers } from "@/server/services/users";
 import { enrollmentUrl } from "@/server/services/enrollment";
 import { ensureDeviceCa, getPushTopic } from "@/server/services/pki";
-import { startCheckpointer } from "@/db/checkpointer";
 
 const dev = process.argv.includes("--dev");
 
 async function main() {
   const deps = createDeps({ env });
   setDeps(deps);
-  // WAL checkpoints in a worker thread, not in the commit of whichever request crosses 1,000 pages.
-  const checkpointer = startCheckpointer(deps.db, env.POMONA_DB);
   deps.log.info("database ready", { file: env.POMONA_DB, clock: env.POMONA_CLOCK });
   if (env.POMONA_DEVICE_AUTH === "none") {
     deps.log.warn("POMONA_DEVICE_AUTH=none: Mdm-Signature checks are OFF. Any client can act as any Mac. For local experiments only.");
@@ -65,7 +62,7 @@ async function main() {
     scheduler.stop();
     void fleet?.stop();
     server.close(() => {
-      void Promise.allSettled([deps.push.close(), checkpointer?.stop()]).finally(() => {
+      void deps.push.close().finally(() => {
         deps.db.$client.close();
         process.exit(0);
       });
