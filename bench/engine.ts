@@ -222,12 +222,14 @@ function scopeAndStatus(
     if (c.enrolled) setBit(enrolled, i);
     relation[i] = firstStepInventoryRelation(c.lastInventoryAt, input.now);
   }
+  // Only enrolled Macs are deployed to (a copy of each group only when some are not).
+  const allEnrolled = countBits(enrolled) === size;
   const groups = new Map<number, Bitset>();
   for (const d of enabled) {
     const members = groupBits.get(d.smartGroupId);
     if (!members || groups.has(d.smartGroupId)) continue;
-    const scoped = members.slice();
-    andInto(scoped, enrolled);
+    let scoped = members;
+    if (!allEnrolled) andInto((scoped = members.slice()), enrolled);
     groups.set(d.smartGroupId, scoped);
   }
   const deploymentAt: DeploymentInfo[] = [];
@@ -235,7 +237,10 @@ function scopeAndStatus(
   const ids = new Int32Array(size);
   for (let i = 0; i < size; i++) ids[i] = computers[i]!.id;
   let pairs = 0; // at most one per (enabled App Installer, enrolled member)
-  for (const d of enabled) pairs += countBits(groups.get(d.smartGroupId) ?? newBitset(0));
+  for (const d of enabled) {
+    const members = groups.get(d.smartGroupId);
+    if (members) pairs += countBits(members);
+  }
 
   // The installed version of the current title, by position: interned, so equal facts share a code (0 = absent).
   const installedCode = new Int32Array(size);
@@ -426,7 +431,8 @@ export function measureG5(deps: Pick<Deps, "db" | "publicUrl">, input: LoadedEng
 
   const winnersFor = (computer: ComputerFacts, groupIds: Set<number>) => {
     const one = new Map<number, Bitset>();
-    for (const g of groupIds) one.set(g, fullBitset(1));
+    const member = fullBitset(1); // shared: scopeAndStatus copies before it intersects
+    for (const g of groupIds) one.set(g, member);
     const installedOf = (bundleId: string) => {
       const rows = input.installedByBundle.get(bundleId)?.get(computer.id);
       return rows ? { positions: [0], rows: [rows] } : undefined;

@@ -138,78 +138,95 @@ export function forEachScopeGroupInFleet(
     title.candidates.push({ id: d.id, name: d.name, distributionMethod: d.distributionMethod, updateMethod: d.updateMethod, targetVersion: version.version, version });
     title.members.push(members);
   }
-  const compatibility = compatibilityClasses(devices, size);
-  const { classOf } = compatibility;
+  const arrays = scratch(size);
+  const { order, bucketOf, held, maskAt, classOf } = arrays;
+  arrays.busy = true;
   // Per title: each position gets a bucket (combination × compatibility answer), then positions are laid
   // out bucket by bucket (a counting sort, order kept) and each bucket is visited once.
-  const order = new Int32Array(size);
-  const bucketOf = new Int32Array(size);
-  const held = new Int32Array(size);
-  const maskAt = new Int32Array(32);
-  for (const { candidates, members } of byTitle.values()) {
-    const k = candidates.length;
-    const combinations = new Map<number | string, { resolved: Resolved; buckets: Int32Array; answerOfClass: Int32Array }>();
-    const buckets: { resolved: Resolved; answer: number; count: number }[] = [];
-    type Combination = { resolved: Resolved; buckets: Int32Array; answerOfClass: Int32Array };
-    // A combination by mask: a table where it is no larger than the fleet (up to 16 App Installers), else a map.
-    const table: (Combination | undefined)[] | undefined = k <= 16 && 1 << k <= size ? new Array<Combination | undefined>(1 << k) : undefined;
-    let lastKey: number | string = -1;
-    let last: Combination | undefined;
-    let n = 0;
-    const words = members[0]!.length;
-    for (let w = 0; w < words; w++) {
-      // Each position's mask, built from the members' bits (work per membership, not per position × k).
-      let union = 0;
-      if (k <= 30) {
-        for (let j = 0; j < k; j++) {
-          let word = members[j]![w]!;
-          union |= word;
-          while (word !== 0) {
-            const low = word & -word;
-            word ^= low;
-            maskAt[31 - Math.clz32(low)]! |= 1 << j;
+  try {
+    const compatibility = compatibilityClasses(devices, size, classOf);
+    for (const { candidates, members } of byTitle.values()) {
+      const k = candidates.length;
+      const combinations = new Map<number | string, { resolved: Resolved; buckets: number[]; answerOfClass: number[] }>();
+      const buckets: { resolved: Resolved; answer: number; count: number }[] = [];
+      type Combination = { resolved: Resolved; buckets: number[]; answerOfClass: number[] };
+      // A combination by mask: a table where it is no larger than the fleet (up to 16 App Installers), else a map.
+      const table: (Combination | undefined)[] | undefined = k <= 16 && 1 << k <= size ? new Array<Combination | undefined>(1 << k) : undefined;
+      let lastKey: number | string = -1;
+      let last: Combination | undefined;
+      let n = 0;
+      const words = members[0]!.length;
+      for (let w = 0; w < words; w++) {
+        // Each position's mask, built from the members' bits (work per membership, not per position × k).
+        let union = 0;
+        if (k <= 30) {
+          for (let j = 0; j < k; j++) {
+            let word = members[j]![w]!;
+            union |= word;
+            while (word !== 0) {
+              const low = word & -word;
+              word ^= low;
+              maskAt[31 - Math.clz32(low)]! |= 1 << j;
+            }
           }
-        }
-      } else for (let j = 0; j < k; j++) union |= members[j]![w]!;
-      while (union !== 0) {
-        const low = union & -union;
-        union ^= low;
-        const bit = 31 - Math.clz32(low);
-        const i = (w << 5) + bit;
-        const key = k <= 30 ? maskAt[bit]! : combinationKey(members, w, low);
-        maskAt[bit] = 0;
-        if (key !== lastKey || !last) {
-          let known = table ? table[key as number] : combinations.get(key);
-          if (!known) {
-            const resolved = resolveCombination(candidates.filter((_, j) => (members[j]![w]! & low) !== 0));
-            const { answers, answerOfClass } = compatibility.of(resolved.winner.version);
-            known = { resolved, buckets: new Int32Array(answers.length).fill(-1), answerOfClass };
-            if (table) table[key as number] = known;
-            else combinations.set(key, known);
+        } else for (let j = 0; j < k; j++) union |= members[j]![w]!;
+        while (union !== 0) {
+          const low = union & -union;
+          union ^= low;
+          const bit = 31 - Math.clz32(low);
+          const i = (w << 5) + bit;
+          const key = k <= 30 ? maskAt[bit]! : combinationKey(members, w, low);
+          maskAt[bit] = 0;
+          if (key !== lastKey || !last) {
+            let known = table ? table[key as number] : combinations.get(key);
+            if (!known) {
+              const resolved = resolveCombination(candidates.filter((_, j) => (members[j]![w]! & low) !== 0));
+              const { answers, answerOfClass } = compatibility.of(resolved.winner.version);
+              known = { resolved, buckets: answers.map(() => -1), answerOfClass };
+              if (table) table[key as number] = known;
+              else combinations.set(key, known);
+            }
+            lastKey = key;
+            last = known;
           }
-          lastKey = key;
-          last = known;
+          const answer = last.answerOfClass[classOf[i]!]!;
+          let b = last.buckets[answer]!;
+          if (b < 0) last.buckets[answer] = b = buckets.push({ resolved: last.resolved, answer, count: 0 }) - 1;
+          buckets[b]!.count++;
+          held[n] = i;
+          bucketOf[n++] = b;
         }
-        const answer = last.answerOfClass[classOf[i]!]!;
-        let b = last.buckets[answer]!;
-        if (b < 0) last.buckets[answer] = b = buckets.push({ resolved: last.resolved, answer, count: 0 }) - 1;
-        buckets[b]!.count++;
-        held[n] = i;
-        bucketOf[n++] = b;
       }
+      // Small per title (a few buckets): plain arrays, not typed ones (a slice runs this for one computer).
+      const starts: number[] = [0];
+      for (let b = 0; b < buckets.length; b++) starts[b + 1] = starts[b]! + buckets[b]!.count;
+      const next = starts.slice(0, buckets.length);
+      for (let p = 0; p < n; p++) order[next[bucketOf[p]!]!++] = held[p]!;
+      buckets.forEach(({ resolved, answer }, b) => {
+        const positions = order.subarray(starts[b]!, starts[b + 1]!);
+        const compat = compatibility.of(resolved.winner.version).answers[answer]!;
+        // Losers share the winner's compatibility (they are Unqualified either way).
+        visit(resolved.winner.id, resolved.winner.version, WINNER, compat, positions);
+        for (const loser of resolved.losers) visit(loser.candidate.id, loser.candidate.version, loser.scope, compat, positions);
+      });
     }
-    const starts = new Int32Array(buckets.length + 1);
-    for (let b = 0; b < buckets.length; b++) starts[b + 1] = starts[b]! + buckets[b]!.count;
-    const next = starts.slice(0, buckets.length);
-    for (let p = 0; p < n; p++) order[next[bucketOf[p]!]!++] = held[p]!;
-    buckets.forEach(({ resolved, answer }, b) => {
-      const positions = order.subarray(starts[b]!, starts[b + 1]!);
-      const compat = compatibility.of(resolved.winner.version).answers[answer]!;
-      // Losers share the winner's compatibility (they are Unqualified either way).
-      visit(resolved.winner.id, resolved.winner.version, WINNER, compat, positions);
-      for (const loser of resolved.losers) visit(loser.candidate.id, loser.candidate.version, loser.scope, compat, positions);
-    });
+  } finally {
+    arrays.busy = false;
+    maskAt.fill(0);
   }
+}
+
+/**
+ * Per-computer work arrays, kept between calls and grown as needed: a slice of one computer would otherwise
+ * allocate five typed arrays per call, and many small ArrayBuffers are garbage the collector must sweep.
+ * Not reentrant: a visitor that decides scope again gets arrays of its own.
+ */
+let scratchArrays: { size: number; busy: boolean; order: Int32Array; bucketOf: Int32Array; held: Int32Array; classOf: Int32Array; maskAt: Int32Array } | undefined;
+function scratch(size: number) {
+  const make = (n: number) => ({ size: n, busy: false, order: new Int32Array(n), bucketOf: new Int32Array(n), held: new Int32Array(n), classOf: new Int32Array(n), maskAt: new Int32Array(32) });
+  if (scratchArrays?.busy) return make(size);
+  if (!scratchArrays || scratchArrays.size < size) scratchArrays = make(Math.max(size, 64));
+  return scratchArrays;
 }
 
 type Candidate = PrecedenceCandidate & { version: CatalogVersion };
@@ -234,8 +251,7 @@ function resolveCombination(present: Candidate[]): Resolved {
  * numbered once by class of equal (macOS version, architecture); per version, each class maps to one of
  * the version's distinct answers.
  */
-function compatibilityClasses(devices: ArrayLike<DeviceFacts | undefined>, size: number) {
-  const classOf = new Int32Array(size);
+function compatibilityClasses(devices: ArrayLike<DeviceFacts | undefined>, size: number, classOf: Int32Array) {
   const representatives: (DeviceFacts | undefined)[] = [];
   const classes = new Map<string, number>();
   for (let i = 0; i < size; i++) {
@@ -245,13 +261,13 @@ function compatibilityClasses(devices: ArrayLike<DeviceFacts | undefined>, size:
     if (c === undefined) classes.set(key, (c = representatives.push(device) - 1));
     classOf[i] = c;
   }
-  const byVersion = new Map<CatalogVersion, { answers: Compatibility[]; answerOfClass: Int32Array }>();
+  const byVersion = new Map<CatalogVersion, { answers: Compatibility[]; answerOfClass: number[] }>();
   const forVersion = (version: CatalogVersion) => {
     let known = byVersion.get(version);
     if (known) return known;
     const answers: Compatibility[] = [];
     const index = new Map<string, number>();
-    const answerOfClass = new Int32Array(representatives.length);
+    const answerOfClass: number[] = [];
     representatives.forEach((device, c) => {
       const answer = device
         ? checkCompatibility({ version: { version: version.version, minimumOsVersion: version.minimumOsVersion, architectures: version.architectures }, computer: device })
@@ -264,7 +280,7 @@ function compatibilityClasses(devices: ArrayLike<DeviceFacts | undefined>, size:
     byVersion.set(version, (known = { answers, answerOfClass }));
     return known;
   };
-  return { classOf, of: forVersion };
+  return { of: forVersion };
 }
 
 function commandFact(c: Command | undefined, slotHolders: Set<number>): CommandFact | null {
