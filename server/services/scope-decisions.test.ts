@@ -8,7 +8,7 @@ import { checkCompatibility } from "@/server/engine/compatibility";
 import { resolvePrecedence } from "@/server/engine/precedence";
 import type { CatalogVersion, Deployment } from "@/db/schema";
 
-import { decideScope, targetVersionOf } from "./deployment-engine";
+import { decideScope, forEachScopeDecision, targetVersionOf } from "./deployment-engine";
 
 const AT = new Date("2026-03-02T09:00:00.000Z");
 
@@ -84,5 +84,38 @@ describe("decideScope", () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it("decides the same when a visitor decides scope again inside a visit (work arrays are not shared then)", () => {
+    const enabled: DeploymentInfo[] = [1, 2].map((titleId, i): DeploymentInfo => ({
+      id: 10 + i,
+      name: `D${i}`,
+      titleId,
+      smartGroupId: 1,
+      distributionMethod: "install_automatically",
+      updateMethod: "automatic",
+      version: null,
+      installSupportingProfiles: false,
+      enabled: true,
+      selfServiceCategory: null,
+      selfServiceDescription: null,
+      createdAt: AT,
+      updatedAt: AT,
+      bundleId: `com.example.t${titleId}`,
+      titleName: `T${titleId}`,
+      publisher: "Example",
+    }));
+    const ids = Array.from({ length: 70 }, (_, i) => 100 + i);
+    const membership = new Map([[1, new Set(ids)]]);
+    const devices = new Map(ids.map((id) => [id, { osVersion: id % 3 === 0 ? "12.7" : "14.5", architecture: id % 2 === 0 ? ("arm64" as const) : ("x86_64" as const) }]));
+    const alone = decideScope(enabled, VERSIONS, membership, devices).map((d) => `${d.deploymentId}:${d.computerId}:${d.compatibility.kind}`);
+    const outer: string[] = [];
+    const inner: string[][] = [];
+    forEachScopeDecision(enabled, VERSIONS, membership, devices, (deploymentId, computerId, _version, _scope, compatibility) => {
+      outer.push(`${deploymentId}:${computerId}:${compatibility.kind}`);
+      if (inner.length < 3) inner.push(decideScope(enabled, VERSIONS, membership, devices).map((d) => `${d.deploymentId}:${d.computerId}:${d.compatibility.kind}`));
+    });
+    expect(outer).toEqual(alone);
+    for (const nested of inner) expect(nested).toEqual(alone);
   });
 });
