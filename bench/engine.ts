@@ -6,7 +6,6 @@ import { performance } from "node:perf_hooks";
 import { eq, inArray } from "drizzle-orm";
 
 import { andInto, countBits, fullBitset, newBitset, setBit, type Bitset } from "@/server/engine/bitset";
-import type { Compatibility } from "@/server/engine/compatibility";
 import { compileSmartGroups, evaluateSmartGroupBits, evaluateSmartGroupsForComputer, normalizeAppName, type CompiledGroups, type ComputerFacts } from "@/server/engine/smart-groups";
 import { firstStepInventoryRelation, initialTargetState, stepTarget, type InstalledFact, type TargetFacts } from "@/server/engine/status";
 import { newestVersion } from "@/server/engine/versions";
@@ -257,7 +256,7 @@ function scopeAndStatus(
     const codeOf = (shortVersion: string | null, version: string | null, isInstalling: boolean) => {
       if (isInstalling) return installing || (installing = installedFacts.push({ shortVersion: null, version: null, installing: true }) - 1);
       let byVersion = codes.get(shortVersion);
-      if (!byVersion) codes.set(shortVersion, (byVersion = new Map()));
+      if (!byVersion) codes.set(shortVersion, (byVersion = new Map<string | null, number>()));
       let code = byVersion.get(version);
       if (code === undefined) byVersion.set(version, (code = installedFacts.push({ shortVersion, version, installing: false }) - 1));
       return code;

@@ -203,7 +203,7 @@ export function forEachScopeGroupInFleet(
       const next = starts.slice(0, buckets.length);
       for (let p = 0; p < n; p++) order[next[bucketOf[p]!]!++] = held[p]!;
       buckets.forEach(({ resolved, answer }, b) => {
-        const positions = order.subarray(starts[b]!, starts[b + 1]!);
+        const positions = order.subarray(starts[b], starts[b + 1]);
         const compat = compatibility.of(resolved.winner.version).answers[answer]!;
         // Losers share the winner's compatibility (they are Unqualified either way).
         visit(resolved.winner.id, resolved.winner.version, WINNER, compat, positions);
