@@ -139,81 +139,90 @@ export function forEachScopeGroupInFleet(
     title.members.push(members);
   }
   const arrays = scratch(size);
-  const { order, bucketOf, held, maskAt, classOf } = arrays;
   arrays.busy = true;
-  // Per title: each position gets a bucket (combination × compatibility answer), then positions are laid
-  // out bucket by bucket (a counting sort, order kept) and each bucket is visited once.
   try {
-    const compatibility = compatibilityClasses(devices, size, classOf);
-    for (const { candidates, members } of byTitle.values()) {
-      const k = candidates.length;
-      const combinations = new Map<number | string, { resolved: Resolved; buckets: number[]; answerOfClass: number[] }>();
-      const buckets: { resolved: Resolved; answer: number; count: number }[] = [];
-      type Combination = { resolved: Resolved; buckets: number[]; answerOfClass: number[] };
-      // A combination by mask: a table where it is no larger than the fleet (up to 16 App Installers), else a map.
-      const table: (Combination | undefined)[] | undefined = k <= 16 && 1 << k <= size ? new Array<Combination | undefined>(1 << k) : undefined;
-      let lastKey: number | string = -1;
-      let last: Combination | undefined;
-      let n = 0;
-      const words = members[0]!.length;
-      for (let w = 0; w < words; w++) {
-        // Each position's mask, built from the members' bits (work per membership, not per position × k).
-        let union = 0;
-        if (k <= 30) {
-          for (let j = 0; j < k; j++) {
-            let word = members[j]![w]!;
-            union |= word;
-            while (word !== 0) {
-              const low = word & -word;
-              word ^= low;
-              maskAt[31 - Math.clz32(low)]! |= 1 << j;
-            }
-          }
-        } else for (let j = 0; j < k; j++) union |= members[j]![w]!;
-        while (union !== 0) {
-          const low = union & -union;
-          union ^= low;
-          const bit = 31 - Math.clz32(low);
-          const i = (w << 5) + bit;
-          const key = k <= 30 ? maskAt[bit]! : combinationKey(members, w, low);
-          maskAt[bit] = 0;
-          if (key !== lastKey || !last) {
-            let known = table ? table[key as number] : combinations.get(key);
-            if (!known) {
-              const resolved = resolveCombination(candidates.filter((_, j) => (members[j]![w]! & low) !== 0));
-              const { answers, answerOfClass } = compatibility.of(resolved.winner.version);
-              known = { resolved, buckets: answers.map(() => -1), answerOfClass };
-              if (table) table[key as number] = known;
-              else combinations.set(key, known);
-            }
-            lastKey = key;
-            last = known;
-          }
-          const answer = last.answerOfClass[classOf[i]!]!;
-          let b = last.buckets[answer]!;
-          if (b < 0) last.buckets[answer] = b = buckets.push({ resolved: last.resolved, answer, count: 0 }) - 1;
-          buckets[b]!.count++;
-          held[n] = i;
-          bucketOf[n++] = b;
-        }
-      }
-      // Small per title (a few buckets): plain arrays, not typed ones (a slice runs this for one computer).
-      const starts: number[] = [0];
-      for (let b = 0; b < buckets.length; b++) starts[b + 1] = starts[b]! + buckets[b]!.count;
-      const next = starts.slice(0, buckets.length);
-      for (let p = 0; p < n; p++) order[next[bucketOf[p]!]!++] = held[p]!;
-      buckets.forEach(({ resolved, answer }, b) => {
-        const positions = order.subarray(starts[b], starts[b + 1]);
-        const compat = compatibility.of(resolved.winner.version).answers[answer]!;
-        // Losers share the winner's compatibility (they are Unqualified either way).
-        visit(resolved.winner.id, resolved.winner.version, WINNER, compat, positions);
-        for (const loser of resolved.losers) visit(loser.candidate.id, loser.candidate.version, loser.scope, compat, positions);
-      });
-    }
+    const compatibility = compatibilityClasses(devices, size, arrays.classOf);
+    for (const title of byTitle.values()) visitTitle(title, size, compatibility, arrays, visit);
   } finally {
     arrays.busy = false;
-    maskAt.fill(0);
+    arrays.maskAt.fill(0);
   }
+}
+
+type Compatibilities = ReturnType<typeof compatibilityClasses>;
+type Scratch = ReturnType<typeof scratch>;
+/** App Installers of one title that hold a computer, resolved, with the compatibility answers of the winner's version. */
+type Combination = { resolved: Resolved; buckets: number[]; answerOfClass: number[] };
+
+/**
+ * One title: each position gets a bucket (combination × compatibility answer), positions are laid out
+ * bucket by bucket (a counting sort, order kept), and each bucket is visited once.
+ */
+function visitTitle(title: { candidates: Candidate[]; members: Bitset[] }, size: number, compatibility: Compatibilities, arrays: Scratch, visit: ScopeGroupVisitor) {
+  const { candidates, members } = title;
+  const { order, bucketOf, held, maskAt, classOf } = arrays;
+  const k = candidates.length;
+  const buckets: { resolved: Resolved; answer: number; count: number }[] = [];
+  // A combination by mask: a table where it is no larger than the fleet (up to 16 App Installers), else a map.
+  const table: (Combination | undefined)[] | undefined = k <= 16 && 1 << k <= size ? new Array<Combination | undefined>(1 << k) : undefined;
+  const combinations = new Map<number | string, Combination>();
+  let lastKey: number | string = -1;
+  let last: Combination | undefined;
+  let n = 0;
+  const words = members[0]!.length;
+  for (let w = 0; w < words; w++) {
+    // Each position's mask, built from the members' bits (work per membership, not per position × k).
+    let union = 0;
+    if (k <= 30) {
+      for (let j = 0; j < k; j++) {
+        let word = members[j]![w]!;
+        union |= word;
+        while (word !== 0) {
+          const low = word & -word;
+          word ^= low;
+          maskAt[31 - Math.clz32(low)]! |= 1 << j;
+        }
+      }
+    } else for (let j = 0; j < k; j++) union |= members[j]![w]!;
+    while (union !== 0) {
+      const low = union & -union;
+      union ^= low;
+      const bit = 31 - Math.clz32(low);
+      const i = (w << 5) + bit;
+      const key = k <= 30 ? maskAt[bit]! : combinationKey(members, w, low);
+      maskAt[bit] = 0;
+      if (key !== lastKey || !last) {
+        let known = table ? table[key as number] : combinations.get(key);
+        if (!known) {
+          const resolved = resolveCombination(candidates.filter((_, j) => (members[j]![w]! & low) !== 0));
+          const { answers, answerOfClass } = compatibility.of(resolved.winner.version);
+          known = { resolved, buckets: answers.map(() => -1), answerOfClass };
+          if (table) table[key as number] = known;
+          else combinations.set(key, known);
+        }
+        lastKey = key;
+        last = known;
+      }
+      const answer = last.answerOfClass[classOf[i]!]!;
+      let b = last.buckets[answer]!;
+      if (b < 0) last.buckets[answer] = b = buckets.push({ resolved: last.resolved, answer, count: 0 }) - 1;
+      buckets[b]!.count++;
+      held[n] = i;
+      bucketOf[n++] = b;
+    }
+  }
+  // Small per title (a few buckets): plain arrays, not typed ones (a slice runs this for one computer).
+  const starts: number[] = [0];
+  for (let b = 0; b < buckets.length; b++) starts[b + 1] = starts[b]! + buckets[b]!.count;
+  const next = starts.slice(0, buckets.length);
+  for (let p = 0; p < n; p++) order[next[bucketOf[p]!]!++] = held[p]!;
+  buckets.forEach(({ resolved, answer }, b) => {
+    const positions = order.subarray(starts[b], starts[b + 1]);
+    const compat = compatibility.of(resolved.winner.version).answers[answer]!;
+    // Losers share the winner's compatibility (they are Unqualified either way).
+    visit(resolved.winner.id, resolved.winner.version, WINNER, compat, positions);
+    for (const loser of resolved.losers) visit(loser.candidate.id, loser.candidate.version, loser.scope, compat, positions);
+  });
 }
 
 /**
