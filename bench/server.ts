@@ -10,6 +10,7 @@ import { performance } from "node:perf_hooks";
 import { SYSTEM } from "@/server/auth/actor";
 import { createDeps, type Deps } from "@/server/deps";
 import { parseEnv } from "@/server/env.js";
+import { noteConnection } from "@/server/event-loop";
 import type { Logger, LogFields } from "@/server/log";
 import { handleMdmHttp, isMdmPath } from "@/server/mdm/http";
 import type { PushProvider } from "@/server/push/provider";
@@ -60,6 +61,7 @@ const server = http.createServer((req, res) => {
   res.writeHead(404).end();
 });
 server.keepAliveTimeout = 65_000;
+server.on("connection", noteConnection); // as scripts/serve.ts
 await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
 const port = (server.address() as { port: number }).port;
 

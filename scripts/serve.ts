@@ -9,6 +9,7 @@ import { createFleet, type Fleet } from "../simulator/fleet";
 import { CLIENT_IP_HEADER, clientIpFromSocket } from "@/server/auth/origins";
 import { createDeps, setDeps } from "@/server/deps";
 import { env } from "@/server/env.js";
+import { noteConnection } from "@/server/event-loop";
 import { handleMdmHttp, isMdmPath } from "@/server/mdm/http";
 import { startScheduler } from "@/server/scheduler/driver";
 import { syncCatalog } from "@/server/services/catalog";
@@ -48,6 +49,7 @@ async function main() {
     void handleNext(req, res);
   });
   server.keepAliveTimeout = 65_000;
+  server.on("connection", noteConnection); // long passes yield until bursts of new connections are accepted
   await new Promise<void>((resolve) => server.listen(env.PORT, resolve));
 
   const scheduler = startScheduler(deps);

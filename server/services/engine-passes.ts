@@ -9,6 +9,7 @@ import { inArray } from "drizzle-orm";
 
 import { compileSmartGroups, DAY_MS, type CompiledGroups } from "@/server/engine/smart-groups";
 import type { Deps } from "@/server/deps";
+import { yieldToRequests } from "@/server/event-loop";
 import { freshPassContext, loadPassContext, runDeploymentPass, type PassContext, type PassResult } from "@/server/services/deployment-engine";
 import { clearComputersDirty, dirtyComputers, FACTS_CHANGED, markComputersDirty, readEngineState, recordPass, startFullPass } from "@/server/services/engine-state";
 import { pushComputers } from "@/server/services/push";
@@ -208,8 +209,8 @@ async function runSlices(deps: PassDeps, ids: number[], now: Date, plan: SlicePl
   let size = PASS_SLICE;
   for (let i = 0; i < ids.length; ) {
     if (i > 0) {
-      // A timer, not setImmediate: the poll phase runs first, so requests that arrived meanwhile are read.
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      // Requests that arrived meanwhile are read, and connections waiting to be accepted are (event-loop.ts).
+      await yieldToRequests();
       // An admin may have edited a group or an App Installer while the event loop was free: later slices
       // use what is stored now (the admin's own pass follows this one).
       const latest = smartGroupsVersion(deps.db);

@@ -2,6 +2,7 @@
 import { and, eq, inArray, isNull } from "drizzle-orm";
 
 import type { Deps } from "@/server/deps";
+import { yieldToRequests } from "@/server/event-loop";
 import type { PushOutcome, PushProvider, PushTarget } from "@/server/push/provider";
 import { computers, events } from "@/db/schema";
 
@@ -22,7 +23,7 @@ export async function pushComputers(deps: Pick<Deps, "db" | "clock" | "log"> & {
   const rows = [];
   for (let i = 0; i < ids.length; i += ID_CHUNK) {
     // A fleet-wide deployment pushes 100k Macs: reading them in one go held PUT /mdm for seconds.
-    if (i > 0) await new Promise((resolve) => setTimeout(resolve, 0));
+    if (i > 0) await yieldToRequests();
     const chunk = ids.slice(i, i + ID_CHUNK);
     rows.push(
       ...deps.db

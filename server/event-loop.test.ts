@@ -1,0 +1,50 @@
+import http from "node:http";
+import net from "node:net";
+import { performance } from "node:perf_hooks";
+
+import { afterEach, describe, expect, it } from "vitest";
+
+import { noteConnection, yieldToRequests } from "./event-loop";
+
+const servers: http.Server[] = [];
+const sockets: net.Socket[] = [];
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy();
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+
+/** Busy for `ms` without letting the event loop turn, as a slice of a pass is. */
+function slice(ms: number) {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    // working
+  }
+}
+
+describe("yieldToRequests", () => {
+  it("lets every connection that arrived during a slice be accepted before the next slice", async () => {
+    const server = http.createServer((_req, res) => res.end());
+    servers.push(server);
+    let seen = 0;
+    server.on("connection", () => {
+      seen++;
+      noteConnection();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as net.AddressInfo;
+    // Twenty Macs connect together while a slice runs: the kernel completes their handshakes meanwhile.
+    for (let i = 0; i < 20; i++) sockets.push(net.connect(port, "127.0.0.1"));
+    slice(50);
+    await yieldToRequests();
+    // libuv accepts one connection per turn: one yield alone would leave most of them waiting.
+    expect(seen).toBe(20);
+  });
+
+  it("returns after one turn when no connection is waiting", async () => {
+    let turns = 0;
+    const timer = setInterval(() => turns++, 0);
+    await yieldToRequests();
+    clearInterval(timer);
+    expect(turns).toBeLessThanOrEqual(2);
+  });
+});
