@@ -71,18 +71,24 @@ export class Histogram {
 // HTTP
 // ---------------------------------------------------------------------------------------------------------
 
-export type Reply = { status: number; text: string };
+/** `flushedAt` (request handed to the OS) and `headersAt` (response headers read): performance.now() instants. */
+export type Reply = { status: number; text: string; flushedAt?: number; headersAt?: number; reusedSocket?: boolean };
 
 export function put(agent: http.Agent, port: number, body: Buffer, signature: string | undefined, contentType = REPORT_CONTENT_TYPE): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const headers: http.OutgoingHttpHeaders = { "content-type": contentType, "content-length": body.length };
     if (signature !== undefined) headers["mdm-signature"] = signature;
+    let flushedAt: number | undefined;
     const req = http.request({ host: "127.0.0.1", port, method: "PUT", path: "/mdm", agent, headers }, (res) => {
+      const headersAt = performance.now();
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text: chunks.length === 0 ? "" : Buffer.concat(chunks).toString("utf8") }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, text: chunks.length === 0 ? "" : Buffer.concat(chunks).toString("utf8"), flushedAt, headersAt, reusedSocket: req.reusedSocket }),
+      );
       res.on("error", reject);
     });
+    req.on("finish", () => (flushedAt = performance.now()));
     req.on("error", reject);
     req.end(body);
   });
@@ -535,7 +541,13 @@ export class WakeDrain {
       this.hist.add(ms);
       if (ms > 1000) {
         this.over1s++;
-        if (this.slowSamples.length < 8) this.slowSamples.push(`${next.type} ${Math.round(ms)} ms, sent ${((t0 - this.startedAt) / 1000).toFixed(1)} s after the drain began`);
+        if (this.slowSamples.length < 8) {
+          // Where the time went: before the request reached the OS (the load generator), or after (the server).
+          const at = (t: number | undefined) => (t === undefined ? "?" : `${Math.round(t - t0)} ms`);
+          this.slowSamples.push(
+            `${next.type} ${Math.round(ms)} ms, sent ${((t0 - this.startedAt) / 1000).toFixed(1)} s after the drain began (flushed to the socket after ${at(reply.flushedAt)}, response headers after ${at(reply.headersAt)}, ${reply.reusedSocket ? "kept-alive" : "new"} socket)`,
+          );
+        }
       }
       this.byRequestType[next.type] = (this.byRequestType[next.type] ?? 0) + 1;
       if (reply.status !== 200) {
