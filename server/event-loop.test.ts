@@ -32,8 +32,10 @@ describe("yieldToRequests", () => {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as net.AddressInfo;
-    // Twenty Macs connect together while a slice runs: the kernel completes their handshakes meanwhile.
+    // Twenty Macs connect together (Node issues the connect calls on the next tick), then a slice runs: the
+    // kernel completes their handshakes meanwhile, and they wait in the accept queue.
     for (let i = 0; i < 20; i++) sockets.push(net.connect(port, "127.0.0.1"));
+    await new Promise((resolve) => process.nextTick(resolve));
     slice(50);
     await yieldToRequests();
     // libuv accepts one connection per turn: one yield alone would leave most of them waiting.

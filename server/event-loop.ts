@@ -14,7 +14,15 @@ export function noteConnection(): void {
   accepted++;
 }
 
-const turn = () => new Promise((resolve) => setTimeout(resolve, 0)); // timers first, so the poll phase runs
+/**
+ * One turn that includes a poll phase, whatever phase the caller runs in: a timer (the timers phase), then
+ * an immediate (the check phase of that same turn, which comes after its poll phase). A timer alone, set
+ * from the poll or check phase, can fire in the next timers phase before any poll.
+ */
+async function turn() {
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  await new Promise((resolve) => setImmediate(resolve));
+}
 
 /** Lets the event loop turn at least once, and again while each turn accepts a connection (up to `maxTurns`). */
 export async function yieldToRequests(maxTurns = 256): Promise<void> {
