@@ -8,9 +8,8 @@ import { eq, inArray } from "drizzle-orm";
 import { andInto, countBits, fullBitset, newBitset, setBit, type Bitset } from "@/server/engine/bitset";
 import { compileSmartGroups, evaluateSmartGroupBits, evaluateSmartGroupsForComputer, normalizeAppName, type CompiledGroups, type ComputerFacts } from "@/server/engine/smart-groups";
 import { firstStepInventoryRelation, initialTargetState, stepTarget, type InstalledFact, type TargetFacts } from "@/server/engine/status";
-import { newestVersion } from "@/server/engine/versions";
 import type { Deps } from "@/server/deps";
-import { forEachScopeGroupInFleet, loadPassContext, runDeploymentPass, type decideScope } from "@/server/services/deployment-engine";
+import { forEachScopeGroupInFleet, installedFact, loadPassContext, runDeploymentPass, type decideScope } from "@/server/services/deployment-engine";
 import { applyInstalledApplicationList, type InstalledApplicationAnswer } from "@/server/services/devices";
 import { loadComputerFacts, loadGroupDefinitions, recalculateMembershipFor, storedMembershipFor } from "@/server/services/smart-groups";
 import { DEFAULT_SETTINGS } from "@/server/services/settings";
@@ -128,14 +127,6 @@ function byPosition(installedByBundle: Map<string, Map<number, InstalledRow[]>>,
     out.set(bundleId, { positions, rows });
   }
   return out;
-}
-
-/** runDeploymentPass's installedFact (not exported there): the highest reported version; Installing wins. */
-function installedFact(rows: InstalledRow[] | undefined): InstalledFact | null {
-  if (!rows || rows.length === 0) return null;
-  if (rows.some((r) => r.installing)) return { shortVersion: null, version: null, installing: true };
-  const best = newestVersion(rows, (r) => r.shortVersion ?? r.version ?? "0");
-  return best ? { shortVersion: best.shortVersion, version: best.version, installing: false } : null;
 }
 
 const SETTINGS = { maxAttempts: DEFAULT_SETTINGS.maxAttempts, retryIntervalMs: DEFAULT_SETTINGS.retryIntervalMs, confirmationDelayMs: DEFAULT_SETTINGS.confirmationDelayMs };

@@ -318,7 +318,7 @@ export function parseCriteria(criteria: readonly Criterion[]): SmartGroupExpress
 
 /**
  * One criterion, compiled: which fact it reads and the predicate over that fact's value. The per-computer
- * test and the fleet-wide bitset are both made from it (leafTest, leafBits), so the two evaluations share
+ * test and the fleet-wide bitset are both made from it (leafTest, FleetView.bitsOf), so the two evaluations share
  * one definition of what each operator means.
  */
 type Leaf =

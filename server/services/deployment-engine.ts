@@ -306,7 +306,7 @@ function commandFact(c: Command | undefined, slotHolders: Set<number>): CommandF
 }
 
 /** The highest version of a title the Mac reported (Installing wins: an install in progress is not done). */
-function installedFact(rows: { shortVersion: string | null; version: string | null; installing: boolean }[] | undefined): InstalledFact | null {
+export function installedFact(rows: { shortVersion: string | null; version: string | null; installing: boolean }[] | undefined): InstalledFact | null {
   if (!rows || rows.length === 0) return null;
   if (rows.some((r) => r.installing)) return { shortVersion: null, version: null, installing: true };
   const best = newestVersion(rows, (r) => r.shortVersion ?? r.version ?? "0");
