@@ -78,6 +78,9 @@ export const computers = sqliteTable(
     lastCheckinAt: instant("last_checkin_at"),
     lastInventoryAt: instant("last_inventory_at"),
     deviceInformationAt: instant("device_information_at"),
+    // The last time Pomona asked for a full inventory, or found its request still open (devices.ts
+    // queueDueInventory): with lastInventoryAt, when this Mac was last checked.
+    inventoryRequestedAt: instant("inventory_requested_at"),
     pushToken: text("push_token"), // hex of the APNs device token
     pushMagic: text("push_magic"),
     pushTopic: text("push_topic"),
@@ -96,6 +99,9 @@ export const computers = sqliteTable(
     index("computers_serial_idx").on(t.serialNumber),
     index("computers_engine_dirty_idx").on(t.engineDirty).where(sql`${t.engineDirty} > 0`),
     index("computers_last_inventory_idx").on(t.lastInventoryAt),
+    // Scheduled inventory walks this, so each Mac is looked at about once per interval however many
+    // requests stay unanswered. devices.ts queries it by the same expression.
+    index("computers_inventory_checked_idx").on(sql`max(coalesce(${t.lastInventoryAt}, 0), coalesce(${t.inventoryRequestedAt}, 0))`),
     check("computers_architecture_check", sql`${t.architecture} is null or ${inList("architecture", ARCHITECTURES)}`),
   ],
 );

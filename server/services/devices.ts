@@ -1,6 +1,6 @@
 // What a Mac's messages do to Pomona's state: enrollment check-ins, inventory answers, last check-in.
 // Called by the MDM endpoint after decoding and device authentication; every change is one transaction.
-import { and, asc, eq, inArray, isNull, lt, ne, notExists, or, sql } from "drizzle-orm";
+import { and, eq, ne, sql } from "drizzle-orm";
 
 import { DAY } from "@/server/clock";
 import { resolveArchitecture } from "@/server/engine/architecture";
@@ -9,7 +9,7 @@ import { buildDeviceInformation, buildInstalledApplicationList } from "@/server/
 import { clearQueue, enqueueCommand, recordReport, type ReportInput, type ReportOutcome } from "@/server/queue/queue";
 import { FACTS_CHANGED, markComputersDirty, TARGETS_CHANGED } from "@/server/services/engine-state";
 import type { Db } from "@/db/client";
-import { commands, computers, events, type Command, type Computer, type NewEvent } from "@/db/schema";
+import { computers, events, type Command, type Computer, type NewEvent } from "@/db/schema";
 
 type DeviceDeps = Pick<Deps, "db" | "clock">;
 
@@ -38,6 +38,9 @@ export type DeviceInformationAnswer = {
   IsAppleSilicon?: boolean;
 };
 export type InstalledApplicationAnswer = { Identifier?: string; Name?: string; Version?: string; ShortVersion?: string; BundleSize?: number; Installing?: boolean };
+
+/** When a Mac's inventory was last received or asked for (schema.ts computers_inventory_checked_idx). */
+const CHECKED = 'max(coalesce("last_inventory_at", 0), coalesce("inventory_requested_at", 0))';
 
 const statementCache = new WeakMap<Db, ReturnType<typeof prepare>>();
 function prepare(db: Db) {
@@ -73,25 +76,34 @@ function prepare(db: Db) {
       "select id, bundle_id bundleId, name, version, short_version shortVersion, bundle_size bundleSize, installing from installed_apps where computer_id = ?",
     ),
     deleteAppRow: db.$client.prepare("delete from installed_apps where id = ?"),
+    // Scheduled inventory (queueDueInventory): the Macs checked longest ago, by the expression of the index
+    // computers_inventory_checked_idx (written the same, or SQLite does not use it), with whether a request is open.
+    inventoryCandidates: db.$client.prepare(
+      `select id, enrolled, exists (select 1 from commands m where m.computer_id = computers.id and m.purpose in ('inventory', 'device_information')
+           and m.status in ('queued', 'sent', 'not_now')) open
+         from computers where ${CHECKED} < ? order by ${CHECKED} limit ?`,
+    ),
+    inventoryRequested: db.$client.prepare("update computers set inventory_requested_at = ? where id = ?"),
     insertApp: db.$client.prepare(
       `insert into installed_apps (computer_id, bundle_id, name, version, short_version, bundle_size, installing)
        values (@computerId, @bundleId, @name, @version, @shortVersion, @bundleSize, @installing)`,
     ),
   };
 }
-function statements(db: Db) {
+/** The statements prepared once per database (exported for the query-plan test). */
+export function deviceStatements(db: Db) {
   let s = statementCache.get(db);
   if (!s) statementCache.set(db, (s = prepare(db)));
   return s;
 }
 
 export function findComputerByUdid(deps: Pick<Deps, "db">, udid: string): Computer | undefined {
-  return statements(deps.db).byUdid.get({ udid });
+  return deviceStatements(deps.db).byUdid.get({ udid });
 }
 
 /** The UDID another computer is bound to with this certificate, if any (NanoMDM: no certificate reuse). */
 export function findOtherComputerWithCertificate(deps: Pick<Deps, "db">, certificateSha256: string, udid: string): string | undefined {
-  return statements(deps.db).byCertificate.get({ sha: certificateSha256, udid })?.udid;
+  return deviceStatements(deps.db).byCertificate.get({ sha: certificateSha256, udid })?.udid;
 }
 
 function deviceEvent(computerId: number, type: string, message: string, at: Date, extra: Partial<NewEvent> = {}): NewEvent {
@@ -132,7 +144,7 @@ export function recordAuthenticate(deps: DeviceDeps, msg: AuthenticateInput, cer
         lastCheckinAt: now,
         updatedAt: now,
       };
-      const existing = statements(deps.db).byUdid.get({ udid: msg.UDID });
+      const existing = deviceStatements(deps.db).byUdid.get({ udid: msg.UDID });
       let computer: Computer;
       if (existing) {
         computer = tx.update(computers).set(facts).where(eq(computers.id, existing.id)).returning().get();
@@ -199,6 +211,7 @@ export function recordTokenUpdate(deps: DeviceDeps, computer: Computer, msg: Tok
 
 /** Queues an inventory refresh: DeviceInformation, then the full InstalledApplicationList (DESIGN §4.1). */
 export function queueInventory(db: Db, computerId: number, now: Date): string[] {
+  deviceStatements(db).inventoryRequested.run(now.getTime(), computerId);
   return [
     enqueueCommand(db, { computerId, command: buildDeviceInformation(), purpose: "device_information", priority: 1 }, now).uuid,
     enqueueCommand(db, { computerId, command: buildInstalledApplicationList(), purpose: "inventory" }, now).uuid,
@@ -221,7 +234,7 @@ export function recordCheckOut(deps: DeviceDeps, computer: Computer) {
 /** Any authenticated contact: stamps the last check-in. */
 export function touchCheckin(deps: DeviceDeps, computer: Pick<Computer, "id" | "lastCheckinAt">) {
   const now = deps.clock.now();
-  statements(deps.db).touch.run({ id: computer.id, now: now.getTime() });
+  deviceStatements(deps.db).touch.run({ id: computer.id, now: now.getTime() });
   markIfCheckinWasStale(deps.db, computer, now);
 }
 
@@ -248,7 +261,7 @@ export function recordCommandReport(
   return deps.db.transaction(
     (tx) => {
       const outcome = recordReport(deps.db, computer.id, report, now);
-      statements(deps.db).touch.run({ id: computer.id, now: now.getTime() });
+      deviceStatements(deps.db).touch.run({ id: computer.id, now: now.getTime() });
       markIfCheckinWasStale(deps.db, computer, now);
       if (outcome.kind !== "recorded") return outcome;
       // Any recorded report can move a target (its command's status); a full inventory answer moves the
@@ -291,7 +304,7 @@ function identifiersOf(payload: string): string[] | undefined {
 export function applyDeviceInformation(db: Db, computerId: number, q: DeviceInformationAnswer, now: Date) {
   const architecture = resolveArchitecture({ isAppleSilicon: q.IsAppleSilicon, model: q.Model });
   // An absent key leaves its column as it is (coalesce): plists have no null, so null means "not reported".
-  statements(db).deviceInformation.run({ id: computerId, ...reportedFacts(q), architecture: architecture ?? null, now: now.getTime() });
+  deviceStatements(db).deviceInformation.run({ id: computerId, ...reportedFacts(q), architecture: architecture ?? null, now: now.getTime() });
 }
 
 /**
@@ -303,7 +316,7 @@ export function applyDeviceInformation(db: Db, computerId: number, q: DeviceInfo
  * each: a statement built per call costs more than the rows.
  */
 export function applyInstalledApplicationList(db: Db, computerId: number, apps: InstalledApplicationAnswer[], now: Date, options: { identifiers?: readonly string[] } = {}) {
-  const s = statements(db);
+  const s = deviceStatements(db);
   // A limited answer replaces those asked for, and any other the Mac answered with (it answers with the asked ones only).
   const identifiers = options.identifiers && new Set([...options.identifiers, ...apps.flatMap((a) => (a.Identifier === undefined ? [] : [a.Identifier]))]);
   const partial = identifiers !== undefined;
@@ -359,37 +372,28 @@ export function recordUnknownCommandReport(deps: DeviceDeps, computer: Computer,
 export const INVENTORY_BATCH = 500;
 
 /**
- * Keeps inventory fresh on its own interval (DESIGN §3.4 item 4): enrolled Macs whose last full inventory
- * is older than `intervalMs`, and that have no inventory request open, get DeviceInformation and
- * InstalledApplicationList, the stalest first, at most `batch` per call. Returns the computers to wake.
+ * Keeps inventory fresh on its own interval (DESIGN §3.4 item 4): enrolled Macs whose last full inventory,
+ * and last request for one, are older than `intervalMs`, and that have no inventory request open, get
+ * DeviceInformation and InstalledApplicationList, the longest unchecked first, at most `batch` Macs looked
+ * at per call. A request that failed is asked again an interval after it was made. Returns the computers
+ * to wake.
  */
 export function queueDueInventory(deps: DeviceDeps, intervalMs: number, batch = INVENTORY_BATCH): number[] {
   const now = deps.clock.now();
-  const cutoff = new Date(now.getTime() - intervalMs);
+  const s = deviceStatements(deps.db);
   return deps.db.transaction(
     () => {
-      const due = deps.db
-        .select({ id: computers.id })
-        .from(computers)
-        .where(
-          and(
-            eq(computers.enrolled, true),
-            or(isNull(computers.lastInventoryAt), lt(computers.lastInventoryAt, cutoff)),
-            notExists(
-              deps.db
-                .select({ one: sql`1` })
-                .from(commands)
-                .where(
-                  and(eq(commands.computerId, computers.id), inArray(commands.purpose, ["inventory", "device_information"]), inArray(commands.status, ["queued", "sent", "not_now"])),
-                ),
-            ),
-          ),
-        )
-        .orderBy(asc(computers.lastInventoryAt)) // nulls first in SQLite: never inventoried, then the stalest
-        .limit(batch)
-        .all()
-        .map((r) => r.id);
-      for (const id of due) queueInventory(deps.db, id, now);
+      // Never checked (0) first, then the longest since a check. Every candidate's check is stamped now,
+      // asked or not: a Mac whose request is still open (offline, busy with a deployment) is looked at
+      // again an interval later, instead of being walked past on every tick.
+      const candidates = s.inventoryCandidates.all(now.getTime() - intervalMs, batch) as { id: number; enrolled: number; open: number }[];
+      const due: number[] = [];
+      for (const c of candidates) {
+        if (c.enrolled && !c.open) {
+          queueInventory(deps.db, c.id, now);
+          due.push(c.id);
+        } else s.inventoryRequested.run(now.getTime(), c.id);
+      }
       return due;
     },
     { behavior: "immediate" },

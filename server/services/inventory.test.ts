@@ -31,6 +31,48 @@ describe("queueDueInventory", () => {
     expect(queued.filter((c) => c.computerId === ids[2])).toEqual([]);
     expect(deps.db.select().from(commands).where(eq(commands.computerId, ids[1]!)).all().map((c) => c.requestType).sort()).toEqual(["DeviceInformation", "InstalledApplicationList"]);
   });
+
+  const addMac = (deps: ReturnType<typeof createTestDeps>, udid: string, lastInventoryAt: Date | null) => {
+    const now = deps.clock.now();
+    return deps.db.insert(computers).values({ udid, enrolled: true, lastInventoryAt, createdAt: now, updatedAt: now }).returning({ id: computers.id }).get().id;
+  };
+
+  it("a Mac whose request stays open is looked at once per interval: the next calls reach the Macs after it", () => {
+    const deps = createTestDeps();
+    const t0 = deps.clock.now();
+    const a = addMac(deps, "OPEN-A", null);
+    expect(queueDueInventory(deps, 24 * HOUR, 1)).toEqual([a]); // A never answers
+    const c = addMac(deps, "DUE-C", new Date(t0.getTime() + 60_000)); // checked a minute after A was asked
+    deps.clock.advance(25 * HOUR);
+    expect(queueDueInventory(deps, 24 * HOUR, 1)).toEqual([]); // A is looked at, its request still open
+    expect(queueDueInventory(deps, 24 * HOUR, 1)).toEqual([c]); // the walk has moved past A
+    expect(queueDueInventory(deps, 24 * HOUR, 1)).toEqual([]);
+    expect(deps.db.select().from(commands).where(eq(commands.computerId, a)).all()).toHaveLength(2); // never asked twice
+  });
+
+  it("a request that failed is asked again an interval after it was made, not on the next tick", () => {
+    const deps = createTestDeps();
+    const a = addMac(deps, "FAILS", null);
+    expect(queueDueInventory(deps, 24 * HOUR, 5)).toEqual([a]);
+    deps.db.update(commands).set({ status: "error" }).where(eq(commands.computerId, a)).run();
+    deps.clock.advance(HOUR);
+    expect(queueDueInventory(deps, 24 * HOUR, 5)).toEqual([]);
+    deps.clock.advance(23 * HOUR + 1);
+    expect(queueDueInventory(deps, 24 * HOUR, 5)).toEqual([a]);
+  });
+
+  it("an answer resets the interval: a Mac inventoried since it was asked is due an interval after the answer", () => {
+    const deps = createTestDeps();
+    const a = addMac(deps, "ANSWERS", null);
+    expect(queueDueInventory(deps, 24 * HOUR, 5)).toEqual([a]);
+    deps.clock.advance(10 * HOUR);
+    deps.db.update(commands).set({ status: "acknowledged" }).where(eq(commands.computerId, a)).run();
+    applyInstalledApplicationList(deps.db, a, [], deps.clock.now());
+    deps.clock.advance(20 * HOUR); // 30 h after the request, 20 h after the answer
+    expect(queueDueInventory(deps, 24 * HOUR, 5)).toEqual([]);
+    deps.clock.advance(4 * HOUR + 1);
+    expect(queueDueInventory(deps, 24 * HOUR, 5)).toEqual([a]);
+  });
 });
 
 describe("applyInstalledApplicationList", () => {
