@@ -5,7 +5,7 @@ import { createEnrollmentToken } from "@/server/services/enrollment";
 import { ensureDeviceCa } from "@/server/services/pki";
 import { createTestDeps, type TestDeps, actingAs } from "@/server/testing";
 
-import { verifyMdmSignatureSync } from "./device-auth";
+import { verifyMdmSignature, verifyMdmSignatureSync } from "./device-auth";
 import { handleEnrollRequest } from "./enroll";
 import { identityFromProfile, signLikeAMac } from "./test-identity";
 
@@ -56,5 +56,29 @@ describe("Mdm-Signature reading (cms.ts + device-auth.ts)", () => {
       const r = verifyMdmSignatureSync(body, der.subarray(0, cut).toString("base64"), ca, deps.clock.now());
       expect(r).toEqual({ ok: false, reason: "Mdm-Signature is not valid base64 CMS" });
     }
+  });
+
+  it("the endpoint's path, with its checks on the thread pool, answers every mutant as the synchronous one", async () => {
+    // Each single-byte change at every 5th offset (signer certificate, CA signature, signed attributes,
+    // signature), with either path first, so both compute a certificate's facts as well as read them cached.
+    let refused = 0;
+    for (let i = 0; i < der.length; i += 5) {
+      const mutated = Buffer.from(der);
+      mutated[i] = mutated[i]! ^ 0x21;
+      const header = mutated.toString("base64");
+      const now = deps.clock.now();
+      let pool, sync;
+      if (i % 2 === 0) {
+        pool = await verifyMdmSignature(body, header, ca, now);
+        sync = verifyMdmSignatureSync(body, header, ca, now);
+      } else {
+        sync = verifyMdmSignatureSync(body, header, ca, now);
+        pool = await verifyMdmSignature(body, header, ca, now);
+      }
+      expect(pool).toEqual(sync);
+      if (!sync.ok) refused++;
+    }
+    expect(refused).toBeGreaterThan(der.length / 5 / 2); // most offsets matter: the comparison is not vacuous
+    expect(await verifyMdmSignature(body, der.toString("base64"), ca, deps.clock.now())).toMatchObject({ ok: true, certificateSha256: original });
   });
 });
