@@ -2,8 +2,6 @@
 // FIFO within a priority; serving changes nothing but `sent`, so a command whose report was lost is simply
 // served again (at-least-once); terminal statuses are sticky, so replays change nothing; at most one
 // install is in flight per Mac, enforced here and by a partial unique index in the schema.
-import { randomUUID } from "node:crypto";
-
 import { and, desc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 
 import type { Db } from "@/db/client";
@@ -11,6 +9,7 @@ import { commands, type Command, type CommandErrorChainItem, type CommandPurpose
 
 import { markComputersDirty, TARGETS_CHANGED } from "@/server/services/engine-state";
 
+import { newCommandUuid } from "./command-uuid";
 import { isInstallRequest, type CommandBody } from "./commands";
 
 /** Statuses a report can still change: everything that is not terminal. */
@@ -93,7 +92,7 @@ export function enqueueCommand(db: Db, input: EnqueueInput, now: Date): Command 
       if (existing) return existing;
     }
     const row = {
-      uuid: input.uuid ?? randomUUID().toUpperCase(),
+      uuid: input.uuid ?? newCommandUuid(now),
       computerId: input.computerId,
       requestType: input.command.RequestType,
       payload: JSON.stringify(input.command),
