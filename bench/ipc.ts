@@ -31,10 +31,13 @@ export function childNodeArgs(): string[] {
 
 /**
  * The node flags Pomona's server runs with, as `npm start` sets them (package.json): a 32 MB semi-space makes
- * young-generation collections half as frequent as the default 16 MB, which took G5's p99 from 2.5 ms to 0.4 ms. The bench
- * gives them to Pomona's processes, not to the baselines.
+ * young-generation collections half as frequent as the default 16 MB, which took G5's p99 from 2.5 ms to 0.4 ms.
+ * The minimum is the same 32 MB: V8 otherwise starts at 1 MB and grows the semi-spaces only under some load,
+ * so a server's memory rose by about 100 MiB at a moment nobody chose, in one G1 run and not another (G6
+ * measured 1,842 B and 2,403 B per Mac on the same tree; 650 B with the minimum set). The bench gives them
+ * to Pomona's processes, not to the baselines.
  */
-export const POMONA_NODE_FLAGS = ["--max-semi-space-size=32"];
+export const POMONA_NODE_FLAGS = ["--max-semi-space-size=32", "--min-semi-space-size=32"];
 
 /** Starts `script` (a .ts file) as a child with tsx, passing `args`; resolves once it listens. */
 export function startServer(script: string, args: string[], options: { quiet?: boolean; nodeFlags?: string[] } = {}): Promise<ServerHandle> {
