@@ -78,8 +78,8 @@ export const computers = sqliteTable(
     lastCheckinAt: instant("last_checkin_at"),
     lastInventoryAt: instant("last_inventory_at"),
     deviceInformationAt: instant("device_information_at"),
-    // The last time Pomona asked for a full inventory, or found its request still open (devices.ts
-    // queueDueInventory): with lastInventoryAt, when this Mac was last checked.
+    // The last time Pomona asked this Mac for a full inventory, or looked at it for one and left it (a request
+    // still open, or not enrolled; devices.ts queueDueInventory): with lastInventoryAt, when it was last checked.
     inventoryRequestedAt: instant("inventory_requested_at"),
     pushToken: text("push_token"), // hex of the APNs device token
     pushMagic: text("push_magic"),

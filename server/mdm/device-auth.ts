@@ -4,7 +4,8 @@
 // The CMS and the signer's certificate are read by a small DER walker (cms.ts) and verified with node:crypto;
 // what depends only on the certificate (chain, validity, key usage) is cached per certificate, so a request
 // from a recently seen Mac costs a hash and one signature verification, and one from another Mac adds the
-// CA's signature check. Every failure is a one-line reason, never a throw.
+// CA's signature check; the endpoint runs both on libuv's thread pool. Every failure is a one-line reason,
+// never a throw.
 import { createHash, createPublicKey, timingSafeEqual, verify, X509Certificate, type KeyObject } from "node:crypto";
 
 import { certificateSha256 } from "@/server/services/pki";
