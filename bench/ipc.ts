@@ -34,8 +34,9 @@ export function childNodeArgs(): string[] {
  * young-generation collections half as frequent as the default 16 MB, which took G5's p99 from 2.5 ms to 0.4 ms.
  * The minimum is the same 32 MB: V8 otherwise starts at 1 MB and grows the semi-spaces only under some load,
  * so a server's memory rose by about 100 MiB at a moment nobody chose, in one G1 run and not another (G6
- * measured 1,842 B and 2,403 B per Mac on the same tree; 650 B with the minimum set). The bench gives them
- * to Pomona's processes, not to the baselines.
+ * measured 1,842 B and 2,403 B per Mac on the same tree; 650 B with the minimum set). G5's process grows
+ * them to 32 MB either way (3.0–3.7 ms collections with or without the minimum, by --trace-gc). The bench
+ * gives them to Pomona's processes, not to the baselines.
  */
 export const POMONA_NODE_FLAGS = ["--max-semi-space-size=32", "--min-semi-space-size=32"];
 
