@@ -80,8 +80,13 @@ const walBytes = (file: string) => {
 };
 const maxOf = (xs: number[]) => xs.reduce((a, b) => Math.max(a, b), 0);
 
+/** The instant the snapshot was seeded: Pomona's server runs its clock from there (bench/server.ts --now). */
+let snapshotNow: Date | undefined;
+
 async function withServer<T>(script: string, db: string | undefined, fn: (s: ServerHandle) => Promise<T>): Promise<T> {
-  const server = await startServer(script, db ? ["--db", db] : [], { nodeFlags: script === OURS ? POMONA_NODE_FLAGS : [] });
+  const args = db ? ["--db", db] : [];
+  if (script === OURS && snapshotNow) args.push("--now", snapshotNow.toISOString());
+  const server = await startServer(script, args, { nodeFlags: script === OURS ? POMONA_NODE_FLAGS : [] });
   try {
     return await fn(server);
   } finally {
@@ -163,6 +168,8 @@ async function main() {
   const meta = await ensureSnapshot(config.macs, config.seed, { groups: config.smartGroups, deployments: config.deployments, queuedShare: config.queuedShare, log: say });
   const fleet = loadFleet(config.macs);
   const seedNow = new Date(meta.seedNow);
+  snapshotNow = seedNow;
+  say(`Pomona's server clock starts at ${meta.seedNow}, the snapshot's instant, and runs at real speed (whatever the cached snapshot's age)`);
   say(`snapshot: ${path.relative(process.cwd(), snapshotPath(config.macs))} (${mib(fs.statSync(snapshotPath(config.macs)).size)}), seeded at ${meta.seedNow} in ${fmt(meta.seedSeconds, 1)} s`);
 
   // Signing cost: why bodies that never change are signed once, at seed time.

@@ -3,11 +3,12 @@
 // path). Pushes go to the parent over IPC, where the virtual Macs they wake live. The parent asks for RSS,
 // deployments (G3), scheduler ticks and counts over the same channel.
 //
-//   node --import tsx bench/server.ts --db <file>
+//   node --import tsx bench/server.ts --db <file> [--now <iso instant the clock starts at>]
 import http from "node:http";
 import { performance } from "node:perf_hooks";
 
 import { SYSTEM } from "@/server/auth/actor";
+import { createSimulatedClock, systemClock } from "@/server/clock";
 import { createDeps, type Deps } from "@/server/deps";
 import { parseEnv } from "@/server/env.js";
 import { noteConnection } from "@/server/event-loop";
@@ -65,7 +66,13 @@ server.on("connection", noteConnection); // as scripts/serve.ts
 await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
 const port = (server.address() as { port: number }).port;
 
-const d = createDeps({ env: parseEnv({ POMONA_DB: dbFile, PORT: String(port), POMONA_DEMO: "0", POMONA_CLOCK: "system" }), log, push: ipcPush });
+// The server's clock starts at the instant the snapshot was seeded (--now) and runs at real speed, so the
+// server sees the fleet as a server in service would at that moment. On the system clock, a cached snapshot
+// a day old made every Mac due for inventory at once and moved every date-based smart group: work that
+// depended on the cache's age, not on the server.
+const startAt = arg("--now");
+const clock = startAt ? createSimulatedClock({ start: new Date(startAt), scale: 1 }) : systemClock;
+const d = createDeps({ env: parseEnv({ POMONA_DB: dbFile, PORT: String(port), POMONA_DEMO: "0", POMONA_CLOCK: "system" }), clock, log, push: ipcPush });
 ensureDeviceCa(d);
 live.deps = d;
 const sql = d.db.$client;
@@ -84,8 +91,8 @@ serveIpc({
     const commands = (sql.prepare("select count(*) n from commands where deployment_id = ?").get(id) as { n: number }).n;
     return { deploymentId: id, ms, targets, commands };
   },
-  // One scheduler tick, as a server in service has run before an admin acts (the snapshot's copy is hours
-  // behind its recorded pass: time-based criteria to re-evaluate, inventory falling due).
+  // One scheduler tick, as a server in service has run before an admin acts (whatever falls due at the
+  // snapshot's instant is done before the deploy, not during it).
   tick: async () => {
     const t0 = performance.now();
     await runSchedulerTick(d);
