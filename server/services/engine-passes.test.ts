@@ -1,6 +1,7 @@
 // The pass in slices of computers: every computer covered once, the event loop served between slices, and
 // passes never overlapping; the scheduler's pass visits only what changed or is due.
 import { and, count, eq, gt } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/better-sqlite3";
 import { describe, expect, it } from "vitest";
 
 import { syncCatalog } from "@/server/services/catalog";
@@ -12,9 +13,10 @@ import { touchCheckin } from "@/server/services/devices";
 import { DEFAULT_SETTINGS, updateSettings } from "@/server/services/settings";
 import { createSmartGroup, updateSmartGroup } from "@/server/services/smart-groups";
 import { actingAs, countEventLoopTurns, createTestDeps } from "@/server/testing";
+import * as schema from "@/db/schema";
 import { catalogTitles, commands, computers, deploymentTargets, smartGroupMembers } from "@/db/schema";
 
-import { PASS_SLICE, runEnginePassNow, runScheduledPass } from "./engine-passes";
+import { PASS_SLICE, runEnginePassNow, runScheduledPass, TIME_CRITERIA_INTERVAL_MS } from "./engine-passes";
 
 async function fleet(size: number) {
   const deps = createTestDeps();
@@ -147,6 +149,54 @@ async function enrolledFleet(size: number) {
     const pass = await runScheduledPass(deps);
     expect(pass).toMatchObject({ kind: "incremental", computersVisited: 1, targetsRemoved: 1 });
     expect(deps.db.select().from(deploymentTargets).where(and(eq(deploymentTargets.deploymentId, id), eq(deploymentTargets.computerId, stale))).get()).toBeUndefined();
+  });
+
+  it("looks at time-based criteria once an interval: a threshold crossed between looks is found at the next look, once", async () => {
+    const { deps, titleId } = await fleet(6);
+    const quiet = createSmartGroup(deps, { name: "Quiet", criteria: [{ field: "Last Check-in", operator: "more than x days ago", value: "1" }] }, actingAs("a"));
+    const { id } = await createDeployment(deps, { name: "Firefox", titleId, smartGroupId: quiet.id, distributionMethod: "install_automatically", updateMethod: "automatic" }, actingAs("a"));
+    await runScheduledPass(deps);
+    const lab = computerId(deps, "Lab-2");
+    const target = () => deps.db.select().from(deploymentTargets).where(and(eq(deploymentTargets.deploymentId, id), eq(deploymentTargets.computerId, lab))).get();
+    // Lab-2 last checked in a day ago less 30 s: it joins "more than 1 day ago" 30 s from now, with no write.
+    deps.db
+      .update(computers)
+      .set({ lastCheckinAt: new Date(deps.clock.now().getTime() - DAY_MS + 30_000) })
+      .where(eq(computers.id, lab))
+      .run();
+    const tick = TIME_CRITERIA_INTERVAL_MS / 6;
+    for (let i = 1; i < 6; i++) {
+      deps.clock.advance(tick);
+      expect(await runScheduledPass(deps)).toMatchObject({ kind: "incremental", computersVisited: 0 });
+    }
+    expect(target()).toBeUndefined();
+    deps.clock.advance(tick); // an interval since the last look
+    expect(await runScheduledPass(deps)).toMatchObject({ kind: "incremental", computersVisited: 1, targetsCreated: 1 });
+    expect(target()).toBeDefined();
+    deps.clock.advance(TIME_CRITERIA_INTERVAL_MS);
+    expect(await runScheduledPass(deps)).toMatchObject({ kind: "incremental", computersVisited: 0 });
+  });
+
+  it("after a restart, the first look at time-based criteria reaches back an interval before the last pass", async () => {
+    const { deps, titleId } = await fleet(6);
+    const quiet = createSmartGroup(deps, { name: "Quiet", criteria: [{ field: "Last Check-in", operator: "more than x days ago", value: "1" }] }, actingAs("a"));
+    const { id } = await createDeployment(deps, { name: "Firefox", titleId, smartGroupId: quiet.id, distributionMethod: "install_automatically", updateMethod: "automatic" }, actingAs("a"));
+    await runScheduledPass(deps); // the last look: now
+    const lab = computerId(deps, "Lab-4");
+    deps.db
+      .update(computers)
+      .set({ lastCheckinAt: new Date(deps.clock.now().getTime() - DAY_MS + 25_000) })
+      .where(eq(computers.id, lab))
+      .run();
+    for (let i = 0; i < 5; i++) {
+      deps.clock.advance(10_000);
+      await runScheduledPass(deps); // no look yet; Lab-4 crosses at 25 s
+    }
+    // A new process: what the last one knew in memory is gone; the database (and its last pass, 50 s) stays.
+    const restarted = { ...deps, db: drizzle({ client: deps.db.$client, schema }) };
+    deps.clock.advance(5_000);
+    expect(await runScheduledPass(restarted)).toMatchObject({ kind: "incremental", computersVisited: 1, targetsCreated: 1 });
+    expect(deps.db.select().from(deploymentTargets).where(and(eq(deploymentTargets.deploymentId, id), eq(deploymentTargets.computerId, lab))).get()).toBeDefined();
   });
 
   it("a Mac back after ten days is regrouped by its check-in: it rejoins \"Last Check-in less than 7 days ago\"", async () => {

@@ -126,20 +126,50 @@ async function runFullPass(deps: PassDeps): Promise<EnginePassResult> {
   const result = await runSlices(deps, ids, now, { regroup: () => true, visit: () => true });
   markGroupsCalculated(deps.db, now);
   recordPass(deps.db, now, version);
+  timeCriteriaSeenUntil.set(deps.db, now.getTime()); // every computer was just regrouped at `now`
   return finish(deps, result, "full", ids.length);
 }
+
+/**
+ * Computers with a target due, not DISTINCT (the caller's Set dedupes): for DISTINCT, SQLite walked
+ * deployment_targets_computer_idx, every target on every tick, instead of searching deployment_targets_due_idx.
+ */
+export const DUE_TARGETS_SQL = "select computer_id from deployment_targets where due_at <= ?";
+
+/**
+ * How often the scheduler's pass looks for computers a time-based criterion moved. The criteria count whole
+ * days, and looking scans the computers table (last_checkin_at has no index: every request writes it, and
+ * an index cost 13 µs more per check-in, measured on the 100k benchmark snapshot), so not on every tick.
+ */
+export const TIME_CRITERIA_INTERVAL_MS = 60_000;
+/**
+ * Up to when time-based criteria were looked at, per database. Kept in memory: after a restart the search
+ * starts an interval before the last pass, which covers every instant since the last look (a computer
+ * regrouped twice ends where it would have).
+ */
+const timeCriteriaSeenUntil = new WeakMap<Db, number>();
 
 async function runIncrementalPass(deps: PassDeps, since: Date, version: string): Promise<EnginePassResult> {
   const now = deps.clock.now();
   const { db } = deps;
   const marked = dirtyComputers(db);
   const dirty = new Set(marked.map((m) => m.id));
-  const regroup = new Set([...marked.filter((m) => m.level === FACTS_CHANGED).map((m) => m.id), ...timeCriteriaCandidates(db, compileSmartGroups(loadGroupDefinitions(deps)), since, now)]);
-  const due = new Set(db.$client.prepare("select distinct computer_id from deployment_targets where due_at <= ?").pluck().all(now.getTime()) as number[]);
+  const seenUntil = timeCriteriaSeenUntil.get(db) ?? since.getTime() - TIME_CRITERIA_INTERVAL_MS;
+  const lookAtTime = now.getTime() - seenUntil >= TIME_CRITERIA_INTERVAL_MS;
+  const timed = lookAtTime ? timeCriteriaCandidates(db, compileSmartGroups(loadGroupDefinitions(deps)), new Date(seenUntil), now) : [];
+  const regroup = new Set([...marked.filter((m) => m.level === FACTS_CHANGED).map((m) => m.id), ...timed]);
+  const due = new Set(db.$client.prepare(DUE_TARGETS_SQL).pluck().all(now.getTime()) as number[]);
   const ids = [...new Set([...dirty, ...regroup, ...due])].sort((a, b) => a - b);
   const result = await runSlices(deps, ids, now, { regroup: (id) => regroup.has(id), visit: (id, changed) => dirty.has(id) || due.has(id) || changed.has(id) });
   recordPass(db, now, version);
+  if (lookAtTime) timeCriteriaSeenUntil.set(db, now.getTime());
   return finish(deps, result, "incremental", ids.length);
+}
+
+/** Computers whose `field` lies in one of `ranges` [from, to) ranges, given as 2 × ranges bounds. */
+export function timeCriteriaSql(field: "Last Check-in" | "Last Inventory Update", ranges: number): string {
+  const column = field === "Last Check-in" ? "last_checkin_at" : "last_inventory_at";
+  return `select id from computers where ${Array.from({ length: ranges }, () => `(${column} >= ? and ${column} < ?)`).join(" or ")}`;
 }
 
 /**
@@ -149,10 +179,13 @@ async function runIncrementalPass(deps: PassDeps, since: Date, version: string):
  */
 function timeCriteriaCandidates(db: Db, compiled: CompiledGroups, since: Date, now: Date): number[] {
   const out: number[] = [];
-  for (const c of compiled.timeCriteria) {
-    const column = c.field === "Last Check-in" ? "last_checkin_at" : "last_inventory_at";
-    const shift = c.days * DAY_MS;
-    out.push(...(db.$client.prepare(`select id from computers where ${column} >= ? and ${column} < ?`).pluck().all(since.getTime() - shift, now.getTime() - shift) as number[]));
+  // One statement per column, its ranges OR'd: last_checkin_at has no index (every request writes it), so
+  // each range on it was a scan of the whole computers table, one per "x days" in use, on every tick.
+  for (const field of ["Last Check-in", "Last Inventory Update"] as const) {
+    const days = [...new Set(compiled.timeCriteria.filter((c) => c.field === field).map((c) => c.days))];
+    if (days.length === 0) continue;
+    const bounds = days.flatMap((d) => [since.getTime() - d * DAY_MS, now.getTime() - d * DAY_MS]);
+    out.push(...(db.$client.prepare(timeCriteriaSql(field, days.length)).pluck().all(...bounds) as number[]));
   }
   return out;
 }

@@ -7,6 +7,8 @@ import { createTestDeps } from "@/server/testing";
 
 import { passStatements } from "./deployment-engine";
 import { deviceStatements } from "./devices";
+import { DUE_TARGETS_SQL, timeCriteriaSql } from "./engine-passes";
+import { DIRTY_COMPUTERS_SQL } from "./engine-state";
 
 describe("query plans of per-Mac statements", () => {
   it("cancelling one Mac's unsent commands of a deployment searches that Mac's open commands", () => {
@@ -26,3 +28,30 @@ describe("query plans of per-Mac statements", () => {
     expect(plan).toContain("commands_next_idx (computer_id=?");
   });
 });
+
+describe("query plans of the scheduler's per-tick statements", () => {
+  const planOf = (sql: string, ...params: number[]) => {
+    const deps = createTestDeps();
+    return (deps.db.$client.prepare(`explain query plan ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail).join("\n");
+  };
+
+  it("the marked computers come from the partial index, not a scan of every computer", () => {
+    const plan = planOf(DIRTY_COMPUTERS_SQL);
+    expect(plan).toContain("computers_engine_dirty_idx (engine_dirty>?)");
+    expect(plan).not.toMatch(/SCAN computers/);
+  });
+
+  it("the computers with a target due come from the due index, not a walk of every target", () => {
+    const plan = planOf(DUE_TARGETS_SQL, 0);
+    expect(plan).toContain("deployment_targets_due_idx (due_at<?)");
+    expect(plan).not.toMatch(/SCAN deployment_targets/);
+  });
+
+  it("every \"Last Inventory Update\" range is a search of its index, all of them in one statement", () => {
+    const plan = planOf(timeCriteriaSql("Last Inventory Update", 3), 0, 1, 2, 3, 4, 5);
+    expect(plan).toContain("MULTI-INDEX OR");
+    expect(plan.match(/computers_last_inventory_idx/g)).toHaveLength(3);
+    expect(plan).not.toMatch(/SCAN computers/);
+  });
+});
+
