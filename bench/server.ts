@@ -124,7 +124,11 @@ serveIpc({
   },
   deploymentStatus: (m) => {
     const id = Number(m.deploymentId);
-    const byStatus = sql.prepare("select status, phase, count(*) n from deployment_targets where deployment_id = ? group by status, phase").all(id) as { status: string; phase: string; n: number }[];
+    // The breakdown only when asked (the end of the drain): the parent polls the rest while Macs are served.
+    const byStatus = m.byStatus
+      ? (sql.prepare("select status, phase, count(*) n from deployment_targets where deployment_id = ? group by status, phase").all(id) as { status: string; phase: string; n: number }[])
+      : [];
+    const total = (sql.prepare("select count(*) n from deployment_targets where deployment_id = ?").get(id) as { n: number }).n;
     const done = (
       sql
         .prepare(
@@ -133,7 +137,6 @@ serveIpc({
         )
         .get(id) as { n: number }
     ).n;
-    const total = byStatus.reduce((a, r) => a + r.n, 0);
     return { total, done, byStatus };
   },
   enrollToken: () => createEnrollmentToken(d, { label: "bench storm" }, SYSTEM).token,
