@@ -171,7 +171,12 @@ export const smartGroupMembers = sqliteTable(
       .references(() => computers.id, { onDelete: "cascade" }),
     addedAt: instant("added_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.smartGroupId, t.computerId] }), index("smart_group_members_computer_idx").on(t.computerId)],
+  (t) => [
+    primaryKey({ columns: [t.smartGroupId, t.computerId] }),
+    // Covering: a computer's groups come from the index alone. On computer_id only, each of a Mac's ~50 rows
+    // (stored in group order) was a lookup on a page of its own: 72 µs per regroup at 100k Macs (G3 profile).
+    index("smart_group_members_computer_group_idx").on(t.computerId, t.smartGroupId),
+  ],
 );
 
 // ---------------------------------------------------------------------------------------------------------

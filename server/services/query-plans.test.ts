@@ -9,6 +9,7 @@ import { passStatements } from "./deployment-engine";
 import { deviceStatements } from "./devices";
 import { DUE_TARGETS_SQL, timeCriteriaSql } from "./engine-passes";
 import { DIRTY_COMPUTERS_SQL } from "./engine-state";
+import { smartGroupStatements } from "./smart-groups";
 
 describe("query plans of per-Mac statements", () => {
   it("cancelling one Mac's unsent commands of a deployment searches that Mac's open commands", () => {
@@ -26,6 +27,18 @@ describe("query plans of per-Mac statements", () => {
     expect(plan).toContain("SEARCH computers USING INDEX computers_inventory_checked_idx (<expr><?)");
     expect(plan).not.toContain("TEMP B-TREE"); // ordered by the index itself, so LIMIT stops the walk
     expect(plan).toContain("commands_next_idx (computer_id=?");
+  });
+});
+
+describe("query plans of a computer's smart groups", () => {
+  it("a computer's stored groups are read from a covering index, with or without a list of groups", () => {
+    const deps = createTestDeps();
+    const { membersOf, membersOfIn } = smartGroupStatements(deps.db);
+    for (const statement of [membersOf, membersOfIn]) {
+      const { sql, params } = statement.getQuery();
+      const plan = (deps.db.$client.prepare(`explain query plan ${sql}`).all(...params.map(() => "[1]")) as { detail: string }[]).map((r) => r.detail).join("\n");
+      expect(plan).toContain("USING COVERING INDEX smart_group_members_computer_group_idx (computer_id=?");
+    }
   });
 });
 

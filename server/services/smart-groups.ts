@@ -84,7 +84,7 @@ function prepare(db: Db) {
   };
 }
 const statementCache = new WeakMap<Db, ReturnType<typeof prepare>>();
-function statements(db: Db) {
+export function smartGroupStatements(db: Db) {
   let s = statementCache.get(db);
   if (!s) statementCache.set(db, (s = prepare(db)));
   return s;
@@ -105,7 +105,7 @@ function normalizeCriterion(c: Criterion): StoredCriterion {
  */
 export function loadComputerFacts(deps: Pick<Deps, "db">, computerIds?: number[]): ComputerFacts[] {
   if (computerIds?.length === 0) return [];
-  const q = statements(deps.db);
+  const q = smartGroupStatements(deps.db);
   const ids = computerIds ? JSON.stringify(computerIds) : undefined;
   const rows = ids ? q.factsOf.all({ ids }) : q.allFacts.all();
   const apps = ids ? q.appsOf.all({ ids }) : q.allApps.all();
@@ -190,7 +190,7 @@ function writeMembershipChanges(db: Db, next: Map<number, Set<number>>, current:
     }
     for (const computerId of before) {
       if (members.has(computerId)) continue;
-      statements(db).removeMember.run({ groupId, computerId });
+      smartGroupStatements(db).removeMember.run({ groupId, computerId });
       changed.add(computerId);
     }
   }
@@ -228,7 +228,7 @@ export function storedMembershipFor(db: Db, computerIds: number[], groupIds?: nu
   const current = new Map<number, Set<number>>();
   if (computerIds.length === 0 || groupIds?.length === 0) return current;
   const ids = JSON.stringify(computerIds);
-  const rows = groupIds ? statements(db).membersOfIn.all({ ids, groups: JSON.stringify(groupIds) }) : statements(db).membersOf.all({ ids });
+  const rows = groupIds ? smartGroupStatements(db).membersOfIn.all({ ids, groups: JSON.stringify(groupIds) }) : smartGroupStatements(db).membersOf.all({ ids });
   for (const r of rows) {
     const set = current.get(r.groupId);
     if (set) set.add(r.computerId);
@@ -244,7 +244,7 @@ export function markGroupsCalculated(db: Db, now: Date) {
 
 /** Changes whenever a group or a criterion is created, edited or deleted (a pass recompiles when it does). */
 export function smartGroupsVersion(db: Db): string {
-  return statements(db).version.get() as string;
+  return smartGroupStatements(db).version.get() as string;
 }
 
 /**
