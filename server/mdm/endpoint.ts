@@ -113,7 +113,13 @@ function handleReport(deps: Deps, report: CommandReport, raw: string, identity: 
   if (!auth.ok) return auth.result;
   const { computer } = auth;
   if (!computer.enrolled) return refuse("device is not enrolled: send TokenUpdate first");
+  // One transaction per report, the steps' own transactions nested in it as savepoints: the report, the
+  // slice its answer runs and the command served next dirty many of the same pages (the computer's row,
+  // its commands and their indexes), which three commits wrote to the WAL up to three times over.
+  return deps.db.transaction(() => answerReport(deps, computer, report, raw), { behavior: "immediate" });
+}
 
+function answerReport(deps: Deps, computer: Computer, report: CommandReport, raw: string): MdmHttpResult {
   let afterNotNow = false;
   if (report.Status === "Idle" || report.CommandUUID === undefined) {
     touchCheckin(deps, computer);
@@ -156,8 +162,11 @@ function isVerifyingAnswer(command: { status: string; requestType: string; deplo
  */
 function runVerifyingSlice(deps: Deps, computerId: number, deploymentId: number) {
   try {
-    runVerifyingSliceNow(deps, computerId, deploymentId);
+    deps.db.transaction(() => runVerifyingSliceNow(deps, computerId, deploymentId)); // a savepoint: a failure undoes the slice alone
   } catch (e) {
+    // An error after which SQLite rolled back the whole transaction (a full disk, I/O): nothing is left to
+    // keep, so the request fails and the Mac sends its report again.
+    if (!deps.db.$client.inTransaction) throw e;
     deps.log.error("engine slice after an InstalledApplicationList failed; the scheduler will retry", { computerId, error: e });
     markForScheduledPass(deps.db, computerId);
   }

@@ -1,0 +1,60 @@
+// A report's answer runs in one transaction: the report, the engine slice a verifying answer runs and the
+// command served next. A slice that fails is undone alone (a savepoint): the report stays, the Mac is
+// marked, and the scheduler's next pass does what the slice would have.
+import { eq } from "drizzle-orm";
+import { describe, expect, it, vi } from "vitest";
+
+import { syncCatalog } from "@/server/services/catalog";
+import { createDeployment } from "@/server/services/deployments";
+import { runScheduledPass } from "@/server/services/engine-passes";
+import { createSmartGroup } from "@/server/services/smart-groups";
+import { actingAs, createTestDeps } from "@/server/testing";
+import { catalogTitles, commands, computers, deploymentTargets } from "@/db/schema";
+
+import { ScriptedMac } from "./test-helpers";
+
+const failing = vi.hoisted(() => ({ slice: false }));
+
+vi.mock("@/server/services/engine-passes", async (importOriginal) => {
+  const real = await importOriginal<typeof import("@/server/services/engine-passes")>();
+  return {
+    ...real,
+    // The real slice, which writes (the install it queues, the target's step), then a failure.
+    runVerifyingSliceNow: (...args: Parameters<typeof real.runVerifyingSliceNow>) => {
+      const result = real.runVerifyingSliceNow(...args);
+      if (failing.slice) throw new Error("the slice failed after writing");
+      return result;
+    },
+  };
+});
+
+describe("a report's transaction", () => {
+  it("a verifying answer whose slice fails keeps the report, undoes the slice and marks the Mac for the scheduler", async () => {
+    const deps = createTestDeps({ POMONA_DEVICE_AUTH: "none" });
+    await syncCatalog(deps);
+    const all = createSmartGroup(deps, { name: "All Macs", criteria: [] }, actingAs("a"));
+    const mac = new ScriptedMac(deps, "SLICE-FAILS-1", { osVersion: "15.1", model: "Mac14,2", appleSilicon: true });
+    await mac.enroll();
+    const titleId = deps.db.select().from(catalogTitles).where(eq(catalogTitles.bundleId, "org.mozilla.firefox")).get()!.id;
+    const { id } = await createDeployment(deps, { name: "Firefox", titleId, smartGroupId: all.id, distributionMethod: "install_automatically", updateMethod: "automatic" }, actingAs("a"));
+    const computer = () => deps.db.select().from(computers).where(eq(computers.udid, "SLICE-FAILS-1")).get()!;
+    const target = () => deps.db.select().from(deploymentTargets).where(eq(deploymentTargets.deploymentId, id)).get()!;
+    const ofDeployment = () => deps.db.select().from(commands).where(eq(commands.deploymentId, id)).all();
+    const before = target();
+
+    failing.slice = true;
+    mac.received = [];
+    await mac.poll();
+    failing.slice = false;
+
+    expect(mac.received).toEqual(["InstalledApplicationList"]); // no install: the slice that queued it was undone
+    expect(ofDeployment().map((c) => [c.requestType, c.status])).toEqual([["InstalledApplicationList", "acknowledged"]]);
+    expect(target()).toEqual(before);
+    expect(computer().engineDirty).toBeGreaterThan(0);
+    expect(deps.log.entries.some((e) => e.level === "error" && e.msg.includes("engine slice after an InstalledApplicationList failed"))).toBe(true);
+
+    await runScheduledPass(deps);
+    await mac.poll();
+    expect(mac.received).toEqual(["InstalledApplicationList", "InstallEnterpriseApplication"]);
+  });
+});
