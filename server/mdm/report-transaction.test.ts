@@ -7,6 +7,7 @@ import { describe, expect, it, vi } from "vitest";
 import { syncCatalog } from "@/server/services/catalog";
 import { createDeployment } from "@/server/services/deployments";
 import { runScheduledPass } from "@/server/services/engine-passes";
+import type * as EnginePasses from "@/server/services/engine-passes";
 import { createSmartGroup } from "@/server/services/smart-groups";
 import { actingAs, createTestDeps } from "@/server/testing";
 import { catalogTitles, commands, computers, deploymentTargets } from "@/db/schema";
@@ -16,7 +17,7 @@ import { ScriptedMac } from "./test-helpers";
 const failing = vi.hoisted(() => ({ slice: false }));
 
 vi.mock("@/server/services/engine-passes", async (importOriginal) => {
-  const real = await importOriginal<typeof import("@/server/services/engine-passes")>();
+  const real = await importOriginal<typeof EnginePasses>();
   return {
     ...real,
     // The real slice, which writes (the install it queues, the target's step), then a failure.
