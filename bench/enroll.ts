@@ -1,5 +1,5 @@
 // G8: the enrollment storm. New virtual Macs (not in the snapshot) each fetch GET /mdm/enroll?token=…, open
-// the profile as macOS does (simulator/profile.ts: PKCS#12 with node-forge), then send a signed
+// the profile as macOS does (simulator/profile.ts: the PKCS#12 with simulator/pkcs12.ts), then send a signed
 // Authenticate and a signed TokenUpdate. Runs until every Mac is enrolled or the time budget ends; the
 // rest is projected from the measured rate.
 import { randomBytes, randomUUID } from "node:crypto";

@@ -103,7 +103,7 @@ const signers = new WeakMap<FleetMac, MdmSigner>();
 export function signFor(fleet: Fleet, mac: FleetMac, body: Buffer): string {
   let signer = signers.get(mac);
   if (!signer) {
-    signer = createMdmSigner({ privateKey: fleet.privateKey, certificateDer: mac.certificateDer, subject: mac.udid });
+    signer = createMdmSigner({ privateKey: fleet.privateKey, certificateDer: mac.certificateDer });
     signers.set(mac, signer);
   }
   return signer(body);

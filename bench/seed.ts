@@ -209,7 +209,7 @@ export async function seedSnapshot(macs: number, seed: number, options: { groups
         const computerId = Number(r.lastInsertRowid);
         for (const app of spec.apps) insertApp.run(computerId, app.identifier ?? null, app.name, app.version, app.shortVersion, app.bundleSize);
 
-        const signer = createMdmSigner({ privateKey: issuer.privateKey, certificateDer, subject: spec.udid });
+        const signer = createMdmSigner({ privateKey: issuer.privateKey, certificateDer });
         const idleBody = encodeBody(idleReport(spec.udid));
         const line: FleetLine = { udid: spec.udid, cert: certificateDer.toString("base64"), idleBody: idleBody.toString("utf8"), idleSig: signer(idleBody, seedNow) };
         if (rngFor(seed, "queued", i).chance(options.queuedShare)) {

@@ -1,14 +1,13 @@
 // Installing the enrollment profile, as macOS does: read the .mobileconfig (optionally CMS-signed), open
 // the com.apple.security.pkcs12 payload with its Password, and take the com.apple.mdm payload's URLs.
-import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 
-import forge from "node-forge";
-
-import { derChildren, derContent, readDer } from "./der";
+import { derChildren, derContent, derOidText, readDer } from "./der";
+import { readPkcs12 } from "./pkcs12";
 import { arrayAt, booleanAt, dataAt, decodePlist, isPlistDict, stringAt, type PlistDict } from "./plist";
 
-/** A device identity: the private key (for node:crypto) and its certificate, as DER. */
-export type DeviceIdentity = { privateKey: KeyObject; certificateDer: Buffer; subject: string };
+/** A device identity: the private key (RSA or EC, for node:crypto) and its certificate, as DER. */
+export type DeviceIdentity = { privateKey: KeyObject; certificateDer: Buffer };
 
 export type EnrollmentProfile = {
   payloadIdentifier: string;
@@ -42,7 +41,7 @@ export function unwrapProfile(bytes: Uint8Array): Uint8Array {
     const ci = readDer(bytes);
     const [type, explicit] = derChildren(bytes, ci);
     if (!type || !explicit) throw new Error("not a ContentInfo");
-    const oid = forge.asn1.derToOid(forge.util.createBuffer(Buffer.from(derContent(bytes, type)).toString("binary")));
+    const oid = derOidText(bytes, type);
     if (oid !== ID_SIGNED_DATA) throw new Error(`content type ${oid} is not SignedData`);
     const [signedData] = derChildren(bytes, explicit);
     const encap = signedData ? derChildren(bytes, signedData)[2] : undefined;
@@ -64,28 +63,15 @@ export function readProfile(bytes: Uint8Array): PlistDict {
   return value;
 }
 
-/** Opens a PKCS#12 with its password (node-forge), and hands the key to node:crypto for fast signing. */
+/** Opens a PKCS#12 with its password (simulator/pkcs12.ts), as the keychain does when the profile installs. */
 export function openPkcs12(der: Uint8Array, password: string): DeviceIdentity {
-  let p12: forge.pkcs12.Pkcs12Pfx;
+  let opened: ReturnType<typeof readPkcs12>;
   try {
-    const asn1 = forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(der).toString("binary")));
-    p12 = forge.pkcs12.pkcs12FromAsn1(asn1, password);
+    opened = readPkcs12(der, password);
   } catch (e) {
-    throw new ProfileError("the identity (PKCS#12) cannot be opened with the profile's password", { cause: e });
+    throw new ProfileError(`the identity (PKCS#12) cannot be opened with the profile's password: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
-  const keyOid = forge.pki.oids.pkcs8ShroudedKeyBag!;
-  const plainKeyOid = forge.pki.oids.keyBag!;
-  const certOid = forge.pki.oids.certBag!;
-  const key = p12.getBags({ bagType: keyOid })[keyOid]?.[0]?.key ?? p12.getBags({ bagType: plainKeyOid })[plainKeyOid]?.[0]?.key;
-  if (!key) throw new ProfileError("the PKCS#12 holds no private key");
-  const rsaKey = key;
-  const cert = (p12.getBags({ bagType: certOid })[certOid] ?? [])
-    .map((b) => b.cert)
-    .find((c): c is forge.pki.Certificate => c !== undefined && c !== null && (c.publicKey as forge.pki.rsa.PublicKey).n.equals(rsaKey.n));
-  if (!cert) throw new ProfileError("the PKCS#12 holds no certificate for its private key");
-  const certificateDer = Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(), "binary");
-  const privateKey = createPrivateKey(forge.pki.privateKeyToPem(rsaKey));
-  return { privateKey, certificateDer, subject: new X509Certificate(certificateDer).subject };
+  return { privateKey: opened.privateKey, certificateDer: opened.certificate };
 }
 
 /** Reads an enrollment profile the way macOS installs it (DESIGN §4.1: pkcs12 + com.apple.mdm payloads). */

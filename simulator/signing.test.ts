@@ -34,6 +34,8 @@ function checkSignature(header: string, body: Buffer, certificatePem: string) {
   const fields = derChildren(der, signerInfo!);
   const sid = Buffer.from(der.subarray(fields[1]!.start, fields[1]!.end));
   expect(sid).toEqual(issuerAndSerial(certDer));
+  // signatureAlgorithm: rsaEncryption with NULL parameters (RFC 3370 §3.2).
+  expect(Buffer.from(der.subarray(fields[4]!.start, fields[4]!.end)).toString("hex")).toBe("300d06092a864886f70d0101010500");
   const attrsNode = fields[3]!;
   expect(attrsNode.tag).toBe(0xa0);
   const attrs = new Map(
@@ -58,8 +60,12 @@ describe("Mdm-Signature (simulator/signing.ts)", () => {
   });
 
   it("[SIM][SIGN]: opens the PKCS#12 with its password and signs bodies as a detached CMS SignedData", () => {
+    // node-forge made this PKCS#12 (RSA key, 3DES, 2,048 iterations), as Pomona did before its P-256 identities.
     const opened = openPkcs12(identity.pkcs12, identity.password);
-    expect(opened.subject).toContain("CN=Sim signer");
+    expect(opened.privateKey.asymmetricKeyType).toBe("rsa");
+    expect(opened.certificateDer).toEqual(new X509Certificate(identity.certificatePem).raw);
+    expect(new X509Certificate(opened.certificateDer).subject).toContain("CN=Sim signer");
+    expect(new X509Certificate(opened.certificateDer).checkPrivateKey(opened.privateKey)).toBe(true);
     const sign = createMdmSigner(opened);
     const body = Buffer.from("<plist><dict><key>Status</key><string>Idle</string></dict></plist>");
     const header = sign(body, new Date("2026-03-02T09:00:00Z"));

@@ -1,8 +1,9 @@
 // Mdm-Signature, as macOS makes it (mdm-protocol.md §9.1): base64 DER of a CMS ContentInfo holding a
 // detached SignedData over the exact request body: SHA-256, one signer identified by issuer and serial,
 // signed attributes contentType, signingTime and messageDigest, the signer certificate included.
-// The structure is built once per identity; per request only the digest, the time and the RSA signature
-// change, and the signature is made by node:crypto (OpenSSL), not in JavaScript.
+// The structure is built once per identity; per request only the digest, the time and the signature change,
+// and the signature is made by node:crypto (OpenSSL), not in JavaScript: RSA (PKCS#1 v1.5) for an RSA
+// identity, ECDSA for an EC one (as a Mac with an ACME-issued, hardware-bound identity signs).
 import { createHash, sign } from "node:crypto";
 
 import {
@@ -29,6 +30,7 @@ const OID = {
   signingTime: "1.2.840.113549.1.9.5",
   sha256: "2.16.840.1.101.3.4.2.1",
   rsaEncryption: "1.2.840.113549.1.1.1",
+  ecdsaWithSha256: "1.2.840.10045.4.3.2",
 } as const;
 
 export type MdmSigner = (body: Uint8Array, signingTime?: Date) => string;
@@ -50,7 +52,9 @@ export function issuerAndSerial(certificateDer: Uint8Array): Buffer {
 /** A signer for one identity: `(body) => Mdm-Signature header value`. */
 export function createMdmSigner(identity: DeviceIdentity): MdmSigner {
   const sha256Alg = derSequence(derOid(OID.sha256), derNull());
-  const rsaAlg = derSequence(derOid(OID.rsaEncryption), derNull());
+  // RFC 3370 §3.2: rsaEncryption with NULL parameters; RFC 5758 §3.2: ecdsa-with-SHA256 with none. node:crypto
+  // writes an ECDSA signature as the DER Ecdsa-Sig-Value that CMS carries.
+  const signatureAlg = identity.privateKey.asymmetricKeyType === "ec" ? derSequence(derOid(OID.ecdsaWithSha256)) : derSequence(derOid(OID.rsaEncryption), derNull());
   const sid = issuerAndSerial(identity.certificateDer);
   const contentTypeAttr = derSequence(derOid(OID.contentType), derSet(derOid(OID.data)));
   const signedDataHead = Buffer.concat([
@@ -70,7 +74,7 @@ export function createMdmSigner(identity: DeviceIdentity): MdmSigner {
     ]);
     // The signature covers the attributes encoded as a SET OF (tag 0x31), not as the [0] they travel in.
     const signature = sign("sha256", derSet(...attributes), identity.privateKey);
-    const signerInfo = derSequence(signerHead, tlv(0xa0, ...attributes), rsaAlg, derOctetString(signature));
+    const signerInfo = derSequence(signerHead, tlv(0xa0, ...attributes), signatureAlg, derOctetString(signature));
     const signedData = derSequence(signedDataHead, derSet(signerInfo));
     return derSequence(derOid(OID.signedData), tlv(0xa0, signedData)).toString("base64");
   };
