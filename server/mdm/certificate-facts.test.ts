@@ -15,7 +15,7 @@ import { createTestDeps, actingAs } from "@/server/testing";
 import { createLeafIssuer } from "../../bench/certs";
 import { caFacts, factsFromDer, factsFromX509, type CaFacts, type CertFacts } from "./device-auth";
 import { handleEnrollRequest } from "./enroll";
-import { derOf, identityFromProfile, rsaKey } from "./test-identity";
+import { derOf, identityFromProfile, legacyRsaIdentity, rsaKey } from "./test-identity";
 
 const comparable = (f: CertFacts) => ({
   sha256: f.sha256,
@@ -35,6 +35,7 @@ describe("signer certificate facts: the DER path equals X509Certificate", () => 
   let caKey: forge.pki.rsa.PrivateKey;
   let caName: forge.pki.CertificateField[];
   let enrolled: Buffer;
+  let legacy: Buffer;
 
   /** A leaf issued (by default) by Pomona's CA with the given validity and extensions. */
   function leaf(options: Leaf): Buffer {
@@ -66,12 +67,15 @@ describe("signer certificate facts: the DER path equals X509Certificate", () => 
     caKey = forge.pki.privateKeyFromPem(pem.privateKeyPem);
     caName = forge.pki.certificateFromPem(pem.certificatePem).subject.attributes;
     const { token } = createEnrollmentToken(deps, {}, actingAs("test"));
-    enrolled = derOf(identityFromProfile(String((await handleEnrollRequest(deps, token)).body)).cert);
+    enrolled = identityFromProfile(String((await handleEnrollRequest(deps, token)).body)).certificateDer;
+    legacy = legacyRsaIdentity(deps, "Pomona device legacy").certificateDer;
   });
 
-  it("an identity Pomona issued at enrollment", () => {
-    const facts = expectSame(enrolled, true);
-    expect(facts).toMatchObject({ issuedByCa: true, clientAuth: true });
+  it("an identity Pomona issues at enrollment (P-256), and one it issued before (RSA)", () => {
+    expect(expectSame(enrolled, true)).toMatchObject({ issuedByCa: true, clientAuth: true });
+    expect(expectSame(enrolled, true).publicKey.asymmetricKeyType).toBe("ec");
+    expect(expectSame(legacy, true)).toMatchObject({ issuedByCa: true, clientAuth: true });
+    expect(expectSame(legacy, true).publicKey.asymmetricKeyType).toBe("rsa");
   });
 
   it("the benchmark's minted leaves", () => {
@@ -104,20 +108,34 @@ describe("signer certificate facts: the DER path equals X509Certificate", () => 
     expect(expectSame(leaf({ ...validity, md: forge.md.sha512.create() }), true).issuedByCa).toBe(true);
   });
 
-  it("an EC key is left to X509Certificate", () => {
+  it("EC keys on P-256, P-384 and P-521 are read by the DER path; another curve is left to X509Certificate", () => {
     const pem = ensureDeviceCa(deps);
-    const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-    const issuer = createLeafIssuer({ caCertificatePem: pem.certificatePem, caPrivateKeyPem: pem.privateKeyPem, leafPrivateKeyPem: privateKey.export({ type: "pkcs8", format: "pem" }) as string, notBefore: new Date(now.getTime() - DAY), notAfter: new Date(now.getTime() + DAY) });
-    const ecLeaf = issuer.issue(7, "ec-leaf");
-    expect(factsFromDer(ecLeaf, certificateSha256(ecLeaf), ca)).toBeUndefined();
-    expect(expectSame(ecLeaf, false)).toMatchObject({ issuedByCa: true, clientAuth: true });
+    const ecLeaf = (namedCurve: string) => {
+      const { privateKey } = generateKeyPairSync("ec", { namedCurve });
+      const issuer = createLeafIssuer({ caCertificatePem: pem.certificatePem, caPrivateKeyPem: pem.privateKeyPem, leafPrivateKeyPem: privateKey.export({ type: "pkcs8", format: "pem" }) as string, notBefore: new Date(now.getTime() - DAY), notAfter: new Date(now.getTime() + DAY) });
+      return issuer.issue(7, `ec-leaf-${namedCurve}`);
+    };
+    for (const curve of ["prime256v1", "secp384r1", "secp521r1"]) expect(expectSame(ecLeaf(curve), true)).toMatchObject({ issuedByCa: true, clientAuth: true });
+    const k1 = ecLeaf("secp256k1");
+    expect(factsFromDer(k1, certificateSha256(k1), ca)).toBeUndefined();
+    expect(expectSame(k1, false)).toMatchObject({ issuedByCa: true, clientAuth: true });
   });
 
-  it("every single-byte mutant of an issued identity: never issued by the CA on one path only", () => {
+  it("an EC point off the curve is refused by both paths", () => {
+    const good = enrolled;
+    const point = good.indexOf(Buffer.from([0x03, 0x42, 0x00, 0x04])) + 4;
+    const bad = Buffer.from(good);
+    bad[point + 63] = bad[point + 63]! ^ 0x01; // y off by one bit: not on P-256
+    expect(factsFromDer(bad, certificateSha256(bad), ca)).toBeUndefined();
+    expect(() => factsFromX509(bad, certificateSha256(bad), ca)).toThrow();
+  });
+
+  it.each(["ec", "rsa"] as const)("every single-byte mutant of an issued %s identity: never issued by the CA on one path only", (keyType) => {
+    const original = keyType === "ec" ? enrolled : legacy;
     let readByDer = 0;
     fc.assert(
       fc.property(fc.nat({ max: 1_000_000 }), fc.integer({ min: 1, max: 255 }), (at, xor) => {
-        const mutant = Buffer.from(enrolled);
+        const mutant = Buffer.from(original);
         const i = at % mutant.length;
         mutant[i] = mutant[i]! ^ xor;
         const sha = certificateSha256(mutant);

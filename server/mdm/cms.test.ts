@@ -7,9 +7,10 @@ import { createTestDeps, type TestDeps, actingAs } from "@/server/testing";
 
 import { verifyMdmSignature, verifyMdmSignatureSync } from "./device-auth";
 import { handleEnrollRequest } from "./enroll";
-import { identityFromProfile, signLikeAMac } from "./test-identity";
+import { identityFromProfile, legacyRsaIdentity, signLikeAMac, type Identity } from "./test-identity";
 
-describe("Mdm-Signature reading (cms.ts + device-auth.ts)", () => {
+// Each property runs on a P-256 identity (what Pomona issues) and on an RSA one (what Macs enrolled before have).
+describe.each(["ec", "rsa"] as const)("Mdm-Signature reading (cms.ts + device-auth.ts), %s identity", (keyType) => {
   let deps: TestDeps;
   let ca = "";
   let body: Buffer;
@@ -19,7 +20,9 @@ describe("Mdm-Signature reading (cms.ts + device-auth.ts)", () => {
   beforeAll(async () => {
     deps = createTestDeps();
     const { token } = createEnrollmentToken(deps, {}, actingAs("test"));
-    const identity = identityFromProfile(String((await handleEnrollRequest(deps, token)).body));
+    const enrolled = identityFromProfile(String((await handleEnrollRequest(deps, token)).body));
+    expect(enrolled.privateKey.asymmetricKeyType).toBe("ec");
+    const identity: Identity = keyType === "ec" ? enrolled : legacyRsaIdentity(deps, "Pomona device legacy");
     ca = ensureDeviceCa(deps).certificatePem;
     body = Buffer.from("<plist><dict><key>Status</key><string>Idle</string><key>UDID</key><string>CMS-1</string></dict></plist>");
     der = Buffer.from(signLikeAMac(body, identity, deps.clock.now()), "base64");

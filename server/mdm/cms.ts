@@ -174,8 +174,12 @@ export type CertificateParts = {
   subject: Buffer;
   notBefore: Date;
   notAfter: Date;
-  /** subjectPublicKeyInfo: its algorithm OID, the whole SPKI and the key bytes (PKCS#1 RSAPublicKey for RSA). */
+  /**
+   * subjectPublicKeyInfo: its algorithm OID, the parameters' OID when they are one (an EC key's named curve),
+   * the whole SPKI and the key bytes (PKCS#1 RSAPublicKey for RSA, the point for EC).
+   */
   publicKeyAlgorithm: string;
+  publicKeyParameters: string | null;
   spki: Buffer;
   publicKey: Buffer;
   /** The extended key usage OIDs, or null when the certificate has no such extension (any use). */
@@ -220,6 +224,7 @@ export function readCertificate(der: Buffer): CertificateParts {
   const subject = expectTag(fields[i + 4], SEQUENCE, "subject");
   const spki = expectTag(fields[i + 5], SEQUENCE, "subjectPublicKeyInfo");
   const [keyAlgorithm, keyBits] = children(der, spki);
+  const [keyOid, keyParameters] = children(der, expectTag(keyAlgorithm, SEQUENCE, "key algorithm"));
 
   let extendedKeyUsages: string[] | null = null;
   const extensions = fields.slice(i + 6).find((f) => f.tag === CONTEXT_3);
@@ -242,7 +247,8 @@ export function readCertificate(der: Buffer): CertificateParts {
     subject: slice(subject),
     notBefore: time(der, notBefore),
     notAfter: time(der, notAfter),
-    publicKeyAlgorithm: oid(der, expectTag(children(der, expectTag(keyAlgorithm, SEQUENCE, "key algorithm"))[0], OID, "key OID")),
+    publicKeyAlgorithm: oid(der, expectTag(keyOid, OID, "key OID")),
+    publicKeyParameters: keyParameters?.tag === OID ? oid(der, keyParameters) : null,
     spki: slice(spki),
     publicKey: wholeBytes(der, keyBits, "subjectPublicKey"),
     extendedKeyUsages,

@@ -1,6 +1,10 @@
 // THE ENROLLMENT TEST: a Mac downloads its profile, opens the identity with the profile's password, signs a
 // request body exactly as macOS does (detached CMS SignedData in Mdm-Signature), and Pomona verifies it.
-import { randomBytes } from "node:crypto";
+import { spawnSync } from "node:child_process";
+import { generateKeyPairSync, randomBytes, verify, X509Certificate } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 
 import forge from "node-forge";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -10,13 +14,17 @@ import { createEnrollmentToken } from "@/server/services/enrollment";
 import { certificateSha256, ensureDeviceCa } from "@/server/services/pki";
 import { createTestDeps, type TestDeps, actingAs } from "@/server/testing";
 import { events } from "@/db/schema";
+import { derBytes, derChildren, derContent, readDer } from "@/simulator/der";
+import { createMdmSigner } from "@/simulator/signing";
 
-import { verifyMdmSignature } from "./device-auth";
+import { verifyMdmSignature, verifyMdmSignatureSync } from "./device-auth";
 import { handleEnrollRequest } from "./enroll";
 import { decodePlist, type PlistValue } from "./plist";
-import { derOf, openIdentity, rsaKey, signLikeAMac, type Identity } from "./test-identity";
+import { derOf, forgeCertificate, legacyRsaIdentity, openIdentity, rsaKey, SIGNATURE_OIDS, signedData, signLikeAMac, type Identity } from "./test-identity";
 
 type Dict = Record<string, PlistValue>;
+
+const hasOpenssl = spawnSync("openssl", ["version"]).status === 0;
 
 /** A CA Pomona never saw, and an identity it issued (same names as Pomona's, to make the forgery tempting). */
 function makeForeignIdentity(now: Date): Identity {
@@ -45,7 +53,7 @@ function makeForeignIdentity(now: Date): Identity {
   cert.setIssuer(caName);
   cert.setExtensions([{ name: "extKeyUsage", clientAuth: true }]);
   cert.sign(ca.key, forge.md.sha256.create());
-  return { key: leaf.key, cert };
+  return { privateKey: leaf.privateKey, certificateDer: derOf(cert) };
 }
 
 describe("[MDM][ENROLL] enrollment profile and Mdm-Signature", () => {
@@ -57,10 +65,6 @@ describe("[MDM][ENROLL] enrollment profile and Mdm-Signature", () => {
   let mdmPayload: Dict;
   let identity: Identity;
   let contentType: string | undefined;
-
-  const body = Buffer.from(
-    `<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict><key>MessageType</key><string>Authenticate</string><key>Topic</key><string>x</string><key>UDID</key><string>0000FE00-1234</string></dict></plist>\n`,
-  );
 
   beforeAll(async () => {
     deps = createTestDeps({ POMONA_PUBLIC_URL: "https://mdm.example.com" });
@@ -75,6 +79,12 @@ describe("[MDM][ENROLL] enrollment profile and Mdm-Signature", () => {
     mdmPayload = content.find((p) => p.PayloadType === "com.apple.mdm")!;
     identity = openIdentity(pkcs12Payload.PayloadContent as string, pkcs12Payload.Password as string);
     caPem = ensureDeviceCa(deps).certificatePem;
+  });
+
+  it("issues a P-256 identity the profile's password opens", () => {
+    expect(identity.privateKey.asymmetricKeyType).toBe("ec");
+    expect(identity.privateKey.asymmetricKeyDetails).toEqual({ namedCurve: "prime256v1" });
+    expect(new X509Certificate(identity.certificateDer).checkPrivateKey(identity.privateKey)).toBe(true);
   });
 
   it("serves an enrollment profile with Apple's keys", () => {
@@ -107,13 +117,61 @@ describe("[MDM][ENROLL] enrollment profile and Mdm-Signature", () => {
     expect(JSON.stringify(issued)).not.toContain(token);
   });
 
+  it("gives every enrollment its own identity", async () => {
+    const second = await handleEnrollRequest(deps, token);
+    expect(second.status).toBe(200);
+    const content = (decodePlist(String(second.body)) as Dict).PayloadContent as Dict[];
+    const p12 = content.find((p) => p.PayloadType === "com.apple.security.pkcs12")!;
+    const other = openIdentity(p12.PayloadContent as string, p12.Password as string);
+    expect(certificateSha256(other.certificateDer)).not.toBe(certificateSha256(identity.certificateDer));
+    expect(p12.Password).not.toBe(pkcs12Payload.Password);
+    // Same CA, same topic.
+    expect(new X509Certificate(other.certificateDer).verify(new X509Certificate(caPem).publicKey)).toBe(true);
+    expect(content.find((p) => p.PayloadType === "com.apple.mdm")?.Topic).toBe(mdmPayload.Topic);
+  });
+
+  it("refuses an enrollment without a valid token, saying only that", async () => {
+    for (const bad of [null, "", "enr_wrong"]) {
+      const result = await handleEnrollRequest(deps, bad);
+      expect(result.status).toBe(403);
+      expect(result.headers?.["content-type"]).toMatch(/^text\/plain/);
+      expect(result.body).toBe("invalid or expired enrollment token\n");
+    }
+  });
+});
+
+// The signature checks, on a P-256 identity (what Pomona issues) and on an RSA one (Macs enrolled before).
+describe.each(["ec", "rsa"] as const)("[MDM][ENROLL] Mdm-Signature by a %s identity", (keyType) => {
+  let deps: TestDeps;
+  let caPem: string;
+  let identity: Identity;
+
+  const body = Buffer.from(
+    `<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict><key>MessageType</key><string>Authenticate</string><key>Topic</key><string>x</string><key>UDID</key><string>0000FE00-1234</string></dict></plist>\n`,
+  );
+
+  beforeAll(async () => {
+    deps = createTestDeps({ POMONA_PUBLIC_URL: "https://mdm.example.com" });
+    const token = createEnrollmentToken(deps, { label: "Lab Macs" }, actingAs("alice")).token;
+    const payloads = (decodePlist(String((await handleEnrollRequest(deps, token)).body)) as Dict).PayloadContent as Dict[];
+    const p12 = payloads.find((p) => p.PayloadType === "com.apple.security.pkcs12")!;
+    if (keyType === "ec") {
+      identity = openIdentity(p12.PayloadContent as string, p12.Password as string);
+    } else {
+      const legacy = legacyRsaIdentity(deps, "Pomona device legacy");
+      identity = openIdentity(legacy.pkcs12.toString("base64"), legacy.password);
+    }
+    expect(identity.privateKey.asymmetricKeyType).toBe(keyType);
+    caPem = ensureDeviceCa(deps).certificatePem;
+  });
+
   it("verifies a body signed by the enrolled identity, like a Mac", async () => {
     const header = signLikeAMac(body, identity, deps.clock.now());
     const result = await verifyMdmSignature(body, header, caPem, deps.clock.now());
     expect(result).toMatchObject({ ok: true });
     if (!result.ok) return;
-    expect(result.certificateDer.equals(derOf(identity.cert))).toBe(true);
-    expect(result.certificateSha256).toBe(certificateSha256(derOf(identity.cert)));
+    expect(result.certificateDer.equals(identity.certificateDer)).toBe(true);
+    expect(result.certificateSha256).toBe(certificateSha256(identity.certificateDer));
     expect(result.certificateSha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -142,25 +200,40 @@ describe("[MDM][ENROLL] enrollment profile and Mdm-Signature", () => {
 
   it("verifies the body, not content a signer attached", async () => {
     const other = Buffer.from(body.toString().replace("Authenticate", "TokenUpdate"));
-    const p7 = forge.pkcs7.createSignedData();
-    p7.content = forge.util.createBuffer(other.toString("binary"));
-    p7.addCertificate(identity.cert);
-    p7.addSigner({ key: identity.key, certificate: identity.cert, digestAlgorithm: forge.pki.oids.sha256!, authenticatedAttributes: [{ type: forge.pki.oids.contentType!, value: forge.pki.oids.data! }, { type: forge.pki.oids.messageDigest! }] });
-    p7.sign();
-    const attached = Buffer.from(forge.asn1.toDer(p7.toAsn1()).getBytes(), "binary").toString("base64");
+    const attached = signedData(other, [identity], { signingTime: deps.clock.now(), attached: true });
     expect(await verifyMdmSignature(other, attached, caPem, deps.clock.now())).toMatchObject({ ok: true });
     expect(await verifyMdmSignature(body, attached, caPem, deps.clock.now())).toEqual({ ok: false, reason: "Mdm-Signature does not match the body" });
+    if (keyType === "rsa") {
+      // The same with node-forge's PKCS#7 (which signs RSA only).
+      const cert = forgeCertificate(identity.certificateDer);
+      const p7 = forge.pkcs7.createSignedData();
+      p7.content = forge.util.createBuffer(other.toString("binary"));
+      p7.addCertificate(cert);
+      const key = forge.pki.privateKeyFromPem(identity.privateKey.export({ type: "pkcs1", format: "pem" }) as string);
+      p7.addSigner({ key, certificate: cert, digestAlgorithm: forge.pki.oids.sha256!, authenticatedAttributes: [{ type: forge.pki.oids.contentType!, value: forge.pki.oids.data! }, { type: forge.pki.oids.messageDigest! }] });
+      p7.sign();
+      const forged = Buffer.from(forge.asn1.toDer(p7.toAsn1()).getBytes(), "binary").toString("base64");
+      expect(await verifyMdmSignature(other, forged, caPem, deps.clock.now())).toMatchObject({ ok: true });
+      expect(await verifyMdmSignature(body, forged, caPem, deps.clock.now())).toEqual({ ok: false, reason: "Mdm-Signature does not match the body" });
+    }
   });
 
   it("refuses a signature with two signers", async () => {
-    const p7 = forge.pkcs7.createSignedData();
-    p7.content = forge.util.createBuffer(body.toString("binary"));
-    p7.addCertificate(identity.cert);
-    for (let i = 0; i < 2; i++) p7.addSigner({ key: identity.key, certificate: identity.cert, digestAlgorithm: forge.pki.oids.sha256!, authenticatedAttributes: [{ type: forge.pki.oids.contentType!, value: forge.pki.oids.data! }, { type: forge.pki.oids.messageDigest! }] });
-    p7.sign({ detached: true });
-    const header = Buffer.from(forge.asn1.toDer(p7.toAsn1()).getBytes(), "binary").toString("base64");
-    const result = await verifyMdmSignature(body, header, caPem, deps.clock.now());
-    expect(result).toEqual({ ok: false, reason: "Mdm-Signature must have exactly one signer (found 2)" });
+    const headers = [signedData(body, [identity, identity], { signingTime: deps.clock.now() })];
+    if (keyType === "rsa") {
+      // The same with node-forge's PKCS#7 (which signs RSA only).
+      const cert = forgeCertificate(identity.certificateDer);
+      const key = forge.pki.privateKeyFromPem(identity.privateKey.export({ type: "pkcs1", format: "pem" }) as string);
+      const p7 = forge.pkcs7.createSignedData();
+      p7.content = forge.util.createBuffer(body.toString("binary"));
+      p7.addCertificate(cert);
+      for (let i = 0; i < 2; i++) p7.addSigner({ key, certificate: cert, digestAlgorithm: forge.pki.oids.sha256!, authenticatedAttributes: [{ type: forge.pki.oids.contentType!, value: forge.pki.oids.data! }, { type: forge.pki.oids.messageDigest! }] });
+      p7.sign({ detached: true });
+      headers.push(Buffer.from(forge.asn1.toDer(p7.toAsn1()).getBytes(), "binary").toString("base64"));
+    }
+    for (const header of headers) {
+      expect(await verifyMdmSignature(body, header, caPem, deps.clock.now())).toEqual({ ok: false, reason: "Mdm-Signature must have exactly one signer (found 2)" });
+    }
   });
 
   it("refuses a signature by a certificate from another CA", async () => {
@@ -172,7 +245,7 @@ describe("[MDM][ENROLL] enrollment profile and Mdm-Signature", () => {
   it("refuses a signature that carries another certificate than the signer's", async () => {
     const foreign = makeForeignIdentity(deps.clock.now());
     // Signed with a foreign key but presenting Pomona's certificate: the signature cannot verify.
-    const header = signLikeAMac(body, { key: foreign.key, cert: identity.cert }, deps.clock.now());
+    const header = signLikeAMac(body, { privateKey: keyType === "ec" ? generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey : foreign.privateKey, certificateDer: identity.certificateDer }, deps.clock.now());
     expect(await verifyMdmSignature(body, header, caPem, deps.clock.now())).toEqual({ ok: false, reason: "Mdm-Signature does not match the body" });
   });
 
@@ -181,29 +254,69 @@ describe("[MDM][ENROLL] enrollment profile and Mdm-Signature", () => {
     const header = signLikeAMac(body, identity, later);
     expect(await verifyMdmSignature(body, header, caPem, later)).toEqual({ ok: false, reason: "signer certificate expired" });
     // Still fine a day before the two years are up.
-    const before = new Date(identity.cert.validity.notAfter.getTime() - HOUR);
+    const before = new Date(new Date(new X509Certificate(identity.certificateDer).validTo).getTime() - HOUR);
     expect((await verifyMdmSignature(body, signLikeAMac(body, identity, before), caPem, before)).ok).toBe(true);
   });
 
-  it("gives every enrollment its own identity", async () => {
-    const second = await handleEnrollRequest(deps, token);
-    expect(second.status).toBe(200);
-    const content = (decodePlist(String(second.body)) as Dict).PayloadContent as Dict[];
-    const p12 = content.find((p) => p.PayloadType === "com.apple.security.pkcs12")!;
-    const other = openIdentity(p12.PayloadContent as string, p12.Password as string);
-    expect(certificateSha256(derOf(other.cert))).not.toBe(certificateSha256(derOf(identity.cert)));
-    expect(p12.Password).not.toBe(pkcs12Payload.Password);
-    // Same CA, same topic.
-    expect(forge.pki.certificateFromPem(caPem).verify(other.cert)).toBe(true);
-    expect(content.find((p) => p.PayloadType === "com.apple.mdm")?.Topic).toBe(mdmPayload.Topic);
+  it("refuses a signature algorithm that does not fit the key, or an ECDSA one naming another hash than the digest", async () => {
+    const now = deps.clock.now();
+    const other = keyType === "ec" ? SIGNATURE_OIDS.sha256WithRsa : SIGNATURE_OIDS.ecdsaWithSha256;
+    expect(await verifyMdmSignature(body, signedData(body, [identity], { signingTime: now, signatureAlgorithm: other }), caPem, now)).toEqual({
+      ok: false,
+      reason: "Mdm-Signature's algorithm does not fit the signer certificate's key",
+    });
+    if (keyType === "ec") {
+      // ecdsa-with-SHA384 over a SHA-256 digest: ECDSA signatures do not say which hash they were made with.
+      expect(await verifyMdmSignature(body, signedData(body, [identity], { signingTime: now, signatureAlgorithm: SIGNATURE_OIDS.ecdsaWithSha384 }), caPem, now)).toEqual({
+        ok: false,
+        reason: "Mdm-Signature uses an unsupported digest algorithm",
+      });
+      // …and the same with a SHA-384 digest, as RFC 5753 pairs them, is fine.
+      expect(await verifyMdmSignature(body, signedData(body, [identity], { signingTime: now, signatureAlgorithm: SIGNATURE_OIDS.ecdsaWithSha384, digest: "sha384" }), caPem, now)).toMatchObject({ ok: true });
+    }
   });
 
-  it("refuses an enrollment without a valid token, saying only that", async () => {
-    for (const bad of [null, "", "enr_wrong"]) {
-      const result = await handleEnrollRequest(deps, bad);
-      expect(result.status).toBe(403);
-      expect(result.headers?.["content-type"]).toMatch(/^text\/plain/);
-      expect(result.body).toBe("invalid or expired enrollment token\n");
+  it("verifies the virtual Mac's signature (simulator/signing.ts)", async () => {
+    const header = createMdmSigner(identity)(body, deps.clock.now());
+    expect(await verifyMdmSignature(body, header, caPem, deps.clock.now())).toMatchObject({ ok: true, certificateSha256: certificateSha256(identity.certificateDer) });
+    // SignerInfo.signatureAlgorithm: ecdsa-with-SHA256 without parameters (RFC 5758 §3.2), rsaEncryption with NULL.
+    const der = Buffer.from(header, "base64");
+    const signedDataNode = derChildren(der, derChildren(der, readDer(der))[1]!)[0]!;
+    const signerInfo = derChildren(der, derChildren(der, signedDataNode).at(-1)!)[0]!;
+    const [, , , attributes, algorithm, signature] = derChildren(der, signerInfo);
+    expect(derBytes(der, algorithm!).toString("hex")).toBe(keyType === "ec" ? "300a06082a8648ce3d040302" : "300d06092a864886f70d0101010500");
+    // The signature is over the signed attributes as a SET OF; ECDSA's is the DER Ecdsa-Sig-Value.
+    const signed = derBytes(der, attributes!);
+    signed[0] = 0x31;
+    expect(verify("sha256", signed, identity.privateKey, derContent(der, signature!))).toBe(true);
+    if (keyType === "ec") expect(derContent(der, signature!)[0]).toBe(0x30);
+  });
+
+  it.skipIf(!hasOpenssl)("verifies what OpenSSL's CMS signs, and OpenSSL verifies the virtual Mac's signature", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "pomona-cms-"));
+    try {
+      const file = (name: string, content: string | Buffer) => (writeFileSync(path.join(dir, name), content), path.join(dir, name));
+      const cert = file("cert.pem", new X509Certificate(identity.certificateDer).toString());
+      const key = file("key.pem", identity.privateKey.export({ type: "pkcs8", format: "pem" }));
+      const content = file("body.plist", body);
+      const signed = spawnSync("openssl", ["cms", "-sign", "-binary", "-in", content, "-signer", cert, "-inkey", key, "-md", "sha256", "-outform", "DER", "-nosmimecap"]);
+      expect(signed.status, signed.stderr.toString()).toBe(0);
+      expect(verifyMdmSignatureSync(body, signed.stdout.toString("base64"), caPem, deps.clock.now())).toMatchObject({ ok: true });
+      expect(verifyMdmSignatureSync(Buffer.from(body.toString().replace("Authenticate", "TokenUpdate")), signed.stdout.toString("base64"), caPem, deps.clock.now())).toMatchObject({ ok: false });
+
+      const ours = file("ours.der", Buffer.from(createMdmSigner(identity)(body, deps.clock.now()), "base64"));
+      const verified = spawnSync("openssl", ["cms", "-verify", "-binary", "-inform", "DER", "-in", ours, "-content", content, "-noverify", "-out", path.join(dir, "out")]);
+      expect(verified.status, verified.stderr.toString()).toBe(0);
+      expect(verified.stderr.toString()).toContain("Verification successful");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("accepts the public key's algorithm as the signature algorithm, as NSS-lineage signers write it", async () => {
+    const now = deps.clock.now();
+    const oid = keyType === "ec" ? SIGNATURE_OIDS.ecPublicKey : SIGNATURE_OIDS.rsaEncryption;
+    expect(await verifyMdmSignature(body, signedData(body, [identity], { signingTime: now, signatureAlgorithm: oid }), caPem, now)).toMatchObject({ ok: true });
+    expect(await verifyMdmSignature(body, signedData(body, [identity], { signingTime: now, signatureAlgorithm: oid, digest: "sha512" }), caPem, now)).toMatchObject({ ok: true });
   });
 });

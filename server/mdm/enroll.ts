@@ -1,19 +1,17 @@
 // GET /mdm/enroll?token=T (DESIGN §4.1): checks the enrollment token, issues a device identity from
-// Pomona's CA and answers the enrollment profile. The identity's RSA key comes from a pool made on libuv's
-// threadpool (server/services/pki.ts), so an enrollment does not stall the event loop.
+// Pomona's CA and answers the enrollment profile. The identity (server/services/pki.ts) costs the event loop
+// a P-256 key and its DER; the CA's RSA signature runs on libuv's thread pool.
 import { randomBytes } from "node:crypto";
 
 import type { Deps } from "@/server/deps";
 import { recordEnrollmentProfileIssued, redeemEnrollmentToken } from "@/server/services/enrollment";
-import { certificateSha256, ensureDeviceCa, getPushTopic, issueDeviceIdentity } from "@/server/services/pki";
+import { certificateSha256, getPushTopic, issueDeviceIdentity } from "@/server/services/pki";
 
 import { buildEnrollmentProfile } from "./enrollment-profile";
 import type { MdmHttpResult } from "./http-result";
 
 export const ENROLLMENT_PROFILE_CONTENT_TYPE = "application/x-apple-aspen-config";
 export const ENROLLMENT_PROFILE_FILENAME = "pomona-enroll.mobileconfig";
-
-const pemToDer = (pem: string) => Buffer.from(pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, ""), "base64");
 
 /** Answers GET /mdm/enroll: 403 with one generic line for a bad token, else the enrollment profile. */
 export async function handleEnrollRequest(deps: Deps, token: string | null): Promise<MdmHttpResult> {
@@ -28,11 +26,10 @@ export async function handleEnrollRequest(deps: Deps, token: string | null): Pro
     };
   }
 
-  ensureDeviceCa(deps);
   const commonName = `Pomona device ${randomBytes(4).toString("hex")}`;
   const identity = await issueDeviceIdentity(deps, { commonName });
   const profile = buildEnrollmentProfile({ publicUrl: deps.publicUrl, topic: getPushTopic(deps), identity });
-  recordEnrollmentProfileIssued(deps, { label: redeemed.label, commonName, certificateSha256: certificateSha256(pemToDer(identity.certificatePem)) });
+  recordEnrollmentProfileIssued(deps, { label: redeemed.label, commonName, certificateSha256: certificateSha256(identity.certificateDer) });
   deps.log.debug("enrollment profile issued", { token: redeemed.label, identity: commonName });
 
   return {

@@ -1,13 +1,48 @@
+import { spawnSync } from "node:child_process";
+import { createHash, generateKeyPairSync, sign, X509Certificate } from "node:crypto";
+import tls from "node:tls";
+
 import forge from "node-forge";
 import { beforeAll, describe, expect, it } from "vitest";
 
-import { countEventLoopTurns, createTestDeps, type TestDeps } from "@/server/testing";
+import { DAY } from "@/server/clock";
+import { createTestDeps, type TestDeps } from "@/server/testing";
 import { credentials, settings } from "@/db/schema";
+import { derChildren, derContent, derOidText, readDer } from "@/simulator/der";
+import { readPkcs12 } from "@/simulator/pkcs12";
 
-import { certificateSha256, emptyKeyPoolForTests, ensureDeviceCa, getPushTopic, issueDeviceIdentity, type DeviceIdentity } from "./pki";
+import {
+  assembleCertificate,
+  certificateIssuer,
+  certificateSha256,
+  ensureDeviceCa,
+  getPushTopic,
+  identityTbsCertificate,
+  issueDeviceIdentity,
+  type DeviceIdentity,
+} from "./pki";
 
 const field = (name: forge.pki.Certificate["subject"], short: string) => (name.getField(short) as { value?: string } | null)?.value;
-const derOf = (pem: string) => Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(forge.pki.certificateFromPem(pem))).getBytes(), "binary");
+
+/** A certificate's extensions as encoded: OID → { critical, value (extnValue's bytes, hex) }. */
+function extensionsOf(der: Buffer): Record<string, { critical: boolean; value: string }> {
+  const [tbs] = derChildren(der, readDer(der));
+  const wrapper = derChildren(der, tbs!).find((f) => f.tag === 0xa3)!;
+  const out: Record<string, { critical: boolean; value: string }> = {};
+  for (const extension of derChildren(der, derChildren(der, wrapper)[0]!)) {
+    const parts = derChildren(der, extension);
+    out[derOidText(der, parts[0]!)] = { critical: parts.length === 3 && der[parts[1]!.contentStart] === 0xff, value: derContent(der, parts.at(-1)!).toString("hex") };
+  }
+  return out;
+}
+
+/** The tbsCertificate's fields as encoded, in order. */
+function tbsFieldsOf(der: Buffer): Buffer[] {
+  const [tbs] = derChildren(der, readDer(der));
+  return derChildren(der, tbs!).map((n) => der.subarray(n.start, n.end));
+}
+
+const hasOpenssl = spawnSync("openssl", ["version"]).status === 0;
 
 describe("pki", () => {
   let deps: TestDeps;
@@ -58,57 +93,101 @@ describe("pki", () => {
     expect(other.db.select().from(credentials).all()).toHaveLength(1);
   });
 
-  it("issues an identity that chains to the CA, for client authentication", () => {
-    const ca = forge.pki.certificateFromPem(ensureDeviceCa(deps).certificatePem);
-    const leaf = forge.pki.certificateFromPem(identity.certificatePem);
-    expect(ca.verify(leaf)).toBe(true);
-    expect(leaf.issuer.hash).toBe(ca.subject.hash);
-    expect(field(leaf.subject, "CN")).toBe("Pomona device test");
-    expect(leaf.serialNumber).toMatch(/^[0-7][0-9a-f]{31}$/);
-    const eku = leaf.getExtension("extKeyUsage") as { clientAuth?: boolean };
-    expect(eku.clientAuth).toBe(true);
-    const ku = leaf.getExtension("keyUsage") as { digitalSignature?: boolean; keyEncipherment?: boolean };
-    expect(ku.digitalSignature && ku.keyEncipherment).toBe(true);
-    expect(leaf.validity.notAfter.getUTCFullYear()).toBe(deps.clock.now().getUTCFullYear() + 2);
-    expect(forge.pki.verifyCertificateChain(forge.pki.createCaStore([ca]), [leaf], { validityCheckDate: deps.clock.now() })).toBe(true);
+  it("issues an identity that chains to the CA, for client authentication, on a P-256 key", () => {
+    const caPem = ensureDeviceCa(deps).certificatePem;
+    const ca = new X509Certificate(caPem);
+    const leaf = new X509Certificate(identity.certificateDer);
+    // OpenSSL's X509_check_issued: issuer name = CA subject, authorityKeyIdentifier = the CA's key id.
+    expect(leaf.checkIssued(ca)).toBe(true);
+    expect(leaf.verify(ca.publicKey)).toBe(true);
+    expect(leaf.subject).toBe("CN=Pomona device test\nO=Pomona");
+    expect(leaf.serialNumber).toMatch(/^[0-7][0-9A-F]{31}$/);
+    expect(leaf.keyUsage).toEqual(["1.3.6.1.5.5.7.3.2"]); // node's keyUsage is the extended key usages
+    expect(leaf.publicKey.asymmetricKeyDetails).toEqual({ namedCurve: "prime256v1" });
+    expect(leaf.checkPrivateKey(identity.privateKey)).toBe(true);
+    const now = deps.clock.now().getTime();
+    expect(new Date(leaf.validFrom).getTime()).toBe(now - DAY);
+    expect(new Date(leaf.validTo).getUTCFullYear()).toBe(deps.clock.now().getUTCFullYear() + 2);
+
+    // The issuer Name is the CA's subject byte for byte, and the extensions are those Pomona always issued.
+    const caFields = tbsFieldsOf(ca.raw);
+    expect(tbsFieldsOf(identity.certificateDer)[3]).toEqual(caFields[5]);
+    const caKeyId = forge.pki.certificateFromPem(caPem).generateSubjectKeyIdentifier().toHex();
+    const jwk = identity.privateKey.export({ format: "jwk" });
+    const uncompressed = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, "base64url"), Buffer.from(jwk.y!, "base64url")]);
+    expect(extensionsOf(identity.certificateDer)).toEqual({
+      "2.5.29.19": { critical: true, value: "3000" },
+      "2.5.29.15": { critical: true, value: "03020780" }, // digitalSignature only: an EC key enciphers nothing
+      "2.5.29.37": { critical: false, value: "300a06082b06010505070302" },
+      "2.5.29.14": { critical: false, value: `0414${createHash("sha1").update(uncompressed).digest("hex")}` },
+      "2.5.29.35": { critical: false, value: `30168014${caKeyId}` },
+    });
+    expect(extensionsOf(ca.raw)["2.5.29.14"]?.value).toBe(`0414${caKeyId}`);
   });
 
-  it("packs key and certificate in a PKCS#12 that opens with the password", () => {
+  it("builds an RSA identity's certificate with keyEncipherment too (identities issued before P-256 keep it)", () => {
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const issuer = certificateIssuer(ensureDeviceCa(deps));
+    const now = deps.clock.now();
+    const tbs = identityTbsCertificate(issuer, { serial: Buffer.from("4a1b2c", "hex"), commonName: "Pomona device rsa", notBefore: now, notAfter: new Date(now.getTime() + DAY), publicKey: privateKey });
+    const der = assembleCertificate(issuer, tbs, sign("sha256", tbs, issuer.key));
+    // node-forge, an independent X.509 reader, parses and verifies it.
+    const cert = forge.pki.certificateFromAsn1(forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(der).toString("binary"))));
+    expect(forge.pki.certificateFromPem(ensureDeviceCa(deps).certificatePem).verify(cert)).toBe(true);
+    expect(field(cert.subject, "CN")).toBe("Pomona device rsa");
+    expect(cert.serialNumber).toBe("4a1b2c");
+    const ku = cert.getExtension("keyUsage") as { digitalSignature?: boolean; keyEncipherment?: boolean; critical?: boolean };
+    expect(ku).toMatchObject({ digitalSignature: true, keyEncipherment: true, critical: true });
+    expect(new X509Certificate(der).checkPrivateKey(privateKey)).toBe(true);
+  });
+
+  it("never issues an identity valid past its CA", async () => {
+    const other = createTestDeps();
+    ensureDeviceCa(other);
+    other.clock.advance(9 * 365 * DAY); // the CA has a year left
+    const late = new X509Certificate((await issueDeviceIdentity(other, { commonName: "Pomona device late" })).certificateDer);
+    expect(late.validTo).toBe(new X509Certificate(ensureDeviceCa(other).certificatePem).validTo);
+  });
+
+  it("packs key, certificate and CA in a PKCS#12 that OpenSSL opens with the password, and only with it", () => {
     expect(identity.password).toMatch(/^[A-Za-z0-9_-]{24}$/);
-    const p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(forge.util.createBuffer(identity.pkcs12.toString("binary"))), identity.password);
-    const keyBags = p12.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag! })[forge.pki.oids.pkcs8ShroudedKeyBag!] ?? [];
-    const certBags = p12.getBags({ bagType: forge.pki.oids.certBag! })[forge.pki.oids.certBag!] ?? [];
-    expect(keyBags).toHaveLength(1);
-    expect(certBags).toHaveLength(2);
-    const key = keyBags[0]!.key as forge.pki.rsa.PrivateKey;
-    const leaf = forge.pki.certificateFromPem(identity.certificatePem);
-    expect((leaf.publicKey as forge.pki.rsa.PublicKey).n.equals(key.n)).toBe(true);
-    const leafBag = certBags.find((b) => (b.cert && field(b.cert.subject, "CN")) === "Pomona device test");
-    expect((leafBag?.attributes as { friendlyName?: string[] } | undefined)?.friendlyName).toEqual(["Pomona device test"]);
-    expect(() => forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(forge.util.createBuffer(identity.pkcs12.toString("binary"))), "wrong password")).toThrow();
+    // OpenSSL's PKCS12_parse, through node:tls; it pairs the key with its certificate by localKeyId.
+    expect(() => tls.createSecureContext({ pfx: identity.pkcs12, passphrase: identity.password })).not.toThrow();
+    expect(() => tls.createSecureContext({ pfx: identity.pkcs12, passphrase: "wrong password" })).toThrow(/mac verify failure/);
+
+    const opened = readPkcs12(identity.pkcs12, identity.password);
+    expect(opened.certificate.equals(identity.certificateDer)).toBe(true);
+    expect(opened.certificates).toEqual([identity.certificateDer, new X509Certificate(ensureDeviceCa(deps).certificatePem).raw]);
+    expect(new X509Certificate(opened.certificate).checkPrivateKey(opened.privateKey)).toBe(true);
+    expect(opened.privateKey.export({ format: "jwk" })).toEqual(identity.privateKey.export({ format: "jwk" }));
+  });
+
+  it.skipIf(!hasOpenssl)("is read by `openssl pkcs12` as node-forge's 3DES PKCS#12 was: certificates in the clear, the key shrouded, a SHA-1 MAC", () => {
+    const run = (password: string) =>
+      spawnSync("openssl", ["pkcs12", "-info", "-noout", "-legacy", "-passin", `pass:${password}`], { input: identity.pkcs12, encoding: "utf8" });
+    const ok = run(identity.password);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stderr).toMatch(/MAC: sha1, Iteration 1\n[\s\S]*PKCS7 Data\nCertificate bag\nCertificate bag\nPKCS7 Data\nShrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 1/);
+    const bags = spawnSync("openssl", ["pkcs12", "-nodes", "-legacy", "-passin", `pass:${identity.password}`], { input: identity.pkcs12, encoding: "utf8" });
+    const localKeyId = createHash("sha1").update(identity.certificateDer).digest("hex").toUpperCase().match(/../g)!.join(" ");
+    // The leaf and the key carry the same friendlyName and localKeyId; the CA carries none.
+    expect(bags.stdout.match(/friendlyName: Pomona device test/g)).toHaveLength(2);
+    expect(bags.stdout.match(new RegExp(`localKeyID: ${localKeyId}`, "g"))).toHaveLength(2);
+    expect(bags.stdout).toContain("Bag Attributes: <No Attributes>\nsubject=CN = Pomona Device CA, O = Pomona");
+    expect(run("wrong password").status).not.toBe(0);
   });
 
   it("gives every identity its own key and serial", async () => {
     const second = await issueDeviceIdentity(deps, { commonName: "Pomona device other" });
-    expect(certificateSha256(derOf(second.certificatePem))).not.toBe(certificateSha256(derOf(identity.certificatePem)));
-    expect(second.privateKeyPem).not.toBe(identity.privateKeyPem);
+    expect(certificateSha256(second.certificateDer)).not.toBe(certificateSha256(identity.certificateDer));
+    expect(new X509Certificate(second.certificateDer).serialNumber).not.toBe(new X509Certificate(identity.certificateDer).serialNumber);
+    expect(second.privateKey.export({ format: "jwk" }).d).not.toBe(identity.privateKey.export({ format: "jwk" }).d);
     expect(second.password).not.toBe(identity.password);
-  });
-
-  it("makes identity keys off the event loop: other work runs while a key is made", async () => {
-    // From an empty pool, so this identity's key is made now. (With pooled keys, a burst's certificate
-    // signing and PKCS#12 work run back to back on the loop, which says nothing about the keys.)
-    await emptyKeyPoolForTests();
-    const loop = countEventLoopTurns();
-    await issueDeviceIdentity(deps, { commonName: "Pomona device fresh key" });
-    const turns = loop.stop();
-    // An RSA-2048 key takes tens of milliseconds or more; made on the threadpool, the loop keeps turning.
-    expect(turns).toBeGreaterThan(20);
   });
 
   it("gives every identity of a burst its own key", async () => {
     const issued = await Promise.all(Array.from({ length: 12 }, (_, i) => issueDeviceIdentity(deps, { commonName: `Pomona device burst ${i}` })));
-    expect(new Set(issued.map((i) => i.privateKeyPem)).size).toBe(12);
+    expect(new Set(issued.map((i) => i.privateKey.export({ format: "jwk" }).d)).size).toBe(12);
   });
 
   it("hashes a certificate's DER as lowercase hex SHA-256", () => {
