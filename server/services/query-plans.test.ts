@@ -28,6 +28,13 @@ describe("query plans of per-Mac statements", () => {
     expect(plan).not.toContain("TEMP B-TREE"); // ordered by the index itself, so LIMIT stops the walk
     expect(plan).toContain("commands_next_idx (computer_id=?");
   });
+
+  it("Authenticate finds another Mac holding the same certificate through the certificate's index", () => {
+    const deps = createTestDeps();
+    const { sql } = deviceStatements(deps.db).byCertificate.getQuery();
+    const plan = (deps.db.$client.prepare(`explain query plan ${sql}`).all("ab", "U") as { detail: string }[]).map((r) => r.detail).join("\n");
+    expect(plan).toContain("SEARCH computers USING INDEX computers_identity_cert_idx (identity_cert_sha256=?)");
+  });
 });
 
 describe("query plans of a computer's smart groups", () => {

@@ -1,0 +1,1 @@
+CREATE INDEX `computers_identity_cert_idx` ON `computers` (`identity_cert_sha256`);
