@@ -13,6 +13,7 @@ import { newestVersion } from "@/server/engine/versions";
 import type { Deps } from "@/server/deps";
 import { buildInstalledApplicationList, buildInstallEnterpriseApplication, buildInstallProfile } from "@/server/queue/commands";
 import { enqueueCommand, retireInstall } from "@/server/queue/queue";
+import { insertEvent } from "@/server/services/events";
 import { versionManifest, type VersionManifest } from "@/server/services/manifests";
 import type { Settings } from "@/server/services/settings";
 import type { Db } from "@/db/client";
@@ -427,17 +428,13 @@ function preparePass(db: Db) {
            || '|' || (select count(*) || ':' || ifnull(max(id), '') || ':' || ifnull(max(updated_at), '') from catalog_profiles)`,
       )
       .pluck(),
-    // Raw single-row inserts: a fan-out writes one target and one event per Mac, and a drizzle insert
-    // builds and type-checks its statement per call.
+    // A raw single-row insert: a fan-out writes one target (and one event, events.ts) per Mac, and a
+    // drizzle insert builds and type-checks its statement per call.
     insertTarget: db.$client.prepare(
       `insert into deployment_targets (deployment_id, computer_id, status, phase, reason, target_version, attempts, next_attempt_at, last_error,
          self_service_requested_at, pending_inventory_command_uuid, install_command_uuid, status_changed_at, due_at, created_at, updated_at)
        values (@deploymentId, @computerId, @status, @phase, @reason, @targetVersion, @attempts, @nextAttemptAt, @lastError,
          @selfServiceRequestedAt, @pendingInventoryCommandUuid, @installCommandUuid, @statusChangedAt, @dueAt, @createdAt, @updatedAt)`,
-    ),
-    insertEvent: db.$client.prepare(
-      `insert into events (at, category, type, actor, computer_id, deployment_id, command_uuid, message, data)
-       values (@at, @category, @type, @actor, @computerId, @deploymentId, @commandUuid, @message, @data)`,
     ),
   };
 }
@@ -465,19 +462,6 @@ function targetRow(t: NewDeploymentTarget) {
   };
 }
 
-function eventRow(e: NewEvent) {
-  return {
-    at: ms(e.at),
-    category: e.category,
-    type: e.type,
-    actor: e.actor,
-    computerId: e.computerId ?? null,
-    deploymentId: e.deploymentId ?? null,
-    commandUuid: e.commandUuid ?? null,
-    message: e.message,
-    data: e.data === undefined || e.data === null ? null : JSON.stringify(e.data),
-  };
-}
 const passStatementCache = new WeakMap<Db, ReturnType<typeof preparePass>>();
 export function passStatements(db: Db) {
   let s = passStatementCache.get(db);
@@ -634,7 +618,7 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
         }
       }
       for (const t of newTargets) q.insertTarget.run(targetRow(t));
-      for (const e of newEvents) q.insertEvent.run(eventRow(e));
+      for (const e of newEvents) insertEvent(db, e);
     },
     { behavior: "immediate" },
   );

@@ -8,6 +8,7 @@ import type { Deps } from "@/server/deps";
 import { buildDeviceInformation, buildInstalledApplicationList } from "@/server/queue/commands";
 import { clearQueue, enqueueCommand, recordReport, type ReportInput, type ReportOutcome } from "@/server/queue/queue";
 import { FACTS_CHANGED, markComputersDirty, TARGETS_CHANGED } from "@/server/services/engine-state";
+import { insertEvent } from "@/server/services/events";
 import type { Db } from "@/db/client";
 import { computers, events, type Command, type Computer, type NewEvent } from "@/db/schema";
 
@@ -84,6 +85,18 @@ function prepare(db: Db) {
          from computers where ${CHECKED} < ? order by ${CHECKED} limit ?`,
     ),
     inventoryRequested: db.$client.prepare("update computers set inventory_requested_at = ? where id = ?"),
+    // Authenticate of a new Mac and TokenUpdate: once per enrollment, thousands a minute in an enrollment storm.
+    insertComputer: db.$client.prepare(
+      `insert into computers (udid, name, serial_number, model, model_name, product_name, os_version, build_version, architecture, enrolled,
+         push_token, push_magic, push_topic, push_token_invalid_at, identity_cert_sha256, last_checkin_at, created_at, updated_at)
+       values (@udid, @name, @serialNumber, @model, @modelName, @productName, @osVersion, @buildVersion, @architecture, 0,
+         null, null, @pushTopic, null, @identityCertSha256, @now, @now, @now)`,
+    ),
+    tokenUpdate: db.$client.prepare(
+      `update computers set push_token = @pushToken, push_magic = @pushMagic, push_topic = @pushTopic, push_token_invalid_at = null, enrolled = 1,
+         enrolled_at = @enrolledAt, unenrolled_at = null, last_checkin_at = @now, updated_at = @now
+       where id = @id`,
+    ),
     insertApp: db.$client.prepare(
       `insert into installed_apps (computer_id, bundle_id, name, version, short_version, bundle_size, installing)
        values (@computerId, @bundleId, @name, @version, @shortVersion, @bundleSize, @installing)`,
@@ -144,22 +157,21 @@ export function recordAuthenticate(deps: DeviceDeps, msg: AuthenticateInput, cer
         lastCheckinAt: now,
         updatedAt: now,
       };
-      const existing = deviceStatements(deps.db).byUdid.get({ udid: msg.UDID });
+      const s = deviceStatements(deps.db);
+      const existing = s.byUdid.get({ udid: msg.UDID });
       let computer: Computer;
       if (existing) {
         computer = tx.update(computers).set(facts).where(eq(computers.id, existing.id)).returning().get();
         const canceled = clearQueue(deps.db, existing.id, now);
-        tx.insert(events)
-          .values(deviceEvent(existing.id, "device.reenrolling", `Re-enrollment started (Authenticate); ${canceled} unfinished commands of the previous enrollment cancelled`, now))
-          .run();
+        insertEvent(deps.db, deviceEvent(existing.id, "device.reenrolling", `Re-enrollment started (Authenticate); ${canceled} unfinished commands of the previous enrollment cancelled`, now));
       } else {
         const architecture = msg.Model ? resolveArchitecture({ model: msg.Model }) : undefined;
-        computer = tx
-          .insert(computers)
-          .values({ ...facts, udid: msg.UDID, architecture: architecture ?? null, createdAt: now })
-          .returning()
-          .get();
-        tx.insert(events).values(deviceEvent(computer.id, "device.authenticate", "Enrollment started (Authenticate)", now)).run();
+        const { name, serialNumber, model, modelName, productName, osVersion, buildVersion } = facts;
+        s.insertComputer.run({ udid: msg.UDID, name, serialNumber, model, modelName, productName, osVersion, buildVersion, architecture: architecture ?? null, pushTopic: msg.Topic, identityCertSha256: certificateSha256, now: now.getTime() });
+        const inserted = s.byUdid.get({ udid: msg.UDID });
+        if (!inserted) throw new Error(`computer ${msg.UDID} was not stored`);
+        computer = inserted;
+        insertEvent(deps.db, deviceEvent(computer.id, "device.authenticate", "Enrollment started (Authenticate)", now));
       }
       markComputersDirty(deps.db, [computer.id]);
       return computer;
@@ -178,28 +190,23 @@ export type TokenUpdateOutcome = { computer: Computer; firstOfEnrollment: boolea
 export function recordTokenUpdate(deps: DeviceDeps, computer: Computer, msg: TokenUpdateInput): TokenUpdateOutcome {
   const now = deps.clock.now();
   if (msg.UserID !== undefined) return { computer, firstOfEnrollment: false };
+  const s = deviceStatements(deps.db);
   return deps.db.transaction(
-    (tx) => {
+    () => {
       const firstOfEnrollment = !computer.enrolled;
-      const updated = tx
-        .update(computers)
-        .set({
-          pushToken: Buffer.from(msg.Token, "base64").toString("hex"),
-          pushMagic: msg.PushMagic,
-          pushTopic: msg.Topic,
-          pushTokenInvalidAt: null,
-          enrolled: true,
-          enrolledAt: firstOfEnrollment ? now : computer.enrolledAt,
-          unenrolledAt: null,
-          lastCheckinAt: now,
-          updatedAt: now,
-        })
-        .where(eq(computers.id, computer.id))
-        .returning()
-        .get();
+      s.tokenUpdate.run({
+        id: computer.id,
+        pushToken: Buffer.from(msg.Token, "base64").toString("hex"),
+        pushMagic: msg.PushMagic,
+        pushTopic: msg.Topic,
+        enrolledAt: firstOfEnrollment ? now.getTime() : (computer.enrolledAt?.getTime() ?? null),
+        now: now.getTime(),
+      });
+      const updated = s.byUdid.get({ udid: computer.udid });
+      if (!updated) throw new Error(`computer ${computer.udid} is gone`);
       markIfCheckinWasStale(deps.db, computer, now);
       if (firstOfEnrollment) {
-        tx.insert(events).values(deviceEvent(computer.id, "device.enrolled", "Enrolled (TokenUpdate); device information and inventory requested", now)).run();
+        insertEvent(deps.db, deviceEvent(computer.id, "device.enrolled", "Enrolled (TokenUpdate); device information and inventory requested", now));
         queueInventory(deps.db, computer.id, now);
         markComputersDirty(deps.db, [computer.id]);
       }
@@ -225,7 +232,7 @@ export function recordCheckOut(deps: DeviceDeps, computer: Computer) {
     (tx) => {
       tx.update(computers).set({ enrolled: false, unenrolledAt: now, lastCheckinAt: now, updatedAt: now }).where(eq(computers.id, computer.id)).run();
       clearQueue(deps.db, computer.id, now); // marks the computer for the engine
-      tx.insert(events).values(deviceEvent(computer.id, "device.checked_out", "Unenrolled (CheckOut: the MDM profile was removed)", now)).run();
+      insertEvent(deps.db, deviceEvent(computer.id, "device.checked_out", "Unenrolled (CheckOut: the MDM profile was removed)", now));
     },
     { behavior: "immediate" },
   );

@@ -8,7 +8,9 @@ import type { Principal } from "@/server/auth/actor";
 import type { Deps } from "@/server/deps";
 import { AppError } from "@/server/errors";
 import { recordAdminAction } from "@/server/services/audit";
-import { enrollmentTokens, events } from "@/db/schema";
+import { insertEvent } from "@/server/services/events";
+import type { Db } from "@/db/client";
+import { enrollmentTokens } from "@/db/schema";
 
 export const ENROLL_PATH = "/mdm/enroll";
 /** Longer inputs are refused before hashing: no real token is anywhere near this long. */
@@ -126,20 +128,40 @@ export function redeemEnrollmentToken(deps: Pick<Deps, "db" | "clock" | "env">, 
 
   const now = deps.clock.now();
   const hash = sha256Hex(token);
+  const s = redeemStatements(deps.db);
   return deps.db.transaction(
-    (tx): RedeemResult => {
-      const row = tx.select().from(enrollmentTokens).where(eq(enrollmentTokens.tokenHash, hash)).get();
+    (): RedeemResult => {
+      const row = s.byHash.get({ hash });
       if (!row) return { ok: false, reason: "unknown enrollment token" };
       if (row.revokedAt) return { ok: false, reason: `enrollment token ${describeToken(row.id, row.label)} was revoked` };
       if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: `enrollment token ${describeToken(row.id, row.label)} has expired` };
-      tx.update(enrollmentTokens)
-        .set({ useCount: sql`${enrollmentTokens.useCount} + 1`, lastUsedAt: now })
-        .where(eq(enrollmentTokens.id, row.id))
-        .run();
+      s.used.run({ id: row.id, now: now.getTime() });
       return { ok: true, label: row.label || `token #${row.id}` };
     },
     { behavior: "immediate" },
   );
+}
+
+/** Redeeming runs once per enrollment (an enrollment storm is thousands a minute): prepared once per database. */
+const redeemStatementCache = new WeakMap<Db, ReturnType<typeof prepareRedeem>>();
+function prepareRedeem(db: Db) {
+  return {
+    byHash: db
+      .select()
+      .from(enrollmentTokens)
+      .where(eq(enrollmentTokens.tokenHash, sql.placeholder("hash")))
+      .prepare(),
+    used: db
+      .update(enrollmentTokens)
+      .set({ useCount: sql`${enrollmentTokens.useCount} + 1`, lastUsedAt: sql`${sql.placeholder("now")}` })
+      .where(eq(enrollmentTokens.id, sql.placeholder("id")))
+      .prepare(),
+  };
+}
+function redeemStatements(db: Db) {
+  let s = redeemStatementCache.get(db);
+  if (!s) redeemStatementCache.set(db, (s = prepareRedeem(db)));
+  return s;
 }
 
 /** Records that an enrollment profile (with a fresh device identity) was handed out. */
@@ -147,15 +169,12 @@ export function recordEnrollmentProfileIssued(
   deps: Pick<Deps, "db" | "clock">,
   details: { label: string; commonName: string; certificateSha256: string },
 ): void {
-  deps.db
-    .insert(events)
-    .values({
-      at: deps.clock.now(),
-      category: "device",
-      type: "enrollment.profile_issued",
-      actor: "system",
-      message: `Enrollment profile issued with identity "${details.commonName}" (enrollment token "${details.label}")`,
-      data: { tokenLabel: details.label, commonName: details.commonName, certificateSha256: details.certificateSha256 },
-    })
-    .run();
+  insertEvent(deps.db, {
+    at: deps.clock.now(),
+    category: "device",
+    type: "enrollment.profile_issued",
+    actor: "system",
+    message: `Enrollment profile issued with identity "${details.commonName}" (enrollment token "${details.label}")`,
+    data: { tokenLabel: details.label, commonName: details.commonName, certificateSha256: details.certificateSha256 },
+  });
 }

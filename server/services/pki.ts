@@ -287,15 +287,30 @@ export async function issueDeviceIdentity(deps: Pick<Deps, "db" | "clock">, opti
   return { certificateDer, privateKey, pkcs12, password };
 }
 
+/** Read at every enrollment (GET /mdm/enroll): prepared once per database. */
+const topicStatementCache = new WeakMap<Deps["db"], ReturnType<typeof prepareTopic>>();
+function prepareTopic(db: Deps["db"]) {
+  return {
+    pushTopic: db.select({ topic: credentials.topic }).from(credentials).where(eq(credentials.name, APNS_PUSH_CREDENTIAL)).prepare(),
+    placeholderTopic: db.select({ value: settings.value }).from(settings).where(eq(settings.key, PLACEHOLDER_TOPIC_SETTING)).prepare(),
+  };
+}
+function topicStatements(db: Deps["db"]) {
+  let s = topicStatementCache.get(db);
+  if (!s) topicStatementCache.set(db, (s = prepareTopic(db)));
+  return s;
+}
+
 /**
  * The APNs topic for `com.apple.mdm` `Topic`: the push certificate's when one is installed, else a stable
  * placeholder (`com.apple.mgmt.External.<uuid>`) created once, so every profile Pomona issues names the same.
  */
 export function getPushTopic(deps: Pick<Deps, "db" | "clock">): string {
-  const push = deps.db.select({ topic: credentials.topic }).from(credentials).where(eq(credentials.name, APNS_PUSH_CREDENTIAL)).get();
+  const s = topicStatements(deps.db);
+  const push = s.pushTopic.get();
   if (push?.topic) return push.topic;
 
-  const read = () => deps.db.select({ value: settings.value }).from(settings).where(eq(settings.key, PLACEHOLDER_TOPIC_SETTING)).get()?.value;
+  const read = () => s.placeholderTopic.get()?.value;
   const isTopic = (v: unknown): v is string => typeof v === "string" && v.startsWith("com.apple.mgmt.");
   const stored = read();
   if (isTopic(stored)) return stored;
