@@ -19,6 +19,15 @@ const zones = [
   { target: "./db", from: ["./server", "./app", "./components", "./simulator"], message: "db/ is a leaf: it imports nothing from server/, app/, components/ or simulator/." },
   // The simulator is a Mac: it talks to Pomona over HTTP only and shares no code with it.
   { target: "./simulator", from: ["./server", "./db", "./app", "./components"], message: "simulator/ talks to Pomona over HTTP only and shares no code with server/ or db/." },
+  // The server's production code takes only the standard codecs from simulator/ (DER, and the PKCS#12 an
+  // enrollment profile carries), so both sides of the wire write and read one tested implementation;
+  // never a Mac's behaviour.
+  {
+    target: "./server/**/!(*.test|test-*).ts",
+    from: "./simulator",
+    except: ["./der.ts", "./pkcs12.ts"],
+    message: "server/ takes only simulator/der.ts and simulator/pkcs12.ts (standard codecs), nothing a Mac does.",
+  },
   // The server never imports the UI.
   { target: "./server", from: ["./app", "./components"], message: "server/ never imports app/ or components/." },
   // Services sit below tRPC and the MDM endpoint.
