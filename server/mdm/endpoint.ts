@@ -113,39 +113,44 @@ function handleReport(deps: Deps, report: CommandReport, raw: string, identity: 
   if (!auth.ok) return auth.result;
   const { computer } = auth;
   if (!computer.enrolled) return refuse("device is not enrolled: send TokenUpdate first");
-  // One transaction per report, the steps' own transactions nested in it as savepoints: the report, the
-  // slice its answer runs and the command served next dirty many of the same pages (the computer's row,
-  // its commands and their indexes), which three commits wrote to the WAL up to three times over.
-  return deps.db.transaction(() => answerReport(deps, computer, report, raw), { behavior: "immediate" });
-}
 
-function answerReport(deps: Deps, computer: Computer, report: CommandReport, raw: string): MdmHttpResult {
-  let afterNotNow = false;
   if (report.Status === "Idle" || report.CommandUUID === undefined) {
+    // A poll: the check-in stamp commits on its own, and most polls find an empty queue without a write.
     touchCheckin(deps, computer);
     // Pomona sends no commands on user channels.
     if (report.UserID !== undefined) return empty();
-  } else {
-    const outcome = recordCommandReport(deps, computer, {
-      commandUuid: report.CommandUUID,
-      status: report.Status,
-      errorChain: report.ErrorChain,
-      raw,
-      result: report.QueryResponses ? { QueryResponses: report.QueryResponses } : undefined,
-      queryResponses: report.QueryResponses,
-      installedApplications: report.InstalledApplicationList,
-    });
-    if (outcome.kind === "unknown") {
-      recordUnknownCommandReport(deps, computer, report.CommandUUID, report.Status);
-      return refuse(`CommandUUID ${report.CommandUUID.slice(0, 64)} was never sent to this device`);
-    }
-    // A repeat of a report already recorded: 200, and nothing changes (not even what is sent next).
-    if (outcome.kind === "duplicate") return empty();
-    deps.log.debug("report", { udid: computer.udid, commandUuid: report.CommandUUID, status: report.Status });
-    afterNotNow = report.Status === "NotNow";
-    if (isVerifyingAnswer(outcome.command)) runVerifyingSlice(deps, computer.id, outcome.command.deploymentId);
+    return answerWithNext(deps, computer, false);
   }
+  // An answer: one transaction, the steps' own transactions nested in it as savepoints. The report, the
+  // slice a verifying answer runs and the command served next dirty many of the same pages (the computer's
+  // row, its commands and their indexes), which three commits wrote to the WAL up to three times over.
+  const { CommandUUID: commandUuid, Status: status } = report;
+  return deps.db.transaction(
+    () => {
+      const outcome = recordCommandReport(deps, computer, {
+        commandUuid,
+        status,
+        errorChain: report.ErrorChain,
+        raw,
+        result: report.QueryResponses ? { QueryResponses: report.QueryResponses } : undefined,
+        queryResponses: report.QueryResponses,
+        installedApplications: report.InstalledApplicationList,
+      });
+      if (outcome.kind === "unknown") {
+        recordUnknownCommandReport(deps, computer, commandUuid, status);
+        return refuse(`CommandUUID ${commandUuid.slice(0, 64)} was never sent to this device`);
+      }
+      // A repeat of a report already recorded: 200, and nothing changes (not even what is sent next).
+      if (outcome.kind === "duplicate") return empty();
+      deps.log.debug("report", { udid: computer.udid, commandUuid, status });
+      if (isVerifyingAnswer(outcome.command)) runVerifyingSlice(deps, computer.id, outcome.command.deploymentId);
+      return answerWithNext(deps, computer, status === "NotNow");
+    },
+    { behavior: "immediate" },
+  );
+}
 
+function answerWithNext(deps: Deps, computer: Computer, afterNotNow: boolean): MdmHttpResult {
   const next = nextCommand(deps.db, computer.id, { afterNotNow }, deps.clock.now());
   return next ? plist(encodeQueuedCommand(next)) : empty();
 }
