@@ -508,12 +508,12 @@ export class WakeDrain {
     const type = body ? (stringAt(body, "RequestType") ?? "?") : "?";
     if (!uuid) return undefined;
     if (mac.ack && mac.ack.uuid === uuid) return { body: mac.ack.body, signature: mac.ack.signature, type };
-    let report: PlistInputDict = { UDID: mac.udid, CommandUUID: uuid, Status: "Acknowledged" };
-    if (type === "DeviceInformation") report = { ...report, QueryResponses: deviceInformationAnswer(spec) };
+    const report: PlistInputDict = { UDID: mac.udid, CommandUUID: uuid, Status: "Acknowledged" };
+    if (type === "DeviceInformation") report.QueryResponses = deviceInformationAnswer(spec);
     if (type === "InstalledApplicationList" && body) {
       const ids = arrayAt(body, "Identifiers")?.filter((v): v is string => typeof v === "string");
       void booleanAt(body, "ManagedAppsOnly");
-      report = { ...report, InstalledApplicationList: appList(spec, ids) };
+      report.InstalledApplicationList = appList(spec, ids);
     }
     const encoded = encodeBody(report);
     const t0 = performance.now();

@@ -162,7 +162,7 @@ export class VirtualMac {
     this.warn = options.warn ?? this.log;
     this.onEvent = options.onEvent ?? (() => {});
     this.availability = options.availability ?? ALWAYS_ONLINE;
-    this.appList = options.spec.apps.map((a) => ({ ...a, installing: false, open: false, location: "/Applications", managed: false }));
+    this.appList = options.spec.apps.map((a): AppState => Object.assign({}, a, { installing: false, open: false, location: "/Applications" as const, managed: false }));
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -220,7 +220,7 @@ export class VirtualMac {
   }
 
   profiles(): InstalledProfile[] {
-    return [...this.profileMap.values()].map((p) => ({ ...p, payloadTypes: [...p.payloadTypes] }));
+    return [...this.profileMap.values()].map((p) => Object.assign({}, p, { payloadTypes: [...p.payloadTypes] }));
   }
 
   /** Opens an installed app (a later update of it is then staged until it quits). */
@@ -313,7 +313,7 @@ export class VirtualMac {
     const requestType = body ? stringAt(body, "RequestType") : undefined;
     const report = (status: ReportStatus, extra: PlistInputDict = {}): Report => {
       this.onEvent({ type: "command", requestType: requestType ?? "?", status });
-      return { ...extra, UDID: this.udid, CommandUUID: uuid, Status: status };
+      return Object.assign({}, extra, { UDID: this.udid, CommandUUID: uuid, Status: status });
     };
     if (!body || !requestType) return report("CommandFormatError", { ErrorChain: [chainItem(12021, "MCMDMErrorDomain", "The command is missing its RequestType.")] });
 
@@ -530,7 +530,7 @@ export class VirtualMac {
       const res = await this.fetchFn(url, { signal: this.signal(), headers: { "user-agent": USER_AGENT } });
       if (!res.ok) throw new MacError(`GET /mdm/enroll answered ${res.status}: ${(await res.text()).trim().slice(0, 200)}`);
       const profile = parseEnrollmentProfile(new Uint8Array(await res.arrayBuffer()));
-      this.enrollment = { ...profile, signer: createMdmSigner(profile.identity), pushMagic: this.rng.uuid(), wakeUrl: params.wakeUrl };
+      this.enrollment = Object.assign({}, profile, { signer: createMdmSigner(profile.identity), pushMagic: this.rng.uuid(), wakeUrl: params.wakeUrl });
       this.profileMap.set(profile.payloadIdentifier, { identifier: profile.payloadIdentifier, payloadTypes: ["com.apple.security.pkcs12", "com.apple.mdm"], installedAt: new Date() });
 
       const s = this.spec;

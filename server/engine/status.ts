@@ -207,7 +207,7 @@ export function stepTarget(current: TargetState, facts: TargetFacts, settings: T
   // A new target version (Automatic update, or the admin changed a Manual one): start again (item 9).
   if (c.s.targetVersion !== facts.target.version) {
     stopAll(c);
-    c.s = { ...c.s, targetVersion: facts.target.version, attempts: 0, lastError: null };
+    c.s = Object.assign({}, c.s, { targetVersion: facts.target.version, attempts: 0, lastError: null });
     if (c.s.status !== "self_service_available") to(c, "in_progress", "waiting_for_inventory", `New target version ${facts.target.shortVersion ?? facts.target.version}: checking the Mac`);
   }
 

@@ -164,7 +164,7 @@ function readFactsFromDer(der: Buffer, sha256: string, ca: CaFacts): CertReading
 /** readFactsFromDer with the CA's signature checked. */
 export function factsFromDer(der: Buffer, sha256: string, ca: CaFacts): CertFacts | undefined {
   const reading = readFactsFromDer(der, sha256, ca);
-  return reading && { ...reading, issuedByCa: checkNow(reading.issuedByCa) };
+  return reading && Object.assign({}, reading, { issuedByCa: checkNow(reading.issuedByCa) });
 }
 
 /** The same facts through OpenSSL's X509Certificate: the reference, and the path for what factsFromDer leaves. */
@@ -195,7 +195,7 @@ function certReading(der: Buffer, ca: CaFacts, caPem: string): { reading: CertRe
 function remember(key: string, reading: CertReading, issuedByCa: boolean) {
   if (certCache.has(key)) return;
   if (certCache.size >= CERT_CACHE_LIMIT) certCache.delete(certCache.keys().next().value!);
-  certCache.set(key, { ...reading, issuedByCa });
+  certCache.set(key, Object.assign({}, reading, { issuedByCa }));
 }
 
 /** A signature whose parsing and cheap checks passed, with its two signatures still to check. */

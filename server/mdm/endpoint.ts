@@ -39,7 +39,7 @@ type Identity = { certificateSha256: string | null };
 
 /** Handles one PUT /mdm. Never throws: an unexpected failure is logged and answered 500. */
 export async function handleMdmRequest(deps: Deps, req: MdmRequest): Promise<MdmHttpResult> {
-  if (req.method !== "PUT") return { ...refuse("Method not allowed: Macs use PUT /mdm", 405), headers: { "content-type": "text/plain; charset=utf-8", allow: "PUT" } };
+  if (req.method !== "PUT") return Object.assign(refuse("Method not allowed: Macs use PUT /mdm", 405), { headers: { "content-type": "text/plain; charset=utf-8", allow: "PUT" } });
   if (req.body.length > MAX_MDM_BODY_BYTES) return refuse(`body larger than ${MAX_MDM_BODY_BYTES} bytes`);
   try {
     let identity: Identity = { certificateSha256: null };

@@ -91,7 +91,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<BodyRead>
 
 function write(req: IncomingMessage, res: ServerResponse, result: MdmHttpResult, options: { close?: boolean } = {}) {
   const body = result.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(result.body) ? result.body : Buffer.from(result.body);
-  const headers: Record<string, string> = { ...result.headers, "content-length": String(body.length) };
+  const headers: Record<string, string> = Object.assign({}, result.headers, { "content-length": String(body.length) });
   if (options.close) headers.connection = "close";
   res.writeHead(result.status, headers);
   res.end(req.method === "HEAD" ? undefined : body);

@@ -91,25 +91,30 @@ export function enqueueCommand(db: Db, input: EnqueueInput, now: Date): Command 
       const existing = db.select().from(commands).where(eq(commands.idempotencyKey, input.idempotencyKey)).get();
       if (existing) return existing;
     }
-    const row = {
-      uuid: input.uuid ?? newCommandUuid(now),
+    const uuid = input.uuid ?? newCommandUuid(now);
+    const payload = JSON.stringify(input.command);
+    const isInstall = isInstallRequest(input.command.RequestType);
+    const seq = ((s.maxSeq.get() as number | null) ?? 0) + 1;
+    const deploymentId = input.deploymentId ?? null;
+    const attempt = input.attempt ?? null;
+    const idempotencyKey = input.idempotencyKey ?? null;
+    const priority = input.priority ?? 0;
+    s.insert.run({ uuid, computerId: input.computerId, requestType: input.command.RequestType, payload, priority, seq, purpose: input.purpose, isInstall: isInstall ? 1 : 0, deploymentId, attempt, idempotencyKey, createdAt: now.getTime() });
+    // Spelled out, not `{ ...row, seq, … }`: an engine pass queues thousands (eslint.config.mjs, spread-then-add).
+    return {
+      uuid,
       computerId: input.computerId,
       requestType: input.command.RequestType,
-      payload: JSON.stringify(input.command),
-      priority: input.priority ?? 0,
-      purpose: input.purpose,
-      isInstall: isInstallRequest(input.command.RequestType),
-      deploymentId: input.deploymentId ?? null,
-      attempt: input.attempt ?? null,
-      idempotencyKey: input.idempotencyKey ?? null,
-      createdAt: now,
-    };
-    const seq = ((s.maxSeq.get() as number | null) ?? 0) + 1;
-    s.insert.run({ ...row, seq, isInstall: row.isInstall ? 1 : 0, createdAt: now.getTime() });
-    return {
-      ...row,
-      seq,
+      payload,
       status: "queued",
+      priority,
+      seq,
+      purpose: input.purpose,
+      isInstall,
+      deploymentId,
+      attempt,
+      idempotencyKey,
+      createdAt: now,
       sentAt: null,
       completedAt: null,
       notNowAt: null,
@@ -145,7 +150,7 @@ export function nextCommand(db: Db, computerId: number, options: { afterNotNow: 
       s.markSent.run({ uuid: next.uuid, sentAt: sentAt.getTime() });
       // A deployment's command on its way: its target's phase and its attempt's window follow from sentAt.
       if (next.deploymentId !== null && next.sentAt === null) markComputersDirty(db, [computerId], TARGETS_CHANGED);
-      return { ...next, status: "sent", sentAt };
+      return Object.assign({}, next, { status: "sent" as const, sentAt });
     },
     { behavior: "immediate" },
   );

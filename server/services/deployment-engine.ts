@@ -349,7 +349,7 @@ export function loadPassContext(db: Db, titleIds?: number[]): PassContext {
     .innerJoin(catalogTitles, eq(catalogTitles.id, deployments.titleId))
     .where(titleIds ? inArray(deployments.titleId, titleIds) : undefined)
     .all()
-    .map((r) => ({ ...r.d, bundleId: r.bundleId, titleName: r.titleName, publisher: r.publisher }));
+    .map((r) => Object.assign({}, r.d, { bundleId: r.bundleId, titleName: r.titleName, publisher: r.publisher }));
   const ids = [...new Set(deploymentRows.map((d) => d.titleId))];
   const versionsByTitle = new Map<number, CatalogVersion[]>();
   for (const v of db.select().from(catalogVersions).where(inArray(catalogVersions.titleId, ids)).all()) {
@@ -598,7 +598,7 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
 
         const dueAt = dueAtOf(next, facts.installCommand, settings);
         if (!row) {
-          newTargets.push({ ...next, dueAt, deploymentId: d.id, computerId: computer.id, createdAt: now, updatedAt: now });
+          newTargets.push(Object.assign({}, next, { dueAt, deploymentId: d.id, computerId: computer.id, createdAt: now, updatedAt: now }));
           result.targetsCreated++;
         } else if (changed(before, next) || row.dueAt?.getTime() !== dueAt?.getTime()) {
           targetUpdate(db)(row.id, next, dueAt, now);

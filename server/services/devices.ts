@@ -145,8 +145,7 @@ export function recordAuthenticate(deps: DeviceDeps, msg: AuthenticateInput, cer
   const now = deps.clock.now();
   return deps.db.transaction(
     (tx) => {
-      const facts = {
-        ...reportedFacts(msg),
+      const facts = Object.assign({}, reportedFacts(msg), {
         name: msg.DeviceName ?? "",
         enrolled: false,
         pushToken: null,
@@ -156,7 +155,7 @@ export function recordAuthenticate(deps: DeviceDeps, msg: AuthenticateInput, cer
         identityCertSha256: certificateSha256,
         lastCheckinAt: now,
         updatedAt: now,
-      };
+      });
       const s = deviceStatements(deps.db);
       const existing = s.byUdid.get({ udid: msg.UDID });
       let computer: Computer;

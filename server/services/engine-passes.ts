@@ -287,5 +287,5 @@ async function runSlices(deps: PassDeps, ids: number[], now: Date, plan: SlicePl
 
 async function finish(deps: PassDeps, result: PassResult, kind: EnginePassResult["kind"], computersVisited: number): Promise<EnginePassResult> {
   const pushed = result.wake.length > 0 ? (await pushComputers(deps, result.wake)).sent : 0;
-  return { ...result, pushed, kind, computersVisited };
+  return Object.assign({}, result, { pushed, kind, computersVisited });
 }

@@ -89,7 +89,7 @@ export function listEnrollmentTokens(deps: Pick<Deps, "db" | "clock">): Enrollme
     .from(enrollmentTokens)
     .orderBy(desc(enrollmentTokens.id))
     .all();
-  return rows.map((r) => ({ ...r, active: r.revokedAt === null && (r.expiresAt === null || r.expiresAt.getTime() > now) }));
+  return rows.map((r) => Object.assign({}, r, { active: r.revokedAt === null && (r.expiresAt === null || r.expiresAt.getTime() > now) }));
 }
 
 /** Revokes a token (idempotent: a second call changes nothing; it is still audited, as every admin call is). */

@@ -333,7 +333,7 @@ function throwIfInvalid(result: { ok: true } | { ok: false; errors: SmartGroupEr
 
 function insertCriteria(db: Db, groupId: number, criteria: StoredCriterion[]) {
   for (const rows of chunk(
-    criteria.map((c, position) => ({ ...c, smartGroupId: groupId, position })),
+    criteria.map((c, position) => Object.assign({}, c, { smartGroupId: groupId, position })),
     WRITE_CHUNK,
   ))
     db.insert(smartGroupCriteria).values(rows).run();
@@ -381,9 +381,9 @@ export function updateSmartGroup(deps: Pick<Deps, "db" | "clock">, input: Update
       const name = input.name?.trim() ?? existing.name;
       const renamed = name !== existing.name;
       const renameReference = (c: Criterion): Criterion =>
-        renamed && c.field === COMPUTER_GROUP && lowerName(c.value) === lowerName(existing.name) ? { ...c, value: name } : c;
+        renamed && c.field === COMPUTER_GROUP && lowerName(c.value) === lowerName(existing.name) ? Object.assign({}, c, { value: name }) : c;
       // Validate against the other groups as they will be once their references follow the rename.
-      const others = defs.filter((d) => d.id !== existing.id).map((d) => ({ ...d, criteria: d.criteria.map(renameReference) }));
+      const others = defs.filter((d) => d.id !== existing.id).map((d) => Object.assign({}, d, { criteria: d.criteria.map(renameReference) }));
       const criteria = (input.criteria ?? defs.find((d) => d.id === existing.id)?.criteria ?? []).map(normalizeCriterion);
       throwIfInvalid(validateSmartGroup({ id: existing.id, name, criteria }, others, validationOptions));
 
