@@ -4,7 +4,7 @@ import path from "node:path";
 
 import { afterEach, describe, expect, it } from "vitest";
 
-import { createDb, readPragmas } from "./client";
+import { createDb, readPragmas, WAL_AUTOCHECKPOINT_PAGES } from "./client";
 import { migrateDb } from "./migrate";
 
 const EXPECTED_TABLES = [
@@ -65,13 +65,13 @@ describe("database", () => {
     expect(fs.existsSync(file)).toBe(true);
   });
 
-  it("sets WAL, synchronous, foreign keys and busy_timeout on every connection, including reopens", () => {
+  it("sets WAL, synchronous, foreign keys, busy_timeout and the checkpoint mark on every connection, including reopens", () => {
     const file = tempFile();
     const first = createDb(file);
     migrateDb(first);
     const second = createDb(file); // the file is already WAL: better-sqlite3's default synchronous would differ
     for (const db of [first, second]) {
-      expect(readPragmas(db)).toEqual({ journalMode: "wal", synchronous: 1, foreignKeys: 1, busyTimeout: 5000 });
+      expect(readPragmas(db)).toEqual({ journalMode: "wal", synchronous: 1, foreignKeys: 1, busyTimeout: 5000, walAutocheckpoint: WAL_AUTOCHECKPOINT_PAGES });
     }
     first.$client.close();
     second.$client.close();
