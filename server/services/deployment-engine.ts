@@ -293,16 +293,19 @@ function compatibilityClasses(devices: ArrayLike<DeviceFacts | undefined>, size:
   return { of: forVersion };
 }
 
-function commandFact(c: Command | undefined, slotHolders: Set<number>): CommandFact | null {
+/** A command as passStatements' `commands` reads it: instants in ms, the flag as 0/1, the error chain as JSON text. */
+type CommandFactRow = { uuid: string; computerId: number; status: Command["status"]; sentAt: number | null; completedAt: number | null; isInstall: number; errorChain: string | null };
+
+function commandFact(c: CommandFactRow | undefined, slotHolders: Set<number>): CommandFact | null {
   if (!c) return null;
-  const first = c.errorChain?.[0];
+  const first = c.errorChain === null ? undefined : (JSON.parse(c.errorChain) as Command["errorChain"])?.[0];
   return {
     uuid: c.uuid,
     status: c.status,
-    sentAt: c.sentAt,
-    completedAt: c.completedAt,
+    sentAt: c.sentAt === null ? null : new Date(c.sentAt),
+    completedAt: c.completedAt === null ? null : new Date(c.completedAt),
     errorText: first ? (first.USEnglishDescription ?? first.LocalizedDescription ?? `error ${first.ErrorCode ?? "?"} (${first.ErrorDomain ?? "unknown domain"})`) : null,
-    waitingForSlot: c.isInstall && c.status === "queued" && slotHolders.has(c.computerId),
+    waitingForSlot: c.isInstall === 1 && c.status === "queued" && slotHolders.has(c.computerId),
   };
 }
 
@@ -409,7 +412,12 @@ function preparePass(db: Db) {
       .from(installedApps)
       .where(and(inJson(installedApps.computerId, "ids"), inJson(installedApps.bundleId, "bundles")))
       .prepare(),
-    commands: db.select().from(commands).where(inJson(commands.uuid, "uuids")).prepare(),
+    // What a target's step reads of its commands, not the whole row: an answered InstalledApplicationList
+    // keeps its full report (up to tens of KB), and a pass reads each target's commands again.
+    commands: db.$client.prepare<[string], CommandFactRow>(
+      `select uuid, computer_id as computerId, status, sent_at as sentAt, completed_at as completedAt, is_install as isInstall, error_chain as errorChain
+       from commands where uuid in (select value from json_each(?))`,
+    ),
     slotHolders: db
       .select({ computerId: commands.computerId })
       .from(commands)
@@ -512,8 +520,8 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
 
   // The commands targets follow, and which Macs have an install slot taken.
   const uuids = existing.flatMap((t) => [t.pendingInventoryCommandUuid, t.installCommandUuid]).filter((u): u is string => u !== null);
-  const commandByUuid = new Map<string, Command>();
-  if (uuids.length > 0) for (const c of q.commands.all({ uuids: JSON.stringify(uuids) })) commandByUuid.set(c.uuid, c);
+  const commandByUuid = new Map<string, CommandFactRow>();
+  if (uuids.length > 0) for (const c of q.commands.all(JSON.stringify(uuids))) commandByUuid.set(c.uuid, c);
   const slotHolders = new Set(q.slotHolders.all({ ids }).map((r) => r.computerId));
 
   const manifestOf = (version: CatalogVersion): VersionManifest | undefined => {

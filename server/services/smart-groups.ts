@@ -81,6 +81,8 @@ function prepare(db: Db) {
       .delete(smartGroupMembers)
       .where(and(eq(smartGroupMembers.smartGroupId, sql.placeholder("groupId")), eq(smartGroupMembers.computerId, sql.placeholder("computerId"))))
       .prepare(),
+    // One row, prepared once: a slice adds a few memberships, and a drizzle insert prepares its statement per call.
+    addMember: db.$client.prepare("insert into smart_group_members (smart_group_id, computer_id, added_at) values (?, ?, ?)"),
   };
 }
 const statementCache = new WeakMap<Db, ReturnType<typeof prepare>>();
@@ -178,6 +180,9 @@ function currentMembers(db: Db, groupId?: number): Map<number, Set<number>> {
  * Writes only the differences between stored and computed membership (chunked inserts and deletes) and
  * marks every computer that joined or left a group for the engine's next pass. Returns those computers.
  */
+/** Up to this many new memberships go in one prepared row at a time; more, in multi-row inserts. */
+const SINGLE_ROW_INSERTS = 64;
+
 function writeMembershipChanges(db: Db, next: Map<number, Set<number>>, current: Map<number, Set<number>>, now: Date): Set<number> {
   const inserts: { smartGroupId: number; computerId: number; addedAt: Date }[] = [];
   const changed = new Set<number>();
@@ -194,7 +199,8 @@ function writeMembershipChanges(db: Db, next: Map<number, Set<number>>, current:
       changed.add(computerId);
     }
   }
-  for (const rows of chunk(inserts, WRITE_CHUNK)) db.insert(smartGroupMembers).values(rows).run();
+  if (inserts.length <= SINGLE_ROW_INSERTS) for (const r of inserts) smartGroupStatements(db).addMember.run(r.smartGroupId, r.computerId, r.addedAt.getTime());
+  else for (const rows of chunk(inserts, WRITE_CHUNK)) db.insert(smartGroupMembers).values(rows).run();
   markComputersDirty(db, [...changed], TARGETS_CHANGED); // already regrouped: its targets are what is left
   return changed;
 }
