@@ -4,6 +4,7 @@
 //   node --import tsx --max-old-space-size=8192 bench/engine-phase.ts --phase g4|g5 --db <file> --now <iso> --samples N --seed S
 import { performance } from "node:perf_hooks";
 
+import { startCheckpoints } from "@/db/checkpoints";
 import { createDeps } from "@/server/deps";
 import { parseEnv } from "@/server/env.js";
 import { silentLogger } from "@/server/log";
@@ -35,7 +36,9 @@ if (phase === "g4") {
   const options = { samples: Number(arg("--samples")), seed: Number(arg("--seed")) };
   const sample = g5Sample(deps, options);
   const input = loadEngineInput(deps, now, [...new Set(sample)]);
-  result = { ...measureG5(deps, input, compileSmartGroups(input.groups), sample, options), peakRss: process.memoryUsage().rss };
+  const checkpoints = startCheckpoints(deps.db); // as the server (scripts/serve.ts)
+  result = { ...(await measureG5(deps, input, compileSmartGroups(input.groups), sample, options)), peakRss: process.memoryUsage().rss };
+  checkpoints.stop();
 }
 deps.db.$client.close();
 process.send?.({ type: "result", result }, () => process.exit(0));

@@ -9,6 +9,7 @@ import { andInto, countBits, fullBitset, newBitset, setBit, type Bitset } from "
 import { compileSmartGroups, evaluateSmartGroupBits, evaluateSmartGroupsForComputer, normalizeAppName, type CompiledGroups, type ComputerFacts } from "@/server/engine/smart-groups";
 import { firstStepInventoryRelation, initialTargetState, stepTarget, type InstalledFact, type TargetFacts } from "@/server/engine/status";
 import type { Deps } from "@/server/deps";
+import { yieldToRequests } from "@/server/event-loop";
 import { forEachScopeGroupInFleet, installedFact, loadPassContext, runDeploymentPass, type decideScope } from "@/server/services/deployment-engine";
 import { applyInstalledApplicationList, type InstalledApplicationAnswer } from "@/server/services/devices";
 import { loadComputerFacts, loadGroupDefinitions, recalculateMembershipFor, storedMembershipFor } from "@/server/services/smart-groups";
@@ -409,7 +410,7 @@ export function g5Sample(deps: Pick<Deps, "db">, options: { samples: number; see
  * `input` holds the sampled computers only (loadEngineInput with `sample`): a server in service keeps no
  * fleet-wide inputs in memory, and a 3.5 GB heap of them made G5's tail the garbage collector's.
  */
-export function measureG5(deps: Pick<Deps, "db" | "publicUrl">, input: LoadedEngineInput, compiled: CompiledGroups, sample: number[], options: { samples: number }): G5Result {
+export async function measureG5(deps: Pick<Deps, "db" | "publicUrl">, input: LoadedEngineInput, compiled: CompiledGroups, sample: number[], options: { samples: number }): Promise<G5Result> {
   const engine = new Histogram();
   const withWrite = new Histogram();
   const sqlite = deps.db.$client;
@@ -432,6 +433,9 @@ export function measureG5(deps: Pick<Deps, "db" | "publicUrl">, input: LoadedEng
 
   const factsById = new Map(input.facts.map((f) => [f.id, f]));
   for (let i = 0; i < options.samples + 50; i++) {
+    // Between two computers the event loop turns, as the scheduler's pass yields between slices
+    // (yieldToRequests): timers run there, the server's WAL checkpoints among them (db/checkpoints.ts).
+    await yieldToRequests(1);
     const facts = factsById.get(sample[i]!)!;
     const rows = (appsOf.all(facts.id) as { Identifier: string | null; Name: string; Version: string | null; ShortVersion: string | null; BundleSize: number | null }[]).map((r) => ({
       Identifier: r.Identifier ?? undefined,

@@ -7,6 +7,7 @@
 import http from "node:http";
 import { performance } from "node:perf_hooks";
 
+import { startCheckpoints } from "@/db/checkpoints";
 import { SYSTEM } from "@/server/auth/actor";
 import { createSimulatedClock, systemClock } from "@/server/clock";
 import { createDeps, type Deps } from "@/server/deps";
@@ -74,6 +75,7 @@ const startAt = arg("--now");
 const clock = startAt ? createSimulatedClock({ start: new Date(startAt), scale: 1 }) : systemClock;
 const d = createDeps({ env: parseEnv({ POMONA_DB: dbFile, PORT: String(port), POMONA_DEMO: "0", POMONA_CLOCK: "system" }), clock, log, push: ipcPush });
 ensureDeviceCa(d);
+startCheckpoints(d.db, { onError: (e) => log.warn("WAL checkpoint failed", { error: e }) }); // as scripts/serve.ts
 live.deps = d;
 const sql = d.db.$client;
 

@@ -15,15 +15,11 @@ export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 export const BUSY_TIMEOUT_MS = 5000;
 
 /**
- * WAL pages after which a commit checkpoints (SQLite's default is 1,000). The checkpoint runs inside that
- * commit, on the event loop, and costs what it copies plus two fsyncs that grow with the dirty pages: at
- * 1,000 pages ~10 ms on this machine (fsync alone 3.3 ms per 1,000 dirty pages, 0.2 ms per 10), one G5 write
- * in thirty. At 100 the same work comes in ~1 ms pieces: G5's write p99 10.6 → 4.7–5.5 ms, p99.9 18 → 6–7 ms.
- * Checkpoints on a worker thread with its own connection were tried too: p99 3.9–6.6 ms, but 20 ms stalls
- * (p99.9) and, without a bound on the main connection, a WAL that only grows (a checkpoint racing the writer
- * never finishes, and the WAL restarts only after one that does).
+ * WAL pages after which a commit checkpoints: SQLite's default, set on every connection so it is stated. The
+ * server checkpoints a little at a time between requests (db/checkpoints.ts); this is the bound while it
+ * cannot (a long synchronous pass).
  */
-export const WAL_AUTOCHECKPOINT_PAGES = 100;
+export const WAL_AUTOCHECKPOINT_PAGES = 1000;
 
 /**
  * Opens (creating if needed) the database at `file`, or an in-memory one for ":memory:".

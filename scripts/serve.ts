@@ -6,6 +6,7 @@ import next from "next";
 
 import { createFleet, type Fleet } from "../simulator/fleet";
 
+import { startCheckpoints } from "@/db/checkpoints";
 import { CLIENT_IP_HEADER, clientIpFromSocket } from "@/server/auth/origins";
 import { createDeps, setDeps } from "@/server/deps";
 import { env } from "@/server/env.js";
@@ -24,6 +25,7 @@ async function main() {
   const deps = createDeps({ env });
   setDeps(deps);
   deps.log.info("database ready", { file: env.POMONA_DB, clock: env.POMONA_CLOCK });
+  const checkpoints = startCheckpoints(deps.db, { onError: (e) => deps.log.warn("WAL checkpoint failed", { error: e }) });
   if (env.POMONA_DEVICE_AUTH === "none") {
     deps.log.warn("POMONA_DEVICE_AUTH=none: Mdm-Signature checks are OFF. Any client can act as any Mac. For local experiments only.");
   }
@@ -62,6 +64,7 @@ async function main() {
   const shutdown = (signal: string) => {
     deps.log.info("shutting down", { signal });
     scheduler.stop();
+    checkpoints.stop();
     void fleet?.stop();
     server.close(() => {
       void deps.push.close().finally(() => {

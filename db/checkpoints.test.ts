@@ -1,0 +1,99 @@
+// The server's WAL checkpoints between requests (db/checkpoints.ts): they copy the WAL into the database
+// while SQLite's own, inside a commit, never fires; they leave a transaction alone; SQLite's own still
+// bounds the WAL when the event loop is held; stop() stops them.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import { afterEach, describe, expect, it } from "vitest";
+
+import { startCheckpoints, type Checkpoints } from "./checkpoints";
+import { createDb, WAL_AUTOCHECKPOINT_PAGES, type Db } from "./client";
+
+const PAGE = 4096;
+const dirs: string[] = [];
+const open: { db: Db; checkpoints?: Checkpoints }[] = [];
+
+function tempDb() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pomona-checkpoints-"));
+  dirs.push(dir);
+  const file = path.join(dir, "t.db");
+  const db = createDb(file);
+  db.$client.exec("create table blobs (id integer primary key, b blob)");
+  db.$client.pragma("wal_checkpoint(TRUNCATE)"); // start from an empty WAL
+  const insert = db.$client.prepare("insert into blobs (b) values (?)");
+  // `pages` new pages (a blob of nearly a page overflows onto one of its own), in one transaction.
+  const write = (pages: number) =>
+    db.$client.transaction(() => {
+      for (let i = 0; i < pages; i++) insert.run(Buffer.alloc(PAGE - 100, i));
+    })();
+  const entry: { db: Db; checkpoints?: Checkpoints } = { db };
+  open.push(entry);
+  return { file, db, write, entry };
+}
+
+const size = (file: string) => (fs.existsSync(file) ? fs.statSync(file).size : 0);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(condition: () => boolean, timeoutMs = 5_000) {
+  const end = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > end) throw new Error("timed out");
+    await sleep(5);
+  }
+}
+
+afterEach(() => {
+  for (const { db, checkpoints } of open.splice(0)) {
+    checkpoints?.stop();
+    db.$client.close();
+  }
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe("startCheckpoints", () => {
+  it("copies the WAL into the database between commits, well before SQLite's own checkpoint would", async () => {
+    const { file, db, write, entry } = tempDb();
+    const before = size(file);
+    write(200); // a fifth of the automatic checkpoint's mark: SQLite's own never runs
+    await sleep(30);
+    expect(size(file)).toBe(before); // only a checkpoint writes pages into the database file
+    entry.checkpoints = startCheckpoints(db, { intervalMs: 5 });
+    await until(() => size(file) >= before + 200 * PAGE);
+    expect(db.$client.prepare("select count(*) from blobs").pluck().get()).toBe(200);
+  });
+
+  it("leaves an open transaction alone and checkpoints after it", async () => {
+    const { file, db, write, entry } = tempDb();
+    entry.checkpoints = startCheckpoints(db, { intervalMs: 5 });
+    const before = size(file);
+    db.$client.exec("BEGIN IMMEDIATE");
+    write(50); // a savepoint inside the open transaction
+    await sleep(40);
+    expect(db.$client.inTransaction).toBe(true);
+    expect(size(file)).toBe(before);
+    db.$client.exec("COMMIT");
+    await until(() => size(file) >= before + 50 * PAGE);
+  });
+
+  it("leaves SQLite's own checkpoint as the bound while the event loop is held", () => {
+    const { file, db, write, entry } = tempDb();
+    entry.checkpoints = startCheckpoints(db, { intervalMs: 5 });
+    let peak = 0;
+    for (let t = 0; t < 300; t++) {
+      write(10); // 3,000 pages without a turn of the event loop: no timer runs
+      peak = Math.max(peak, size(`${file}-wal`));
+    }
+    expect(peak / (PAGE + 24)).toBeLessThan(WAL_AUTOCHECKPOINT_PAGES + 10 + 5); // the mark, one transaction, a few frames of slack
+  });
+
+  it("stops", async () => {
+    const { file, db, write, entry } = tempDb();
+    const checkpoints = (entry.checkpoints = startCheckpoints(db, { intervalMs: 5 }));
+    checkpoints.stop();
+    const before = size(file);
+    write(100);
+    await sleep(40);
+    expect(size(file)).toBe(before);
+  });
+});
