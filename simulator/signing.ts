@@ -22,7 +22,8 @@ import {
 } from "./der";
 import type { DeviceIdentity } from "./profile";
 
-const OID = {
+/** The object identifiers a CMS signature names (also used by server/mdm/test-identity.ts to build odd ones). */
+export const OID = {
   data: "1.2.840.113549.1.7.1",
   signedData: "1.2.840.113549.1.7.2",
   contentType: "1.2.840.113549.1.9.3",

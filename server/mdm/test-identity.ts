@@ -8,7 +8,7 @@ import type { Deps } from "@/server/deps";
 import { ensureDeviceCa } from "@/server/services/pki";
 import { derNull, derOctetString, derOid, derSequence, derSet, derSmallInteger, derUtcTime, sortSetMembers, tlv } from "@/simulator/der";
 import { readPkcs12 } from "@/simulator/pkcs12";
-import { issuerAndSerial } from "@/simulator/signing";
+import { issuerAndSerial, OID } from "@/simulator/signing";
 
 import { decodePlist, type PlistValue } from "./plist";
 
@@ -24,13 +24,6 @@ export function rsaKey() {
   return { key, pub: forge.pki.setRsaPublicKey(key.n, key.e), privateKey: createPrivateKey(privateKey) };
 }
 
-const OID = {
-  data: "1.2.840.113549.1.7.1",
-  signedData: "1.2.840.113549.1.7.2",
-  contentType: "1.2.840.113549.1.9.3",
-  messageDigest: "1.2.840.113549.1.9.4",
-  signingTime: "1.2.840.113549.1.9.5",
-} as const;
 const DIGEST_OIDS = { sha256: "2.16.840.1.101.3.4.2.1", sha384: "2.16.840.1.101.3.4.2.2", sha512: "2.16.840.1.101.3.4.2.3" } as const;
 export const SIGNATURE_OIDS = {
   rsaEncryption: "1.2.840.113549.1.1.1",
