@@ -4,7 +4,7 @@ import { performance } from "node:perf_hooks";
 
 import { afterEach, describe, expect, it } from "vitest";
 
-import { noteConnection, yieldToRequests } from "./event-loop";
+import { acceptsSettled, noteConnection, yieldToRequests } from "./event-loop";
 
 const servers: http.Server[] = [];
 const sockets: net.Socket[] = [];
@@ -48,5 +48,45 @@ describe("yieldToRequests", () => {
     await yieldToRequests();
     clearInterval(timer);
     expect(turns).toBeLessThanOrEqual(2);
+  });
+});
+
+describe("acceptsSettled", () => {
+  it("is undefined when no connection is being accepted", () => {
+    expect(acceptsSettled()).toBeUndefined();
+  });
+
+  it("holds requests read during a burst of connections until every connection of the burst is accepted", async () => {
+    let seen = 0;
+    const seenWhenHandled: number[] = [];
+    const server = http.createServer((req, res) => {
+      void (async () => {
+        const burst = acceptsSettled();
+        if (burst) await burst;
+        seenWhenHandled.push(seen);
+        slice(5); // each request's own work, which made every turn of the burst long
+        res.end();
+      })();
+    });
+    servers.push(server);
+    server.on("connection", () => {
+      seen++;
+      noteConnection();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as net.AddressInfo;
+    // Twenty Macs connect together and send their first request at once; the server is busy meanwhile.
+    const answered = Array.from({ length: 20 }, () => {
+      const socket = net.connect(port, "127.0.0.1", () => socket.write("PUT /mdm HTTP/1.1\r\nHost: pomona\r\nContent-Length: 0\r\n\r\n"));
+      sockets.push(socket);
+      return new Promise<void>((resolve) => socket.once("data", () => resolve()));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the connects and writes are issued
+    slice(50);
+    await Promise.all(answered);
+    expect(seenWhenHandled).toHaveLength(20);
+    // Without the wait, the first request ran once two connections were in (one accepted per turn).
+    expect(Math.min(...seenWhenHandled)).toBe(20);
+    expect(acceptsSettled()).toBeUndefined();
   });
 });

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { eq } from "drizzle-orm";
 
 import type { Deps } from "@/server/deps";
+import { acceptsSettled } from "@/server/event-loop";
 import { getVersionManifest } from "@/server/services/manifests";
 import { buildPlaceholderPackage } from "@/server/services/packages";
 import { catalogTitles, catalogVersions } from "@/db/schema";
@@ -107,6 +108,9 @@ export async function handleMdmHttp(deps: Deps, req: IncomingMessage, res: Serve
     return write(req, res, textResult(400, "bad request URL"));
   }
   try {
+    // Connections arriving together are all accepted before requests read meanwhile run (event-loop.ts).
+    const burst = acceptsSettled();
+    if (burst) await burst;
     // Enrollment waits for an identity key from the pool (server/services/pki.ts); the other GETs are static.
     if (url.pathname === `${MDM_PREFIX}/enroll`) return write(req, res, onlyGet(method) ?? (await handleEnrollRequest(deps, url.searchParams.get("token"))));
     if (url.pathname !== MDM_PREFIX) return write(req, res, routeMdmGet(deps, method, url));
