@@ -3,7 +3,7 @@
 // The CA (RSA-2048) is made once with node-forge. Identities are made with node:crypto and written as DER
 // here (the certificate) and in simulator/pkcs12.ts (the PKCS#12): ~0.5 ms of CPU each, half of it the CA's
 // RSA signature, where the RSA-2048 key alone took ~150 ms and node-forge's signing and PKCS#12 ~30 ms more.
-import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, randomUUID, sign, X509Certificate, type KeyObject } from "node:crypto";
+import { createHash, createPrivateKey, generateKeyPair, generateKeyPairSync, randomBytes, randomUUID, sign, X509Certificate, type KeyObject } from "node:crypto";
 
 import { eq } from "drizzle-orm";
 import forge from "node-forge";
@@ -259,12 +259,20 @@ function signOnPool(data: Buffer, key: KeyObject): Promise<Buffer> {
 }
 
 /**
+ * A P-256 key pair made on libuv's thread pool. Inline it cost the event loop ~5 % of its CPU in an
+ * enrollment storm (OpenSSL sets up the curve for every key), measured with perf.
+ */
+function ecKeyPairOnPool(): Promise<KeyObject> {
+  return new Promise((resolve, reject) => generateKeyPair("ec", { namedCurve: "prime256v1" }, (error, _publicKey, privateKey) => (error ? reject(error) : resolve(privateKey))));
+}
+
+/**
  * Issues a device identity signed by the device CA: a fresh ECDSA P-256 key, a client-auth certificate valid
  * two years (never past the CA), and a PKCS#12 (3DES, which macOS accepts) holding key, certificate and CA,
  * under a random password.
  *
- * Why P-256 and not RSA: an RSA-2048 key costs ~150 ms of CPU to make, a P-256 key ~0.03 ms, so it is made
- * inline. macOS takes EC identities for MDM: the ACME payload (com.apple.security.acme, KeyType
+ * Why P-256 and not RSA: an RSA-2048 key costs ~150 ms of CPU to make, a P-256 key ~0.03 ms, so one is
+ * made per enrollment. macOS takes EC identities for MDM: the ACME payload (com.apple.security.acme, KeyType
  * ECSECPrimeRandom, hardware-bound keys from macOS 14) gives Macs EC MDM identities, so the server must
  * accept an ECDSA Mdm-Signature anyway (server/mdm/device-auth.ts does), and the keychain has held ECDSA
  * identities since macOS 10.7. The CA stays RSA-2048, and Macs enrolled with RSA identities keep them.
@@ -272,7 +280,7 @@ function signOnPool(data: Buffer, key: KeyObject): Promise<Buffer> {
 export async function issueDeviceIdentity(deps: Pick<Deps, "db" | "clock">, options: { commonName: string }): Promise<DeviceIdentity> {
   const issuer = deviceCaIssuer(deps);
   const now = deps.clock.now();
-  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+  const privateKey = await ecKeyPairOnPool();
   const notAfter = addYears(now, IDENTITY_VALIDITY_YEARS);
   const tbs = identityTbsCertificate(issuer, {
     serial: randomSerial(),
