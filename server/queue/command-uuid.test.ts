@@ -18,6 +18,20 @@ describe("newCommandUuid (UUIDv7)", () => {
     for (let i = 1; i < byUuid.length; i++) expect(byUuid[i]!.at).toBeGreaterThanOrEqual(byUuid[i - 1]!.at);
     const same = new Date(base);
     const many = new Set(Array.from({ length: 100_000 }, () => newCommandUuid(same)));
-    expect(many.size).toBe(100_000); // 74 random bits each, drawn from a pool refilled as it runs out
+    expect(many.size).toBe(100_000); // a counter, then 48 random bits drawn from a pool refilled as it runs out
+  });
+
+  it("sorts in the order made within one instant (a pass queues all its commands at one now)", () => {
+    const same = new Date("2026-11-24T12:00:00.000Z");
+    const made = Array.from({ length: 50_000 }, () => newCommandUuid(same));
+    for (let i = 1; i < made.length; i++) expect(made[i]! > made[i - 1]!).toBe(true);
+    // Still the instant, and still not guessable from the one before: the last 48 bits differ at random.
+    for (const uuid of made.slice(0, 100)) expect(parseInt(uuid.replace(/-/g, "").slice(0, 12), 16)).toBe(same.getTime());
+    const tails = new Set(made.map((u) => u.slice(-12)));
+    expect(tails.size).toBe(made.length);
+    // A later instant starts a new counter, after every UUID of the earlier one.
+    const later = newCommandUuid(new Date(same.getTime() + 1));
+    expect(later > made[made.length - 1]!).toBe(true);
+    expect(newCommandUuid(new Date(same.getTime() + 1)) > later).toBe(true);
   });
 });
