@@ -4,7 +4,7 @@ import path from "node:path";
 
 import { afterEach, describe, expect, it } from "vitest";
 
-import { createDb, readPragmas, WAL_AUTOCHECKPOINT_PAGES } from "./client";
+import { createDb, readPragmas, WAL_AUTOCHECKPOINT_PAGES, withinTransaction } from "./client";
 import { migrateDb } from "./migrate";
 
 const EXPECTED_TABLES = [
@@ -71,7 +71,7 @@ describe("database", () => {
     migrateDb(first);
     const second = createDb(file); // the file is already WAL: better-sqlite3's default synchronous would differ
     for (const db of [first, second]) {
-      expect(readPragmas(db)).toEqual({ journalMode: "wal", synchronous: 1, foreignKeys: 1, busyTimeout: 5000, walAutocheckpoint: WAL_AUTOCHECKPOINT_PAGES });
+      expect(readPragmas(db)).toEqual({ journalMode: "wal", synchronous: 1, foreignKeys: 1, busyTimeout: 5000, walAutocheckpoint: WAL_AUTOCHECKPOINT_PAGES, tempStore: 2 }); // 2: MEMORY
     }
     first.$client.close();
     second.$client.close();
@@ -90,5 +90,34 @@ describe("database", () => {
     expect(() => install.run("B", 2)).toThrow(/UNIQUE/);
     c.prepare("update commands set released_at = 2 where uuid = 'A'").run();
     expect(() => install.run("B", 2)).not.toThrow();
+  });
+
+  it("withinTransaction opens an IMMEDIATE transaction, or joins the open one without a savepoint", () => {
+    const db = createDb(":memory:");
+    migrateDb(db);
+    const c = db.$client;
+    const add = c.prepare("insert into computers (udid, created_at, updated_at) values (?, 0, 0)");
+    const count = () => c.prepare("select count(*) from computers").pluck().get();
+    // Alone: its own transaction, rolled back whole on an error.
+    expect(() =>
+      withinTransaction(db, () => {
+        expect(c.inTransaction).toBe(true);
+        add.run("A");
+        throw new Error("boom");
+      }),
+    ).toThrow("boom");
+    expect(count()).toBe(0);
+    // Inside another: the same transaction (no savepoint undoes its rows when the outer one catches its error).
+    db.transaction(() => {
+      try {
+        withinTransaction(db, () => {
+          add.run("B");
+          throw new Error("boom");
+        });
+      } catch {
+        // the outer transaction goes on
+      }
+    });
+    expect(count()).toBe(1);
   });
 });

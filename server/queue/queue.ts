@@ -4,7 +4,7 @@
 // install is in flight per Mac, enforced here and by a partial unique index in the schema.
 import { and, desc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 
-import type { Db } from "@/db/client";
+import { withinTransaction, type Db } from "@/db/client";
 import { commands, type Command, type CommandErrorChainItem, type CommandPurpose, type CommandStatus } from "@/db/schema";
 
 import { markComputersDirty, TARGETS_CHANGED } from "@/server/services/engine-state";
@@ -125,7 +125,7 @@ export function enqueueCommand(db: Db, input: EnqueueInput, now: Date): Command 
       result: null,
     } satisfies Command;
   };
-  return db.$client.inTransaction ? write() : db.transaction(write, { behavior: "immediate" });
+  return withinTransaction(db, write);
 }
 
 /**
@@ -137,23 +137,20 @@ export function nextCommand(db: Db, computerId: number, options: { afterNotNow: 
   // Most polls find nothing: answer those from the index without a write transaction (better-sqlite3 is
   // synchronous, so nothing can be queued between this read and the return).
   if (statements(db).anyOpen.get(computerId) === undefined) return undefined;
-  return db.transaction(
-    () => {
-      const s = statements(db);
-      const inFlight = s.installInFlight.get({ computerId })?.uuid;
-      const next = s.candidates.all({ computerId }).find((c) => {
-        if (options.afterNotNow && c.status === "not_now") return false;
-        return !c.isInstall || inFlight === undefined || inFlight === c.uuid;
-      });
-      if (!next) return undefined;
-      const sentAt = next.sentAt ?? now;
-      s.markSent.run({ uuid: next.uuid, sentAt: sentAt.getTime() });
-      // A deployment's command on its way: its target's phase and its attempt's window follow from sentAt.
-      if (next.deploymentId !== null && next.sentAt === null) markComputersDirty(db, [computerId], TARGETS_CHANGED);
-      return Object.assign({}, next, { status: "sent" as const, sentAt });
-    },
-    { behavior: "immediate" },
-  );
+  return withinTransaction(db, () => {
+    const s = statements(db);
+    const inFlight = s.installInFlight.get({ computerId })?.uuid;
+    const next = s.candidates.all({ computerId }).find((c) => {
+      if (options.afterNotNow && c.status === "not_now") return false;
+      return !c.isInstall || inFlight === undefined || inFlight === c.uuid;
+    });
+    if (!next) return undefined;
+    const sentAt = next.sentAt ?? now;
+    s.markSent.run({ uuid: next.uuid, sentAt: sentAt.getTime() });
+    // A deployment's command on its way: its target's phase and its attempt's window follow from sentAt.
+    if (next.deploymentId !== null && next.sentAt === null) markComputersDirty(db, [computerId], TARGETS_CHANGED);
+    return Object.assign({}, next, { status: "sent" as const, sentAt });
+  });
 }
 
 export type ReportInput = {
@@ -179,44 +176,41 @@ const TERMINAL_OF: Record<Exclude<ReportInput["status"], "NotNow">, CommandStatu
 
 /** Records a device's report on one command. Terminal statuses are sticky; replays change nothing. */
 export function recordReport(db: Db, computerId: number, report: ReportInput, now: Date): ReportOutcome {
-  return db.transaction(
-    () => {
-      const s = statements(db);
-      const command = s.byUuid.get({ uuid: report.commandUuid });
-      if (!command || command.computerId !== computerId) return { kind: "unknown" } as const;
-      if (command.status === "queued" || command.sentAt === null) return { kind: "unknown" } as const;
-      if (!OPEN_STATUSES.includes(command.status)) return { kind: "duplicate", command } as const;
+  return withinTransaction(db, (): ReportOutcome => {
+    const s = statements(db);
+    const command = s.byUuid.get({ uuid: report.commandUuid });
+    if (!command || command.computerId !== computerId) return { kind: "unknown" } as const;
+    if (command.status === "queued" || command.sentAt === null) return { kind: "unknown" } as const;
+    if (!OPEN_STATUSES.includes(command.status)) return { kind: "duplicate", command } as const;
 
-      if (report.status === "NotNow") {
-        const update = { status: "not_now" as const, notNowAt: command.notNowAt ?? now, notNowCount: command.notNowCount + 1 };
-        s.notNow.run({ uuid: command.uuid, notNowAt: update.notNowAt.getTime(), notNowCount: update.notNowCount });
-        return { kind: "recorded", command: { ...command, ...update } } as const;
-      }
-
-      const status = TERMINAL_OF[report.status];
-      const update = {
-        status,
-        completedAt: now,
-        errorChain: report.errorChain ?? null,
-        response: report.raw ?? null,
-        result: report.result ?? null,
-        // An install the Mac refused no longer occupies its install slot; an acknowledged one does until
-        // the engine confirms it, fails it or its window ends (releaseInstallSlot).
-        releasedAt: command.isInstall && status !== "acknowledged" ? now : command.releasedAt,
-      };
-      s.complete.run({
-        uuid: command.uuid,
-        status,
-        completedAt: now.getTime(),
-        errorChain: update.errorChain === null ? null : JSON.stringify(update.errorChain), // the columns' json mode
-        response: update.response,
-        result: update.result === null ? null : JSON.stringify(update.result),
-        releasedAt: update.releasedAt?.getTime() ?? null,
-      });
+    if (report.status === "NotNow") {
+      const update = { status: "not_now" as const, notNowAt: command.notNowAt ?? now, notNowCount: command.notNowCount + 1 };
+      s.notNow.run({ uuid: command.uuid, notNowAt: update.notNowAt.getTime(), notNowCount: update.notNowCount });
       return { kind: "recorded", command: { ...command, ...update } } as const;
-    },
-    { behavior: "immediate" },
-  );
+    }
+
+    const status = TERMINAL_OF[report.status];
+    const update = {
+      status,
+      completedAt: now,
+      errorChain: report.errorChain ?? null,
+      response: report.raw ?? null,
+      result: report.result ?? null,
+      // An install the Mac refused no longer occupies its install slot; an acknowledged one does until
+      // the engine confirms it, fails it or its window ends (releaseInstallSlot).
+      releasedAt: command.isInstall && status !== "acknowledged" ? now : command.releasedAt,
+    };
+    s.complete.run({
+      uuid: command.uuid,
+      status,
+      completedAt: now.getTime(),
+      errorChain: update.errorChain === null ? null : JSON.stringify(update.errorChain), // the columns' json mode
+      response: update.response,
+      result: update.result === null ? null : JSON.stringify(update.result),
+      releasedAt: update.releasedAt?.getTime() ?? null,
+    });
+    return { kind: "recorded", command: { ...command, ...update } } as const;
+  });
 }
 
 /** Frees a Mac's install slot: the install was confirmed, failed, or its window ended (DESIGN §3.4 items 5, 7). */
@@ -235,16 +229,13 @@ export function releaseInstallSlot(db: Db, commandUuid: string, now: Date): bool
  * beside the next attempt. An acknowledged or failed install keeps its status.
  */
 export function retireInstall(db: Db, commandUuid: string, now: Date): void {
-  db.transaction(
-    () => {
-      db.update(commands)
-        .set({ status: "canceled", completedAt: now })
-        .where(and(eq(commands.uuid, commandUuid), eq(commands.isInstall, true), inArray(commands.status, OPEN_STATUSES)))
-        .run();
-      releaseInstallSlot(db, commandUuid, now);
-    },
-    { behavior: "immediate" },
-  );
+  withinTransaction(db, () => {
+    db.update(commands)
+      .set({ status: "canceled", completedAt: now })
+      .where(and(eq(commands.uuid, commandUuid), eq(commands.isInstall, true), inArray(commands.status, OPEN_STATUSES)))
+      .run();
+    releaseInstallSlot(db, commandUuid, now);
+  });
 }
 
 /**

@@ -16,7 +16,7 @@ import { enqueueCommand, retireInstall } from "@/server/queue/queue";
 import { insertEvent } from "@/server/services/events";
 import { versionManifest, type VersionManifest } from "@/server/services/manifests";
 import type { Settings } from "@/server/services/settings";
-import type { Db } from "@/db/client";
+import { withinTransaction, type Db } from "@/db/client";
 import { inJson } from "@/db/sql";
 import {
   catalogProfiles,
@@ -533,103 +533,100 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
   const newTargets: NewDeploymentTarget[] = [];
   const targetSettings = { maxAttempts: settings.maxAttempts, retryIntervalMs: settings.retryIntervalMs, confirmationDelayMs: settings.confirmationDelayMs };
 
-  db.transaction(
-    () => {
-      // Leavers: the computer left the group (or the Mac unenrolled). Unsent commands go; what it installed stays.
-      for (const t of existing) {
-        const d = deploymentById.get(t.deploymentId);
-        if (!d?.enabled) continue; // a disabled deployment changes nothing
-        if (isReenrolling(computerById.get(t.computerId))) continue;
-        if (decisionByKey.has(`${t.deploymentId}:${t.computerId}`)) continue;
-        cancelUnsent(db, t.deploymentId, t.computerId, now);
-        if (t.installCommandUuid) retireInstall(db, t.installCommandUuid, now);
-        passStatements(db).deleteTarget.run({ id: t.id });
-        newEvents.push({ at: now, category: "status", type: "target.removed", actor: "system", computerId: t.computerId, deploymentId: t.deploymentId, message: "Left the App Installer's scope: unsent commands cancelled" });
-        result.targetsRemoved++;
-      }
+  withinTransaction(db, () => {
+    // Leavers: the computer left the group (or the Mac unenrolled). Unsent commands go; what it installed stays.
+    for (const t of existing) {
+      const d = deploymentById.get(t.deploymentId);
+      if (!d?.enabled) continue; // a disabled deployment changes nothing
+      if (isReenrolling(computerById.get(t.computerId))) continue;
+      if (decisionByKey.has(`${t.deploymentId}:${t.computerId}`)) continue;
+      cancelUnsent(db, t.deploymentId, t.computerId, now);
+      if (t.installCommandUuid) retireInstall(db, t.installCommandUuid, now);
+      passStatements(db).deleteTarget.run({ id: t.id });
+      newEvents.push({ at: now, category: "status", type: "target.removed", actor: "system", computerId: t.computerId, deploymentId: t.deploymentId, message: "Left the App Installer's scope: unsent commands cancelled" });
+      result.targetsRemoved++;
+    }
 
-      for (const decision of decisions) {
-        const d = deploymentById.get(decision.deploymentId)!;
-        const computer = computerById.get(decision.computerId)!;
-        const row = existingByKey.get(`${decision.deploymentId}:${decision.computerId}`);
-        const facts: TargetFacts = {
-          scope: decision.scope,
-          distributionMethod: d.distributionMethod,
-          target: { version: decision.version.version, shortVersion: decision.version.shortVersion },
-          compatibility: decision.compatibility,
-          installed: installedFact(appsByKey.get(`${decision.computerId}:${d.bundleId}`)),
-          lastInventoryAt: computer.lastInventoryAt,
-          inventoryCommand: commandFact(row?.pendingInventoryCommandUuid ? commandByUuid.get(row.pendingInventoryCommandUuid) : undefined, slotHolders),
-          installCommand: commandFact(row?.installCommandUuid ? commandByUuid.get(row.installCommandUuid) : undefined, slotHolders),
-          manifestCheck: manifestOf(decision.version)?.check ?? { ok: false, reason: "Invalid manifest: the catalog version has no manifest" },
-          hasSupportingProfiles: d.installSupportingProfiles && (profilesByTitle.get(d.titleId)?.length ?? 0) > 0,
-        };
-        const before: TargetState = row ? stateOf(row) : initialTargetState(facts, now);
-        const step = stepTarget(before, facts, targetSettings, now);
-        const next = step.state;
+    for (const decision of decisions) {
+      const d = deploymentById.get(decision.deploymentId)!;
+      const computer = computerById.get(decision.computerId)!;
+      const row = existingByKey.get(`${decision.deploymentId}:${decision.computerId}`);
+      const facts: TargetFacts = {
+        scope: decision.scope,
+        distributionMethod: d.distributionMethod,
+        target: { version: decision.version.version, shortVersion: decision.version.shortVersion },
+        compatibility: decision.compatibility,
+        installed: installedFact(appsByKey.get(`${decision.computerId}:${d.bundleId}`)),
+        lastInventoryAt: computer.lastInventoryAt,
+        inventoryCommand: commandFact(row?.pendingInventoryCommandUuid ? commandByUuid.get(row.pendingInventoryCommandUuid) : undefined, slotHolders),
+        installCommand: commandFact(row?.installCommandUuid ? commandByUuid.get(row.installCommandUuid) : undefined, slotHolders),
+        manifestCheck: manifestOf(decision.version)?.check ?? { ok: false, reason: "Invalid manifest: the catalog version has no manifest" },
+        hasSupportingProfiles: d.installSupportingProfiles && (profilesByTitle.get(d.titleId)?.length ?? 0) > 0,
+      };
+      const before: TargetState = row ? stateOf(row) : initialTargetState(facts, now);
+      const step = stepTarget(before, facts, targetSettings, now);
+      const next = step.state;
 
-        for (const action of step.actions) {
-          switch (action.kind) {
-            case "queue_inventory": {
-              const c = enqueueCommand(db, { computerId: computer.id, command: buildInstalledApplicationList({ identifiers: [d.bundleId] }), purpose: "verify", deploymentId: d.id }, now);
-              next.pendingInventoryCommandUuid = c.uuid;
-              wake.add(computer.id);
-              result.commandsQueued++;
-              break;
-            }
-            case "queue_install": {
-              if (action.withProfiles) {
-                for (const p of profilesByTitle.get(d.titleId) ?? []) {
-                  enqueueCommand(db, { computerId: computer.id, command: buildInstallProfile(p.mobileconfig), purpose: "profile", deploymentId: d.id, attempt: action.attempt }, now);
-                  result.commandsQueued++;
-                }
-              }
-              const manifest = manifestOf(decision.version)!;
-              const c = enqueueCommand(
-                db,
-                { computerId: computer.id, command: buildInstallEnterpriseApplication({ manifestUrl: manifest.manifestUrl, installAsManaged: true, removeWithMdm: false }), purpose: "install", deploymentId: d.id, attempt: action.attempt },
-                now,
-              );
-              next.installCommandUuid = c.uuid;
-              wake.add(computer.id);
-              result.commandsQueued++;
-              break;
-            }
-            case "release_install":
-              if (before.installCommandUuid) retireInstall(db, before.installCommandUuid, now);
-              break;
-            case "cancel_pending":
-              cancelUnsent(db, d.id, computer.id, now);
-              break;
+      for (const action of step.actions) {
+        switch (action.kind) {
+          case "queue_inventory": {
+            const c = enqueueCommand(db, { computerId: computer.id, command: buildInstalledApplicationList({ identifiers: [d.bundleId] }), purpose: "verify", deploymentId: d.id }, now);
+            next.pendingInventoryCommandUuid = c.uuid;
+            wake.add(computer.id);
+            result.commandsQueued++;
+            break;
           }
-        }
-
-        const dueAt = dueAtOf(next, facts.installCommand, settings);
-        if (!row) {
-          newTargets.push(Object.assign({}, next, { dueAt, deploymentId: d.id, computerId: computer.id, createdAt: now, updatedAt: now }));
-          result.targetsCreated++;
-        } else if (changed(before, next) || row.dueAt?.getTime() !== dueAt?.getTime()) {
-          targetUpdate(db)(row.id, next, dueAt, now);
-        }
-        if (!row || before.status !== next.status || (before.reason !== next.reason && next.status !== "in_progress")) {
-          result.statusChanges++;
-          newEvents.push({
-            at: now,
-            category: "status",
-            type: "target.status_changed",
-            actor: "system",
-            computerId: computer.id,
-            deploymentId: d.id,
-            message: `${STATUS_LABELS[next.status]}: ${next.reason}`,
-            data: { from: row ? before.status : null, to: next.status, phase: next.phase, attempts: next.attempts },
-          });
+          case "queue_install": {
+            if (action.withProfiles) {
+              for (const p of profilesByTitle.get(d.titleId) ?? []) {
+                enqueueCommand(db, { computerId: computer.id, command: buildInstallProfile(p.mobileconfig), purpose: "profile", deploymentId: d.id, attempt: action.attempt }, now);
+                result.commandsQueued++;
+              }
+            }
+            const manifest = manifestOf(decision.version)!;
+            const c = enqueueCommand(
+              db,
+              { computerId: computer.id, command: buildInstallEnterpriseApplication({ manifestUrl: manifest.manifestUrl, installAsManaged: true, removeWithMdm: false }), purpose: "install", deploymentId: d.id, attempt: action.attempt },
+              now,
+            );
+            next.installCommandUuid = c.uuid;
+            wake.add(computer.id);
+            result.commandsQueued++;
+            break;
+          }
+          case "release_install":
+            if (before.installCommandUuid) retireInstall(db, before.installCommandUuid, now);
+            break;
+          case "cancel_pending":
+            cancelUnsent(db, d.id, computer.id, now);
+            break;
         }
       }
-      for (const t of newTargets) q.insertTarget.run(targetRow(t));
-      for (const e of newEvents) insertEvent(db, e);
-    },
-    { behavior: "immediate" },
-  );
+
+      const dueAt = dueAtOf(next, facts.installCommand, settings);
+      if (!row) {
+        newTargets.push(Object.assign({}, next, { dueAt, deploymentId: d.id, computerId: computer.id, createdAt: now, updatedAt: now }));
+        result.targetsCreated++;
+      } else if (changed(before, next) || row.dueAt?.getTime() !== dueAt?.getTime()) {
+        targetUpdate(db)(row.id, next, dueAt, now);
+      }
+      if (!row || before.status !== next.status || (before.reason !== next.reason && next.status !== "in_progress")) {
+        result.statusChanges++;
+        newEvents.push({
+          at: now,
+          category: "status",
+          type: "target.status_changed",
+          actor: "system",
+          computerId: computer.id,
+          deploymentId: d.id,
+          message: `${STATUS_LABELS[next.status]}: ${next.reason}`,
+          data: { from: row ? before.status : null, to: next.status, phase: next.phase, attempts: next.attempts },
+        });
+      }
+    }
+    for (const t of newTargets) q.insertTarget.run(targetRow(t));
+    for (const e of newEvents) insertEvent(db, e);
+  });
   result.wake = [...wake];
   return result;
 }

@@ -9,7 +9,7 @@ import { buildDeviceInformation, buildInstalledApplicationList } from "@/server/
 import { clearQueue, enqueueCommand, recordReport, type ReportInput, type ReportOutcome } from "@/server/queue/queue";
 import { FACTS_CHANGED, markComputersDirty, TARGETS_CHANGED } from "@/server/services/engine-state";
 import { insertEvent } from "@/server/services/events";
-import type { Db } from "@/db/client";
+import { withinTransaction, type Db } from "@/db/client";
 import { computers, events, type Command, type Computer, type NewEvent } from "@/db/schema";
 
 type DeviceDeps = Pick<Deps, "db" | "clock">;
@@ -264,34 +264,32 @@ export function recordCommandReport(
   report: ReportInput & { queryResponses?: DeviceInformationAnswer; installedApplications?: InstalledApplicationAnswer[] },
 ): ReportOutcome {
   const now = deps.clock.now();
-  return deps.db.transaction(
-    (tx) => {
-      const outcome = recordReport(deps.db, computer.id, report, now);
-      deviceStatements(deps.db).touch.run({ id: computer.id, now: now.getTime() });
-      markIfCheckinWasStale(deps.db, computer, now);
-      if (outcome.kind !== "recorded") return outcome;
-      // Any recorded report can move a target (its command's status); a full inventory answer moves the
-      // computer's groups too. A verifying InstalledApplicationList (one title) is regrouped by the slice
-      // its request runs (mdm/endpoint.ts), which marks the computer again if that fails.
-      const command = outcome.command;
-      markComputersDirty(deps.db, [computer.id], isFullInventoryAnswer(command) ? FACTS_CHANGED : TARGETS_CHANGED);
-      if (command.status === "acknowledged") {
-        if (command.requestType === "DeviceInformation" && report.queryResponses) applyDeviceInformation(deps.db, computer.id, report.queryResponses, now);
-        if (command.requestType === "InstalledApplicationList" && report.installedApplications) {
-          applyInstalledApplicationList(deps.db, computer.id, report.installedApplications, now, { identifiers: identifiersOf(command.payload) });
-        }
+  return withinTransaction(deps.db, () => {
+    const outcome = recordReport(deps.db, computer.id, report, now);
+    deviceStatements(deps.db).touch.run({ id: computer.id, now: now.getTime() });
+    markIfCheckinWasStale(deps.db, computer, now);
+    if (outcome.kind !== "recorded") return outcome;
+    // Any recorded report can move a target (its command's status); a full inventory answer moves the
+    // computer's groups too. A verifying InstalledApplicationList (one title) is regrouped by the slice
+    // its request runs (mdm/endpoint.ts), which marks the computer again if that fails.
+    const command = outcome.command;
+    markComputersDirty(deps.db, [computer.id], isFullInventoryAnswer(command) ? FACTS_CHANGED : TARGETS_CHANGED);
+    if (command.status === "acknowledged") {
+      if (command.requestType === "DeviceInformation" && report.queryResponses) applyDeviceInformation(deps.db, computer.id, report.queryResponses, now);
+      if (command.requestType === "InstalledApplicationList" && report.installedApplications) {
+        applyInstalledApplicationList(deps.db, computer.id, report.installedApplications, now, { identifiers: identifiersOf(command.payload) });
       }
-      if (command.status === "error" || command.status === "command_format_error") {
-        const first = report.errorChain?.[0];
-        const text = first?.USEnglishDescription ?? first?.LocalizedDescription ?? "no error description";
-        tx.insert(events)
-          .values(deviceEvent(computer.id, "command.error", `${command.requestType} failed: ${text}`, now, { commandUuid: command.uuid, deploymentId: command.deploymentId }))
-          .run();
-      }
-      return outcome;
-    },
-    { behavior: "immediate" },
-  );
+    }
+    if (command.status === "error" || command.status === "command_format_error") {
+      const first = report.errorChain?.[0];
+      const text = first?.USEnglishDescription ?? first?.LocalizedDescription ?? "no error description";
+      deps.db
+        .insert(events)
+        .values(deviceEvent(computer.id, "command.error", `${command.requestType} failed: ${text}`, now, { commandUuid: command.uuid, deploymentId: command.deploymentId }))
+        .run();
+    }
+    return outcome;
+  });
 }
 
 /** An acknowledged DeviceInformation, or an InstalledApplicationList not limited to some identifiers. */

@@ -15,7 +15,7 @@ import { clearComputersDirty, dirtyComputers, FACTS_CHANGED, markComputersDirty,
 import { pushComputers } from "@/server/services/push";
 import { getSettings } from "@/server/services/settings";
 import { loadGroupDefinitions, markGroupsCalculated, recalculateMembershipFor, smartGroupsVersion, storedMembershipFor } from "@/server/services/smart-groups";
-import type { Db } from "@/db/client";
+import { withinTransaction, type Db } from "@/db/client";
 import { computers, deploymentTargets, smartGroupMembers } from "@/db/schema";
 
 const CHUNK = 500;
@@ -59,13 +59,10 @@ export function runVerifyingSliceNow(deps: Pick<Deps, "db" | "clock" | "publicUr
   const context = known ? freshPassContext(db, known) : loadPassContext(db, [titleId]);
   cached.contexts.set(titleId, context);
   const settings = getSettings(deps);
-  return db.transaction(
-    () => {
-      const { membership } = recalculateMembershipFor(db, cached.compiled, [computerId], now);
-      return runDeploymentPass(deps, membership, settings, now, { computerIds: [computerId], context });
-    },
-    { behavior: "immediate" },
-  );
+  return withinTransaction(db, () => {
+    const { membership } = recalculateMembershipFor(db, cached.compiled, [computerId], now);
+    return runDeploymentPass(deps, membership, settings, now, { computerIds: [computerId], context });
+  });
 }
 
 /** A verifying slice that failed: the scheduler's next pass regroups the computer and steps every target. */
