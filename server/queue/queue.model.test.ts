@@ -60,6 +60,8 @@ class Poll implements fc.Command<Model, Real> {
     const expected = modelNext(m, this.computer, this.afterNotNow);
     const got = nextCommand(r.deps.db, r.computerIds[this.computer]!, { afterNotNow: this.afterNotNow }, r.deps.clock.now());
     expect(got?.uuid).toBe(expected?.uuid); // FIFO within priority, NotNow deferral, one install in flight
+    // The command served is the stored row, as drizzle maps it (nextCommand reads it through raw SQL).
+    if (got) expect(got).toEqual(r.deps.db.select().from(commands).where(eq(commands.uuid, got.uuid)).get());
     if (expected) {
       expected.status = "sent";
       expected.sent = true;

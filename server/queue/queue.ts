@@ -2,7 +2,7 @@
 // FIFO within a priority; serving changes nothing but `sent`, so a command whose report was lost is simply
 // served again (at-least-once); terminal statuses are sticky, so replays change nothing; at most one
 // install is in flight per Mac, enforced here and by a partial unique index in the schema.
-import { and, desc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 
 import { withinTransaction, type Db } from "@/db/client";
 import { commands, type Command, type CommandErrorChainItem, type CommandPurpose, type CommandStatus } from "@/db/schema";
@@ -27,6 +27,49 @@ export type EnqueueInput = {
   uuid?: string;
 };
 
+/** A commands row as a raw statement reads it: instants in ms, the flag as 0/1, JSON columns as text. */
+type CommandRow = Omit<Command, "isInstall" | "createdAt" | "sentAt" | "completedAt" | "notNowAt" | "releasedAt" | "errorChain" | "result"> & {
+  isInstall: number;
+  createdAt: number;
+  sentAt: number | null;
+  completedAt: number | null;
+  notNowAt: number | null;
+  releasedAt: number | null;
+  errorChain: string | null;
+  result: string | null;
+};
+const COMMAND_COLUMNS = `select uuid, computer_id as computerId, request_type as requestType, payload, status, priority, seq, purpose, is_install as isInstall,
+  deployment_id as deploymentId, attempt, idempotency_key as idempotencyKey, created_at as createdAt, sent_at as sentAt, completed_at as completedAt,
+  not_now_at as notNowAt, not_now_count as notNowCount, released_at as releasedAt, error_chain as errorChain, response, result from commands`;
+const dateOf = (ms: number | null) => (ms === null ? null : new Date(ms));
+
+/** A Command as drizzle would map the row (the schema's timestamp, boolean and json modes). */
+function commandOf(r: CommandRow): Command {
+  return {
+    uuid: r.uuid,
+    computerId: r.computerId,
+    requestType: r.requestType,
+    payload: r.payload,
+    status: r.status,
+    priority: r.priority,
+    seq: r.seq,
+    purpose: r.purpose,
+    isInstall: r.isInstall === 1,
+    deploymentId: r.deploymentId,
+    attempt: r.attempt,
+    idempotencyKey: r.idempotencyKey,
+    createdAt: new Date(r.createdAt),
+    sentAt: dateOf(r.sentAt),
+    completedAt: dateOf(r.completedAt),
+    notNowAt: dateOf(r.notNowAt),
+    notNowCount: r.notNowCount,
+    releasedAt: dateOf(r.releasedAt),
+    errorChain: r.errorChain === null ? null : (JSON.parse(r.errorChain) as Command["errorChain"]),
+    response: r.response,
+    result: r.result === null ? null : (JSON.parse(r.result) as Command["result"]),
+  };
+}
+
 type Statements = ReturnType<typeof prepare>;
 const cache = new WeakMap<Db, Statements>();
 
@@ -38,20 +81,13 @@ function prepare(db: Db) {
       .from(commands)
       .where(eq(commands.uuid, sql.placeholder("uuid")))
       .prepare(),
-    candidates: db
-      .select()
-      .from(commands)
-      .where(and(eq(commands.computerId, sql.placeholder("computerId")), inArray(commands.status, OPEN_STATUSES)))
-      .orderBy(desc(commands.priority), commands.seq)
-      .limit(64)
-      .prepare(),
-    installInFlight: db
-      .select({ uuid: commands.uuid })
-      .from(commands)
-      .where(
-        and(eq(commands.computerId, sql.placeholder("computerId")), eq(commands.isInstall, true), isNotNull(commands.sentAt), isNull(commands.releasedAt)),
-      )
-      .prepare(),
+    // Raw, with the statuses, the flag and the limit written into the SQL: a bound LIMIT, or a bound value the
+    // planner compares with a partial index's WHERE (is_install = 1), makes SQLite prepare the statement again
+    // on every run (the plan depends on the value): 60 → 10 µs and 23 → 5 µs per poll, on the 100k snapshot.
+    candidates: db.$client.prepare<[number], CommandRow>(
+      `${COMMAND_COLUMNS} where computer_id = ? and status in (${OPEN_STATUSES.map((st) => `'${st}'`).join(", ")}) order by priority desc, seq limit 64`,
+    ),
+    installInFlight: db.$client.prepare<[number], string>("select uuid from commands where computer_id = ? and is_install = 1 and sent_at is not null and released_at is null").pluck(),
     // Raw updates: a drizzle update built per call cost more than the write itself on every check-in.
     markSent: db.$client.prepare("update commands set status = 'sent', sent_at = @sentAt where uuid = @uuid"),
     notNow: db.$client.prepare("update commands set status = 'not_now', not_now_at = @notNowAt, not_now_count = @notNowCount where uuid = @uuid"),
@@ -139,12 +175,14 @@ export function nextCommand(db: Db, computerId: number, options: { afterNotNow: 
   if (statements(db).anyOpen.get(computerId) === undefined) return undefined;
   return withinTransaction(db, () => {
     const s = statements(db);
-    const inFlight = s.installInFlight.get({ computerId })?.uuid;
-    const next = s.candidates.all({ computerId }).find((c) => {
+    const inFlight = s.installInFlight.get(computerId);
+    // Mapped after the choice: most polls send the first candidate.
+    const row = s.candidates.all(computerId).find((c) => {
       if (options.afterNotNow && c.status === "not_now") return false;
-      return !c.isInstall || inFlight === undefined || inFlight === c.uuid;
+      return c.isInstall === 0 || inFlight === undefined || inFlight === c.uuid;
     });
-    if (!next) return undefined;
+    if (!row) return undefined;
+    const next = commandOf(row);
     const sentAt = next.sentAt ?? now;
     s.markSent.run({ uuid: next.uuid, sentAt: sentAt.getTime() });
     // A deployment's command on its way: its target's phase and its attempt's window follow from sentAt.

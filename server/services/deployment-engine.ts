@@ -3,7 +3,7 @@
 // to one computer (its groups, its winners, its targets), so a pass runs over the fleet in slices of
 // computers (engine-passes.ts decides which and when): each slice reads what it needs through statements
 // prepared once, asks the pure engine, and writes in one transaction.
-import { and, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 
 import { isEmpty, newBitset, setBit, type Bitset } from "@/server/engine/bitset";
 import { resolvePrecedence, type PrecedenceCandidate } from "@/server/engine/precedence";
@@ -22,7 +22,6 @@ import {
   catalogProfiles,
   catalogTitles,
   catalogVersions,
-  commands,
   computers,
   deployments,
   deploymentTargets,
@@ -418,11 +417,11 @@ function preparePass(db: Db) {
       `select uuid, computer_id as computerId, status, sent_at as sentAt, completed_at as completedAt, is_install as isInstall, error_chain as errorChain
        from commands where uuid in (select value from json_each(?))`,
     ),
-    slotHolders: db
-      .select({ computerId: commands.computerId })
-      .from(commands)
-      .where(and(eq(commands.isInstall, true), isNotNull(commands.sentAt), isNull(commands.releasedAt), inJson(commands.computerId, "ids")))
-      .prepare(),
+    // is_install = 1 written into the SQL: bound, it is compared with the partial index's WHERE, and SQLite
+    // prepared the statement again on every run (queue.ts, `candidates`).
+    slotHolders: db.$client
+      .prepare<[string], number>("select computer_id from commands where is_install = 1 and sent_at is not null and released_at is null and computer_id in (select value from json_each(?))")
+      .pluck(),
     // By the computer's open commands (commands_next_idx). Without statistics SQLite chose
     // commands_deployment_idx and read every command of the deployment: 100k rows after a fleet-wide one.
     cancelUnsent: db.$client.prepare(
@@ -522,7 +521,7 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
   const uuids = existing.flatMap((t) => [t.pendingInventoryCommandUuid, t.installCommandUuid]).filter((u): u is string => u !== null);
   const commandByUuid = new Map<string, CommandFactRow>();
   if (uuids.length > 0) for (const c of q.commands.all(JSON.stringify(uuids))) commandByUuid.set(c.uuid, c);
-  const slotHolders = new Set(q.slotHolders.all({ ids }).map((r) => r.computerId));
+  const slotHolders = new Set(q.slotHolders.all(ids));
 
   const manifestOf = (version: CatalogVersion): VersionManifest | undefined => {
     const title = titleById.get(version.titleId);
