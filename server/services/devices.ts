@@ -269,17 +269,20 @@ export function recordCommandReport(
     deviceStatements(deps.db).touch.run({ id: computer.id, now: now.getTime() });
     markIfCheckinWasStale(deps.db, computer, now);
     if (outcome.kind !== "recorded") return outcome;
-    // Any recorded report can move a target (its command's status); a full inventory answer moves the
-    // computer's groups too. A verifying InstalledApplicationList (one title) is regrouped by the slice
-    // its request runs (mdm/endpoint.ts), which marks the computer again if that fails.
+    // Any recorded report can move a target (its command's status); a full inventory answer, or a limited
+    // one (a verifying InstalledApplicationList) that changed a stored app, moves the computer's groups
+    // too. The slice a verifying answer runs in its request (mdm/endpoint.ts) regroups the computer when
+    // so marked, and leaves the rest to the scheduler.
     const command = outcome.command;
-    markComputersDirty(deps.db, [computer.id], isFullInventoryAnswer(command) ? FACTS_CHANGED : TARGETS_CHANGED);
+    let factsChanged = isFullInventoryAnswer(command);
     if (command.status === "acknowledged") {
       if (command.requestType === "DeviceInformation" && report.queryResponses) applyDeviceInformation(deps.db, computer.id, report.queryResponses, now);
       if (command.requestType === "InstalledApplicationList" && report.installedApplications) {
-        applyInstalledApplicationList(deps.db, computer.id, report.installedApplications, now, { identifiers: identifiersOf(command.payload) });
+        // A limited answer that changed a stored app changes the computer's facts too.
+        if (applyInstalledApplicationList(deps.db, computer.id, report.installedApplications, now, { identifiers: identifiersOf(command.payload) }) > 0) factsChanged = true;
       }
     }
+    markComputersDirty(deps.db, [computer.id], factsChanged ? FACTS_CHANGED : TARGETS_CHANGED);
     if (command.status === "error" || command.status === "command_format_error") {
       const first = report.errorChain?.[0];
       const text = first?.USEnglishDescription ?? first?.LocalizedDescription ?? "no error description";
@@ -317,13 +320,14 @@ export function applyDeviceInformation(db: Db, computerId: number, q: DeviceInfo
  * ids: one asked for and absent from the answer is no longer installed.
  * Only the difference is written: a Mac's list rarely changes between inventories, and rewriting a few
  * hundred rows each time filled the WAL (and its checkpoints) for nothing. Prepared statements, one row
- * each: a statement built per call costs more than the rows.
+ * each: a statement built per call costs more than the rows. Returns the rows written (added and removed).
  */
-export function applyInstalledApplicationList(db: Db, computerId: number, apps: InstalledApplicationAnswer[], now: Date, options: { identifiers?: readonly string[] } = {}) {
+export function applyInstalledApplicationList(db: Db, computerId: number, apps: InstalledApplicationAnswer[], now: Date, options: { identifiers?: readonly string[] } = {}): number {
   const s = deviceStatements(db);
   // A limited answer replaces those asked for, and any other the Mac answered with (it answers with the asked ones only).
   const identifiers = options.identifiers && new Set([...options.identifiers, ...apps.flatMap((a) => (a.Identifier === undefined ? [] : [a.Identifier]))]);
   const partial = identifiers !== undefined;
+  let changes = 0;
   // The stored rows this answer replaces, by content (a list may hold the same app twice).
   const stored = new Map<string, number[]>();
   for (const row of s.appsOf.all(computerId) as AppRow[]) {
@@ -338,10 +342,17 @@ export function applyInstalledApplicationList(db: Db, computerId: number, apps: 
     const row = { computerId, bundleId: a.Identifier ?? null, name: a.Name ?? a.Identifier ?? "", version: a.Version ?? null, shortVersion: a.ShortVersion ?? null, bundleSize: a.BundleSize ?? null, installing: a.Installing ? 1 : 0 };
     const same = stored.get(appKey(row));
     if (same?.length) same.pop(); // already stored as it is: kept
-    else s.insertApp.run(row);
+    else {
+      s.insertApp.run(row);
+      changes++;
+    }
   }
-  for (const ids of stored.values()) for (const id of ids) s.deleteAppRow.run(id);
+  for (const ids of stored.values()) {
+    for (const id of ids) s.deleteAppRow.run(id);
+    changes += ids.length;
+  }
   if (!partial) s.inventoried.run({ id: computerId, now: now.getTime() });
+  return changes;
 }
 
 type AppRow = { id: number; bundleId: string | null; name: string; version: string | null; shortVersion: string | null; bundleSize: number | null; installing: number };

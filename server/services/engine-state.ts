@@ -20,16 +20,23 @@ export type DirtyLevel = typeof TARGETS_CHANGED | typeof FACTS_CHANGED;
  */
 export const DIRTY_COMPUTERS_SQL = "select id, engine_dirty level from computers where engine_dirty > 0";
 
-const dirtyStatements = new WeakMap<Db, { mark: (id: number, level: DirtyLevel) => void; clear: (id: number) => void; list: () => { id: number; level: DirtyLevel }[] }>();
+const dirtyStatements = new WeakMap<
+  Db,
+  { mark: (id: number, level: DirtyLevel) => void; clear: (id: number) => void; regrouped: (id: number) => void; levelOf: (id: number) => number; list: () => { id: number; level: DirtyLevel }[] }
+>();
 function dirty(db: Db) {
   let s = dirtyStatements.get(db);
   if (!s) {
     const mark = db.$client.prepare("update computers set engine_dirty = @level where id = @id and engine_dirty < @level");
     const clear = db.$client.prepare("update computers set engine_dirty = 0 where id = ? and engine_dirty > 0");
+    const regrouped = db.$client.prepare(`update computers set engine_dirty = ${TARGETS_CHANGED} where id = ? and engine_dirty = ${FACTS_CHANGED}`);
+    const levelOf = db.$client.prepare<[number], number>("select engine_dirty from computers where id = ?").pluck();
     const list = db.$client.prepare(DIRTY_COMPUTERS_SQL);
     s = {
       mark: (id, level) => void mark.run({ id, level }),
       clear: (id) => void clear.run(id),
+      regrouped: (id) => void regrouped.run(id),
+      levelOf: (id) => levelOf.get(id) ?? 0,
       list: () => (list.all() as { id: number; level: DirtyLevel }[]).sort((a, b) => a.id - b.id),
     };
     dirtyStatements.set(db, s);
@@ -47,6 +54,16 @@ export function markComputersDirty(db: Db, computerIds: Iterable<number>, level:
 export function clearComputersDirty(db: Db, computerIds: Iterable<number>) {
   const s = dirty(db);
   for (const id of computerIds) s.clear(id);
+}
+
+/** What is marked on one computer: 0, TARGETS_CHANGED or FACTS_CHANGED. */
+export function dirtyLevelOf(db: Db, computerId: number): number {
+  return dirty(db).levelOf(computerId);
+}
+
+/** A computer regrouped outside a pass (a verifying answer's slice): what is left for the scheduler is its targets. */
+export function markRegrouped(db: Db, computerId: number) {
+  dirty(db).regrouped(computerId);
 }
 
 /** The marked computers, by id, with what changed. */
