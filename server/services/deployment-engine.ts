@@ -12,8 +12,8 @@ import { initialTargetState, STATUS_LABELS, stepTarget, type CommandFact, type I
 import { newestVersion } from "@/server/engine/versions";
 import type { Deps } from "@/server/deps";
 import { buildInstalledApplicationList, buildInstallEnterpriseApplication, buildInstallProfile } from "@/server/queue/commands";
-import { enqueueCommand, retireInstall } from "@/server/queue/queue";
-import { insertEvent } from "@/server/services/events";
+import { commandBatch, retireInstall } from "@/server/queue/queue";
+import { insertEvents } from "@/server/services/events";
 import { versionManifest, type VersionManifest } from "@/server/services/manifests";
 import type { Settings } from "@/server/services/settings";
 import { withinTransaction, type Db } from "@/db/client";
@@ -435,38 +435,44 @@ function preparePass(db: Db) {
            || '|' || (select count(*) || ':' || ifnull(max(id), '') || ':' || ifnull(max(updated_at), '') from catalog_profiles)`,
       )
       .pluck(),
-    // A raw single-row insert: a fan-out writes one target (and one event, events.ts) per Mac, and a
-    // drizzle insert builds and type-checks its statement per call.
-    insertTarget: db.$client.prepare(
+    // New targets in one INSERT … SELECT over a JSON array of rows (insertTargets): a fan-out writes one
+    // target (and one event, events.ts) per Mac, and binding sixteen values per row cost more than the rows.
+    insertTargets: db.$client.prepare(
       `insert into deployment_targets (deployment_id, computer_id, status, phase, reason, target_version, attempts, next_attempt_at, last_error,
          self_service_requested_at, pending_inventory_command_uuid, install_command_uuid, status_changed_at, due_at, created_at, updated_at)
-       values (@deploymentId, @computerId, @status, @phase, @reason, @targetVersion, @attempts, @nextAttemptAt, @lastError,
-         @selfServiceRequestedAt, @pendingInventoryCommandUuid, @installCommandUuid, @statusChangedAt, @dueAt, @createdAt, @updatedAt)`,
+       select t.value ->> 0, t.value ->> 1, t.value ->> 2, t.value ->> 3, t.value ->> 4, t.value ->> 5, t.value ->> 6, t.value ->> 7, t.value ->> 8,
+         t.value ->> 9, t.value ->> 10, t.value ->> 11, t.value ->> 12, t.value ->> 13, t.value ->> 14, t.value ->> 15
+       from json_each(?) t order by t.key`,
     ),
   };
 }
 
 const ms = (d: Date | null | undefined) => (d ? d.getTime() : null);
 
+/** A new target as insertTargets' row: instants as milliseconds, as drizzle stores them. */
 function targetRow(t: NewDeploymentTarget) {
-  return {
-    deploymentId: t.deploymentId,
-    computerId: t.computerId,
-    status: t.status,
-    phase: t.phase,
-    reason: t.reason,
-    targetVersion: t.targetVersion,
-    attempts: t.attempts ?? 0,
-    nextAttemptAt: ms(t.nextAttemptAt),
-    lastError: t.lastError ?? null,
-    selfServiceRequestedAt: ms(t.selfServiceRequestedAt),
-    pendingInventoryCommandUuid: t.pendingInventoryCommandUuid ?? null,
-    installCommandUuid: t.installCommandUuid ?? null,
-    statusChangedAt: ms(t.statusChangedAt),
-    dueAt: ms(t.dueAt),
-    createdAt: ms(t.createdAt),
-    updatedAt: ms(t.updatedAt),
-  };
+  return [
+    t.deploymentId,
+    t.computerId,
+    t.status,
+    t.phase,
+    t.reason,
+    t.targetVersion,
+    t.attempts ?? 0,
+    ms(t.nextAttemptAt),
+    t.lastError ?? null,
+    ms(t.selfServiceRequestedAt),
+    t.pendingInventoryCommandUuid ?? null,
+    t.installCommandUuid ?? null,
+    ms(t.statusChangedAt),
+    ms(t.dueAt),
+    ms(t.createdAt),
+    ms(t.updatedAt),
+  ];
+}
+
+function insertTargets(db: Db, targets: readonly NewDeploymentTarget[]) {
+  if (targets.length > 0) passStatements(db).insertTargets.run(JSON.stringify(targets.map(targetRow)));
 }
 
 const passStatementCache = new WeakMap<Db, ReturnType<typeof preparePass>>();
@@ -530,6 +536,8 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
 
   const newEvents: NewEvent[] = [];
   const newTargets: NewDeploymentTarget[] = [];
+  // Commands are written together (queue.ts commandBatch), flushed before a step cancels or retires any.
+  const queued = commandBatch(db, now);
   const targetSettings = { maxAttempts: settings.maxAttempts, retryIntervalMs: settings.retryIntervalMs, confirmationDelayMs: settings.confirmationDelayMs };
 
   withinTransaction(db, () => {
@@ -569,8 +577,7 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
       for (const action of step.actions) {
         switch (action.kind) {
           case "queue_inventory": {
-            const c = enqueueCommand(db, { computerId: computer.id, command: buildInstalledApplicationList({ identifiers: [d.bundleId] }), purpose: "verify", deploymentId: d.id }, now);
-            next.pendingInventoryCommandUuid = c.uuid;
+            next.pendingInventoryCommandUuid = queued.add({ computerId: computer.id, command: buildInstalledApplicationList({ identifiers: [d.bundleId] }), purpose: "verify", deploymentId: d.id });
             wake.add(computer.id);
             result.commandsQueued++;
             break;
@@ -578,25 +585,28 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
           case "queue_install": {
             if (action.withProfiles) {
               for (const p of profilesByTitle.get(d.titleId) ?? []) {
-                enqueueCommand(db, { computerId: computer.id, command: buildInstallProfile(p.mobileconfig), purpose: "profile", deploymentId: d.id, attempt: action.attempt }, now);
+                queued.add({ computerId: computer.id, command: buildInstallProfile(p.mobileconfig), purpose: "profile", deploymentId: d.id, attempt: action.attempt });
                 result.commandsQueued++;
               }
             }
             const manifest = manifestOf(decision.version)!;
-            const c = enqueueCommand(
-              db,
-              { computerId: computer.id, command: buildInstallEnterpriseApplication({ manifestUrl: manifest.manifestUrl, installAsManaged: true, removeWithMdm: false }), purpose: "install", deploymentId: d.id, attempt: action.attempt },
-              now,
-            );
-            next.installCommandUuid = c.uuid;
+            next.installCommandUuid = queued.add({
+              computerId: computer.id,
+              command: buildInstallEnterpriseApplication({ manifestUrl: manifest.manifestUrl, installAsManaged: true, removeWithMdm: false }),
+              purpose: "install",
+              deploymentId: d.id,
+              attempt: action.attempt,
+            });
             wake.add(computer.id);
             result.commandsQueued++;
             break;
           }
           case "release_install":
+            queued.flush();
             if (before.installCommandUuid) retireInstall(db, before.installCommandUuid, now);
             break;
           case "cancel_pending":
+            queued.flush();
             cancelUnsent(db, d.id, computer.id, now);
             break;
         }
@@ -623,8 +633,9 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
         });
       }
     }
-    for (const t of newTargets) q.insertTarget.run(targetRow(t));
-    for (const e of newEvents) insertEvent(db, e);
+    queued.flush();
+    insertTargets(db, newTargets);
+    insertEvents(db, newEvents);
   });
   result.wake = [...wake];
   return result;
