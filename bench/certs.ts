@@ -1,9 +1,9 @@
 // Device identity certificates for the seeded fleet, minted fast and reproducibly. Every seeded Mac has its
 // own certificate, issued by Pomona's own device CA with Pomona's own builder (server/services/pki.ts), but
-// all of them hold ONE RSA key pair (acceptable for a benchmark: the server never compares public keys
-// across devices, it binds the certificate's SHA-256 to one UDID), and no PKCS#12 is made: the seeded Macs
-// stand for Macs enrolled before Pomona issued P-256 identities. Every certificate has its own serial and
-// CN, so every Mac has its own identity hash, exactly one UDID each.
+// all of them hold ONE P-256 key pair, the kind Pomona's enrollment issues (acceptable for a benchmark: the
+// server never compares public keys across devices, it binds the certificate's SHA-256 to one UDID), and no
+// PKCS#12 is made. Every certificate has its own serial and CN, so every Mac has its own identity hash,
+// exactly one UDID each.
 import { createHash, createPrivateKey, createPublicKey, sign, type KeyObject } from "node:crypto";
 
 import { assembleCertificate, certificateIssuer, identityTbsCertificate } from "@/server/services/pki";

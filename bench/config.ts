@@ -55,7 +55,7 @@ export const WORK_DIR = path.join(CACHE_DIR, "work");
 export const RESULTS_DIR = path.join(BENCH_DIR, "results");
 
 /** Bumped whenever the seed changes shape, so old snapshots are not reused. */
-export const SEED_VERSION = 1;
+export const SEED_VERSION = 2; // 2: the fleet's identities hold a P-256 key, as Pomona issues (1: RSA-2048)
 
 export const snapshotPath = (macs: number) => path.join(CACHE_DIR, `snapshot-v${SEED_VERSION}-${macs}.db`);
 export const fleetPath = (macs: number) => path.join(CACHE_DIR, `fleet-v${SEED_VERSION}-${macs}.jsonl`);
