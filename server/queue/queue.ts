@@ -170,8 +170,8 @@ export function enqueueCommand(db: Db, input: EnqueueInput, now: Date): Command 
   return withinTransaction(db, write);
 }
 
-/** A command an engine pass queues: a new one (no idempotency key), its uuid already made. */
-export type BatchedCommand = Omit<EnqueueInput, "idempotencyKey" | "uuid"> & { uuid: string };
+/** A command an engine pass queues: always a new one (no idempotency key), its uuid made by the batch. */
+export type BatchedCommand = Omit<EnqueueInput, "idempotencyKey" | "uuid">;
 
 /**
  * Commands queued together, as enqueueCommand would queue them one by one (seq in the order added): `add`
@@ -182,7 +182,7 @@ export type BatchedCommand = Omit<EnqueueInput, "idempotencyKey" | "uuid"> & { u
 export function commandBatch(db: Db, now: Date) {
   const rows: (string | number | null)[][] = [];
   return {
-    add(input: Omit<BatchedCommand, "uuid">): string {
+    add(input: BatchedCommand): string {
       const uuid = newCommandUuid(now);
       const priority = input.priority ?? 0;
       rows.push([uuid, input.computerId, input.command.RequestType, JSON.stringify(input.command), priority, input.purpose, isInstallRequest(input.command.RequestType) ? 1 : 0, input.deploymentId ?? null, input.attempt ?? null]);

@@ -36,7 +36,7 @@ describe("batched inserts", () => {
 
   it("commandBatch writes the rows enqueueCommand writes, with seq in the order added, once flushed", () => {
     const { deps, now, ids } = setup();
-    const inputs: Omit<BatchedCommand, "uuid">[] = [
+    const inputs: BatchedCommand[] = [
       { computerId: ids[0]!, command: buildInstalledApplicationList({ identifiers: ["org.mozilla.firefox"] }), purpose: "verify", deploymentId: null },
       { computerId: ids[1]!, command: buildInstallEnterpriseApplication({ manifestUrl: "https://pomona.example/m/1.plist", installAsManaged: true }), purpose: "install", attempt: 2 },
       { computerId: ids[0]!, command: buildDeviceInformation(), purpose: "device_information", priority: 5 },
