@@ -4,50 +4,31 @@
 import type { Db } from "@/db/client";
 import type { NewEvent } from "@/db/schema";
 
-const statements = new WeakMap<Db, ReturnType<Db["$client"]["prepare"]>>();
+const COLUMNS = "at, category, type, actor, computer_id, deployment_id, command_uuid, message, data";
 
-/** Writes one event row, as drizzle would (instants as milliseconds, `data` as JSON). */
-export function insertEvent(db: Db, e: NewEvent): void {
-  let statement = statements.get(db);
-  if (!statement) {
-    statement = db.$client.prepare(
-      `insert into events (at, category, type, actor, computer_id, deployment_id, command_uuid, message, data)
-       values (@at, @category, @type, @actor, @computerId, @deploymentId, @commandUuid, @message, @data)`,
-    );
-    statements.set(db, statement);
+/** The statements, prepared once per database: one row bound, and many read from a JSON array. */
+const statements = new WeakMap<Db, { one: ReturnType<Db["$client"]["prepare"]>; many: ReturnType<Db["$client"]["prepare"]> }>();
+function eventStatements(db: Db) {
+  let s = statements.get(db);
+  if (!s) {
+    s = {
+      one: db.$client.prepare(`insert into events (${COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      // Rows in the order given, the values read by SQLite itself: the driver binding nine per row cost more
+      // than the rows in a 100k fan-out, which writes one event per Mac.
+      many: db.$client.prepare(
+        `insert into events (${COLUMNS})
+         select e.value ->> 0, e.value ->> 1, e.value ->> 2, e.value ->> 3, e.value ->> 4, e.value ->> 5, e.value ->> 6, e.value ->> 7, e.value ->> 8
+         from json_each(?) e order by e.key`,
+      ),
+    };
+    statements.set(db, s);
   }
-  statement.run({
-    at: e.at.getTime(),
-    category: e.category,
-    type: e.type,
-    actor: e.actor,
-    computerId: e.computerId ?? null,
-    deploymentId: e.deploymentId ?? null,
-    commandUuid: e.commandUuid ?? null,
-    message: e.message,
-    data: e.data === undefined || e.data === null ? null : JSON.stringify(e.data),
-  });
+  return s;
 }
 
-const batchStatements = new WeakMap<Db, ReturnType<Db["$client"]["prepare"]>>();
-
-/**
- * Writes event rows in one statement, in the order given: an INSERT … SELECT over a JSON array of rows,
- * so SQLite reads the values itself instead of the driver binding nine per row (a 100k fan-out writes one
- * event per Mac: the bindings cost more than the rows).
- */
-export function insertEvents(db: Db, events: readonly NewEvent[]): void {
-  if (events.length === 0) return;
-  let statement = batchStatements.get(db);
-  if (!statement) {
-    statement = db.$client.prepare(
-      `insert into events (at, category, type, actor, computer_id, deployment_id, command_uuid, message, data)
-       select e.value ->> 0, e.value ->> 1, e.value ->> 2, e.value ->> 3, e.value ->> 4, e.value ->> 5, e.value ->> 6, e.value ->> 7, e.value ->> 8
-       from json_each(?) e order by e.key`,
-    );
-    batchStatements.set(db, statement);
-  }
-  const rows = events.map((e) => [
+/** An event's column values, as drizzle stores them (instants as milliseconds, `data` as JSON). */
+function eventRow(e: NewEvent) {
+  return [
     e.at.getTime(),
     e.category,
     e.type,
@@ -57,6 +38,15 @@ export function insertEvents(db: Db, events: readonly NewEvent[]): void {
     e.commandUuid ?? null,
     e.message,
     e.data === undefined || e.data === null ? null : JSON.stringify(e.data),
-  ]);
-  statement.run(JSON.stringify(rows));
+  ];
+}
+
+/** Writes one event row. */
+export function insertEvent(db: Db, e: NewEvent): void {
+  eventStatements(db).one.run(eventRow(e));
+}
+
+/** Writes event rows in one statement, in the order given (an engine pass's slice). */
+export function insertEvents(db: Db, events: readonly NewEvent[]): void {
+  if (events.length > 0) eventStatements(db).many.run(JSON.stringify(events.map(eventRow)));
 }
