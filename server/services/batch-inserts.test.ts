@@ -1,13 +1,18 @@
 // The batched writes an engine pass uses (one INSERT … SELECT over a JSON array of rows) write exactly the
-// rows the one-row writes do: events (events.ts) and commands (queue.ts commandBatch).
-import { asc, eq } from "drizzle-orm";
+// rows the one-row writes do: events (events.ts) and commands (queue.ts commandBatch); and the pass's raw
+// reads map rows as drizzle does.
+import { asc, eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 
 import { buildDeviceInformation, buildInstallEnterpriseApplication, buildInstalledApplicationList } from "@/server/queue/commands";
 import { commandBatch, enqueueCommand, type BatchedCommand } from "@/server/queue/queue";
+import { syncCatalog } from "@/server/services/catalog";
+import { targetsOfComputers } from "@/server/services/deployment-engine";
+import { createDeployment } from "@/server/services/deployments";
 import { insertEvent, insertEvents } from "@/server/services/events";
-import { createTestDeps } from "@/server/testing";
-import { commands, computers, events, type NewEvent } from "@/db/schema";
+import { createSmartGroup } from "@/server/services/smart-groups";
+import { actingAs, createTestDeps } from "@/server/testing";
+import { catalogTitles, commands, computers, deploymentTargets, events, type NewEvent } from "@/db/schema";
 
 function setup() {
   const deps = createTestDeps();
@@ -55,5 +60,46 @@ describe("batched inserts", () => {
       expect(row.seq).toBe(maxSeq + 1 + i);
       expect(Object.assign({}, row, { uuid: "", seq: 0 })).toEqual(Object.assign({}, stored(one[i]!.uuid), { uuid: "", seq: 0 }));
     });
+  });
+});
+
+describe("the pass's raw reads", () => {
+  it("targetsOfComputers reads each target as drizzle maps its row", async () => {
+    const { deps, now, ids } = setup();
+    await syncCatalog(deps);
+    const titleId = deps.db.select().from(catalogTitles).where(eq(catalogTitles.bundleId, "org.mozilla.firefox")).get()!.id;
+    const group = createSmartGroup(deps, { name: "Nobody", criteria: [{ field: "Computer Name", operator: "is", value: "no such Mac" }] }, actingAs("a"));
+    const { id: deploymentId } = await createDeployment(deps, { name: "Firefox", titleId, smartGroupId: group.id, distributionMethod: "self_service", updateMethod: "automatic" }, actingAs("a"));
+    const later = (ms: number) => new Date(now.getTime() + ms);
+    deps.db
+      .insert(deploymentTargets)
+      .values([
+        // Every nullable column null, then every one set (instants with milliseconds).
+        { deploymentId, computerId: ids[0]!, status: "in_progress", phase: "waiting_for_inventory", reason: "Waiting", targetVersion: "140.0", statusChangedAt: now, createdAt: now, updatedAt: now },
+        {
+          deploymentId,
+          computerId: ids[1]!,
+          status: "failed",
+          phase: "install_sent",
+          reason: "Install failed: 'quoted' ünïcødé",
+          targetVersion: "140.0.1",
+          attempts: 2,
+          nextAttemptAt: later(6 * 3_600_000 + 7),
+          lastError: "MCMDMErrorDomain 12021",
+          selfServiceRequestedAt: later(-1),
+          pendingInventoryCommandUuid: "0190-INV",
+          installCommandUuid: "0190-INSTALL",
+          statusChangedAt: later(3),
+          dueAt: later(11),
+          createdAt: later(-999),
+          updatedAt: later(5),
+        },
+      ])
+      .run();
+    const viaDrizzle = deps.db.select().from(deploymentTargets).where(inArray(deploymentTargets.computerId, ids)).all();
+    expect(viaDrizzle).toHaveLength(2);
+    const sortById = (rows: typeof viaDrizzle) => [...rows].sort((a, b) => a.id - b.id);
+    expect(sortById(targetsOfComputers(deps.db, ids))).toEqual(sortById(viaDrizzle));
+    expect(targetsOfComputers(deps.db, [ids[1]!]).map((t) => t.computerId)).toEqual([ids[1]]);
   });
 });
