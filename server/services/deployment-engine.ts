@@ -3,7 +3,7 @@
 // to one computer (its groups, its winners, its targets), so a pass runs over the fleet in slices of
 // computers (engine-passes.ts decides which and when): each slice reads what it needs through statements
 // prepared once, asks the pure engine, and writes in one transaction.
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 
 import { isEmpty, newBitset, setBit, type Bitset } from "@/server/engine/bitset";
 import { resolvePrecedence, type PrecedenceCandidate } from "@/server/engine/precedence";
@@ -25,7 +25,6 @@ import {
   computers,
   deployments,
   deploymentTargets,
-  installedApps,
   type CatalogVersion,
   type Command,
   type Deployment,
@@ -307,18 +306,20 @@ function compatibilityClasses(devices: ArrayLike<DeviceFacts | undefined>, size:
 }
 
 /** A command as passStatements' `commands` reads it: instants in ms, the flag as 0/1, the error chain as JSON text. */
-type CommandFactRow = { uuid: string; computerId: number; status: Command["status"]; sentAt: number | null; completedAt: number | null; isInstall: number; errorChain: string | null };
+/** What a step reads of a command, as the raw statement's array (better-sqlite3's raw mode, as targets). */
+type CommandFactRow = [uuid: string, computerId: number, status: Command["status"], sentAt: number | null, completedAt: number | null, isInstall: number, errorChain: string | null];
 
 function commandFact(c: CommandFactRow | undefined, slotHolders: Set<number>): CommandFact | null {
   if (!c) return null;
-  const first = c.errorChain === null ? undefined : (JSON.parse(c.errorChain) as Command["errorChain"])?.[0];
+  const [uuid, computerId, status, sentAt, completedAt, isInstall, errorChain] = c;
+  const first = errorChain === null ? undefined : (JSON.parse(errorChain) as Command["errorChain"])?.[0];
   return {
-    uuid: c.uuid,
-    status: c.status,
-    sentAt: c.sentAt === null ? null : new Date(c.sentAt),
-    completedAt: c.completedAt === null ? null : new Date(c.completedAt),
+    uuid,
+    status,
+    sentAt: sentAt === null ? null : new Date(sentAt),
+    completedAt: completedAt === null ? null : new Date(completedAt),
     errorText: first ? (first.USEnglishDescription ?? first.LocalizedDescription ?? `error ${first.ErrorCode ?? "?"} (${first.ErrorDomain ?? "unknown domain"})`) : null,
-    waitingForSlot: c.isInstall === 1 && c.status === "queued" && slotHolders.has(c.computerId),
+    waitingForSlot: isInstall === 1 && status === "queued" && slotHolders.has(computerId),
   };
 }
 
@@ -421,17 +422,17 @@ function preparePass(db: Db) {
       .prepare(),
     // Raw, mapped by targetOf: drizzle's row mapping cost more than the read (~46 rows of 17 columns a Mac).
     targets: db.$client.prepare<[string], TargetRow>(`${TARGET_COLUMNS} where computer_id in (select value from json_each(?))`).raw(),
-    apps: db
-      .select({ computerId: installedApps.computerId, bundleId: installedApps.bundleId, shortVersion: installedApps.shortVersion, version: installedApps.version, installing: installedApps.installing })
-      .from(installedApps)
-      .where(and(inJson(installedApps.computerId, "ids"), inJson(installedApps.bundleId, "bundles")))
-      .prepare(),
+    apps: db.$client
+      .prepare<[string, string], [computerId: number, bundleId: string, shortVersion: string | null, version: string | null, installing: number]>(
+        `select computer_id, bundle_id, short_version, version, installing from installed_apps
+         where computer_id in (select value from json_each(?)) and bundle_id in (select value from json_each(?))`,
+      )
+      .raw(),
     // What a target's step reads of its commands, not the whole row: an answered InstalledApplicationList
     // keeps its full report (up to tens of KB), and a pass reads each target's commands again.
-    commands: db.$client.prepare<[string], CommandFactRow>(
-      `select uuid, computer_id as computerId, status, sent_at as sentAt, completed_at as completedAt, is_install as isInstall, error_chain as errorChain
-       from commands where uuid in (select value from json_each(?))`,
-    ),
+    commands: db.$client
+      .prepare<[string], CommandFactRow>("select uuid, computer_id, status, sent_at, completed_at, is_install, error_chain from commands where uuid in (select value from json_each(?))")
+      .raw(),
     // is_install = 1 written into the SQL: bound, it is compared with the partial index's WHERE, and SQLite
     // prepared the statement again on every run (queue.ts, `candidates`).
     slotHolders: db.$client
@@ -586,17 +587,18 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
 
   // Installed apps for the deployed titles only.
   const appsByKey = new Map<string, { shortVersion: string | null; version: string | null; installing: boolean }[]>();
-  for (const a of q.apps.all({ ids, bundles: context.bundleIdsJson })) {
-    const key = `${a.computerId}:${a.bundleId}`;
+  for (const [computerId, bundleId, shortVersion, version, installing] of q.apps.all(ids, context.bundleIdsJson)) {
+    const key = `${computerId}:${bundleId}`;
+    const app = { shortVersion, version, installing: installing === 1 };
     const list = appsByKey.get(key);
-    if (list) list.push(a);
-    else appsByKey.set(key, [a]);
+    if (list) list.push(app);
+    else appsByKey.set(key, [app]);
   }
 
   // The commands targets follow, and which Macs have an install slot taken.
   const uuids = existing.flatMap((t) => [t.pendingInventoryCommandUuid, t.installCommandUuid]).filter((u): u is string => u !== null);
   const commandByUuid = new Map<string, CommandFactRow>();
-  if (uuids.length > 0) for (const c of q.commands.all(JSON.stringify(uuids))) commandByUuid.set(c.uuid, c);
+  if (uuids.length > 0) for (const c of q.commands.all(JSON.stringify(uuids))) commandByUuid.set(c[0], c);
   const slotHolders = new Set(q.slotHolders.all(ids));
 
   const manifestOf = (version: CatalogVersion): VersionManifest | undefined => {

@@ -23,7 +23,7 @@ import { recordAdminAction } from "@/server/services/audit";
 import { markComputersDirty, TARGETS_CHANGED } from "@/server/services/engine-state";
 import type { Db } from "@/db/client";
 import { inJson } from "@/db/sql";
-import { computers, deployments, installedApps, smartGroupCriteria, smartGroupMembers, smartGroups } from "@/db/schema";
+import { computers, deployments, smartGroupCriteria, smartGroupMembers, smartGroups } from "@/db/schema";
 
 /** Rows per INSERT, and ids per `IN (…)` list, when membership changes are written. */
 const WRITE_CHUNK = 300;
@@ -51,25 +51,26 @@ const factColumns = {
   lastCheckinAt: computers.lastCheckinAt,
   lastInventoryAt: computers.lastInventoryAt,
 };
-const appColumns = { computerId: installedApps.computerId, bundleId: installedApps.bundleId, name: installedApps.name };
+/** An installed app as the engine reads it, an array per row (better-sqlite3's raw mode: no object per row). */
+type AppRow = [computerId: number, bundleId: string | null, name: string];
+/** A membership row, likewise. */
+type MemberRow = [groupId: number, computerId: number];
 
 /** Reads and writes an engine slice runs for its computers, prepared once per database (STYLE §3.8). */
 function prepare(db: Db) {
   return {
     allFacts: db.select(factColumns).from(computers).orderBy(asc(computers.id)).prepare(),
     factsOf: db.select(factColumns).from(computers).where(inJson(computers.id, "ids")).orderBy(asc(computers.id)).prepare(),
-    allApps: db.select(appColumns).from(installedApps).prepare(),
-    appsOf: db.select(appColumns).from(installedApps).where(inJson(installedApps.computerId, "ids")).prepare(),
-    membersOf: db
-      .select({ groupId: smartGroupMembers.smartGroupId, computerId: smartGroupMembers.computerId })
-      .from(smartGroupMembers)
-      .where(inJson(smartGroupMembers.computerId, "ids"))
-      .prepare(),
-    membersOfIn: db
-      .select({ groupId: smartGroupMembers.smartGroupId, computerId: smartGroupMembers.computerId })
-      .from(smartGroupMembers)
-      .where(and(inJson(smartGroupMembers.smartGroupId, "groups"), inJson(smartGroupMembers.computerId, "ids")))
-      .prepare(),
+    allApps: db.$client.prepare<[], AppRow>("select computer_id, bundle_id, name from installed_apps").raw(),
+    appsOf: db.$client.prepare<[string], AppRow>("select computer_id, bundle_id, name from installed_apps where computer_id in (select value from json_each(?))").raw(),
+    membersOf: db.$client
+      .prepare<[string], MemberRow>("select smart_group_id, computer_id from smart_group_members where computer_id in (select value from json_each(?))")
+      .raw(),
+    membersOfIn: db.$client
+      .prepare<[string, string], MemberRow>(
+        "select smart_group_id, computer_id from smart_group_members where smart_group_id in (select value from json_each(?)) and computer_id in (select value from json_each(?))",
+      )
+      .raw(),
     // One prepared statement: an inventory answer checks it before regrouping its computer.
     version: db.$client
       .prepare(
@@ -110,7 +111,7 @@ export function loadComputerFacts(deps: Pick<Deps, "db">, computerIds?: number[]
   const q = smartGroupStatements(deps.db);
   const ids = computerIds ? JSON.stringify(computerIds) : undefined;
   const rows = ids ? q.factsOf.all({ ids }) : q.allFacts.all();
-  const apps = ids ? q.appsOf.all({ ids }) : q.allApps.all();
+  const apps = ids ? q.appsOf.all(ids) : q.allApps.all();
   const bundleIds = new Map<number, Set<string>>();
   const names = new Map<number, Set<string>>();
   const add = (map: Map<number, Set<string>>, id: number, value: string) => {
@@ -122,15 +123,15 @@ export function loadComputerFacts(deps: Pick<Deps, "db">, computerIds?: number[]
   // less memory, and set lookups over the fleet find each string's hash already computed.
   const lowered = new Map<string, string>();
   const normalized = new Map<string, string>();
-  for (const app of apps) {
-    if (app.bundleId) {
-      let id = lowered.get(app.bundleId);
-      if (id === undefined) lowered.set(app.bundleId, (id = app.bundleId.toLowerCase()));
-      add(bundleIds, app.computerId, id);
+  for (const [computerId, bundleId, appName] of apps) {
+    if (bundleId) {
+      let id = lowered.get(bundleId);
+      if (id === undefined) lowered.set(bundleId, (id = bundleId.toLowerCase()));
+      add(bundleIds, computerId, id);
     }
-    let name = normalized.get(app.name);
-    if (name === undefined) normalized.set(app.name, (name = normalizeAppName(app.name)));
-    if (name) add(names, app.computerId, name);
+    let name = normalized.get(appName);
+    if (name === undefined) normalized.set(appName, (name = normalizeAppName(appName)));
+    if (name) add(names, computerId, name);
   }
   return rows.map((r) => ({
     id: r.id,
@@ -234,11 +235,11 @@ export function storedMembershipFor(db: Db, computerIds: number[], groupIds?: nu
   const current = new Map<number, Set<number>>();
   if (computerIds.length === 0 || groupIds?.length === 0) return current;
   const ids = JSON.stringify(computerIds);
-  const rows = groupIds ? smartGroupStatements(db).membersOfIn.all({ ids, groups: JSON.stringify(groupIds) }) : smartGroupStatements(db).membersOf.all({ ids });
-  for (const r of rows) {
-    const set = current.get(r.groupId);
-    if (set) set.add(r.computerId);
-    else current.set(r.groupId, new Set([r.computerId]));
+  const rows = groupIds ? smartGroupStatements(db).membersOfIn.all(JSON.stringify(groupIds), ids) : smartGroupStatements(db).membersOf.all(ids);
+  for (const [groupId, computerId] of rows) {
+    const set = current.get(groupId);
+    if (set) set.add(computerId);
+    else current.set(groupId, new Set([computerId]));
   }
   return current;
 }
