@@ -5,6 +5,7 @@
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 
 import { withinTransaction, type Db } from "@/db/client";
+import { dateOf } from "@/db/sql";
 import { commands, type Command, type CommandErrorChainItem, type CommandPurpose, type CommandStatus } from "@/db/schema";
 
 import { markComputersDirty, TARGETS_CHANGED } from "@/server/services/engine-state";
@@ -41,7 +42,6 @@ type CommandRow = Omit<Command, "isInstall" | "createdAt" | "sentAt" | "complete
 const COMMAND_COLUMNS = `select uuid, computer_id as computerId, request_type as requestType, payload, status, priority, seq, purpose, is_install as isInstall,
   deployment_id as deploymentId, attempt, idempotency_key as idempotencyKey, created_at as createdAt, sent_at as sentAt, completed_at as completedAt,
   not_now_at as notNowAt, not_now_count as notNowCount, released_at as releasedAt, error_chain as errorChain, response, result from commands`;
-const dateOf = (ms: number | null) => (ms === null ? null : new Date(ms));
 
 /** A Command as drizzle would map the row (the schema's timestamp, boolean and json modes). */
 function commandOf(r: CommandRow): Command {

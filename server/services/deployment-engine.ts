@@ -17,7 +17,7 @@ import { insertEvents } from "@/server/services/events";
 import { versionManifest, type VersionManifest } from "@/server/services/manifests";
 import type { Settings } from "@/server/services/settings";
 import { withinTransaction, type Db } from "@/db/client";
-import { inJson } from "@/db/sql";
+import { dateOf, inJson, msOf } from "@/db/sql";
 import {
   catalogProfiles,
   catalogTitles,
@@ -305,8 +305,10 @@ function compatibilityClasses(devices: ArrayLike<DeviceFacts | undefined>, size:
   return { of: forVersion };
 }
 
-/** A command as passStatements' `commands` reads it: instants in ms, the flag as 0/1, the error chain as JSON text. */
-/** What a step reads of a command, as the raw statement's array (better-sqlite3's raw mode, as targets). */
+/**
+ * A command as passStatements' `commands` reads it, an array (better-sqlite3's raw mode, as targets): instants
+ * in ms, the flag as 0/1, the error chain as JSON text.
+ */
 type CommandFactRow = [uuid: string, computerId: number, status: Command["status"], sentAt: number | null, completedAt: number | null, isInstall: number, errorChain: string | null];
 
 function commandFact(c: CommandFactRow | undefined, slotHolders: Set<number>): CommandFact | null {
@@ -316,8 +318,8 @@ function commandFact(c: CommandFactRow | undefined, slotHolders: Set<number>): C
   return {
     uuid,
     status,
-    sentAt: sentAt === null ? null : new Date(sentAt),
-    completedAt: completedAt === null ? null : new Date(completedAt),
+    sentAt: dateOf(sentAt),
+    completedAt: dateOf(completedAt),
     errorText: first ? (first.USEnglishDescription ?? first.LocalizedDescription ?? `error ${first.ErrorCode ?? "?"} (${first.ErrorDomain ?? "unknown domain"})`) : null,
     waitingForSlot: isInstall === 1 && status === "queued" && slotHolders.has(computerId),
   };
@@ -463,8 +465,6 @@ function preparePass(db: Db) {
   };
 }
 
-const ms = (d: Date | null | undefined) => (d ? d.getTime() : null);
-const dateOf = (t: number | null) => (t === null ? null : new Date(t));
 
 /**
  * A deployment_targets row as a raw statement reads it, as an array (better-sqlite3's raw mode): a slice of
@@ -530,15 +530,15 @@ function targetRow(t: NewDeploymentTarget) {
     t.reason,
     t.targetVersion,
     t.attempts ?? 0,
-    ms(t.nextAttemptAt),
+    msOf(t.nextAttemptAt),
     t.lastError ?? null,
-    ms(t.selfServiceRequestedAt),
+    msOf(t.selfServiceRequestedAt),
     t.pendingInventoryCommandUuid ?? null,
     t.installCommandUuid ?? null,
-    ms(t.statusChangedAt),
-    ms(t.dueAt),
-    ms(t.createdAt),
-    ms(t.updatedAt),
+    msOf(t.statusChangedAt),
+    msOf(t.dueAt),
+    msOf(t.createdAt),
+    msOf(t.updatedAt),
   ];
 }
 
@@ -734,14 +734,14 @@ function targetUpdate(db: Db) {
         phase: t.phase,
         reason: t.reason,
         attempts: t.attempts,
-        nextAttemptAt: ms(t.nextAttemptAt),
+        nextAttemptAt: msOf(t.nextAttemptAt),
         lastError: t.lastError,
         targetVersion: t.targetVersion,
-        selfServiceRequestedAt: ms(t.selfServiceRequestedAt),
+        selfServiceRequestedAt: msOf(t.selfServiceRequestedAt),
         pendingInventoryCommandUuid: t.pendingInventoryCommandUuid,
         installCommandUuid: t.installCommandUuid,
-        statusChangedAt: ms(t.statusChangedAt),
-        dueAt: ms(dueAt),
+        statusChangedAt: msOf(t.statusChangedAt),
+        dueAt: msOf(dueAt),
         updatedAt: now.getTime(),
       });
     targetUpdates.set(db, update);
