@@ -14,6 +14,7 @@ import {
   SMART_GROUP_FIELDS,
   validateSmartGroup,
   validateSmartGroupCriteria,
+  type AppIndex,
   type ComputerFacts,
   type Criterion,
   type GroupDefinition,
@@ -527,15 +528,55 @@ describe("evaluateSmartGroups over a fleet (bitsets)", () => {
         // Groups may refer to each other (and form cycles): both evaluations must treat them alike.
         const compiled = compileSmartGroups(criteriaLists.map((criteria, i) => ({ id: i + 1, name: `g${i + 1}`, criteria })));
         const slots = evaluateSmartGroupBits(compiled, computers, NOW);
+        const viaIndex = evaluateSmartGroupBits(compiled, computers, NOW, appIndexOf(computers));
         const viaSets = evaluateSmartGroups(compiled, computers, NOW);
         computers.forEach((computer, i) => {
           const alone = evaluateSmartGroupsForComputer(compiled, computer, NOW);
           const inFleet = new Set(compiled.groups.filter((g) => hasBit(slots[g.slot]!, i)).map((g) => g.id));
           expect(inFleet).toEqual(alone);
+          expect(new Set(compiled.groups.filter((g) => hasBit(viaIndex[g.slot]!, i)).map((g) => g.id))).toEqual(alone);
           expect(new Set(compiled.groups.filter((g) => viaSets.get(g.id)?.has(computer.id)).map((g) => g.id))).toEqual(alone);
         });
       }),
       { numRuns: 300 },
     );
   });
+
+  // Past 64 distinct values (names, serial numbers) a column is tested computer by computer, not value by value.
+  it("agrees with the one-computer evaluation on columns of many distinct values", () => {
+    const criterionArb = fc.record({
+      field: fc.constantFrom("Computer Name", "Serial Number", "Model", "Operating System Version"),
+      operator: fc.constantFrom("is", "is not", "like", "not like", "matches regex"),
+      value: fc.constantFrom("lab-7", "LAB", "c02x7", "7$", "^f", "air", "1"),
+    }).map((c) => (c.field === "Operating System Version" ? { ...c, operator: c.operator.startsWith("is") ? c.operator : "less than", value: "14.1" } : c));
+    fc.assert(
+      fc.property(fc.integer({ min: 65, max: 200 }), fc.array(criterionArb, { minLength: 1, maxLength: 3 }), fc.integer({ min: 0, max: 1000 }), (count, criteria, seed) => {
+        const computers = Array.from({ length: count }, (_, i): ComputerFacts => ({
+          id: i + 1,
+          name: `${names[(i + seed) % names.length]}-${i}`,
+          serialNumber: i % 9 === 0 ? null : `C02X${(i * 7919 + seed).toString(36).toUpperCase()}`,
+          model: ["MacBook Air", "iMac", null][i % 3]!,
+          osVersion: `${12 + (i % 4)}.${(i * 3) % 100}`, // up to 400 distinct versions
+          architecture: i % 2 ? "arm64" : "x86_64",
+          lastCheckinAt: null,
+          lastInventoryAt: null,
+          appBundleIds: new Set(),
+          appNames: new Set(),
+        }));
+        const compiled = compileSmartGroups([{ id: 1, name: "g1", criteria }]);
+        const bits = evaluateSmartGroupBits(compiled, computers, NOW)[compiled.groups[0]!.slot]!;
+        computers.forEach((computer, i) => expect(hasBit(bits, i)).toBe(evaluateSmartGroupsForComputer(compiled, computer, NOW).has(1)));
+      }),
+      { numRuns: 200 },
+    );
+  });
 });
+
+/** An AppIndex made from the computers' own sets, as the loader makes one from the rows. */
+function appIndexOf(computers: readonly ComputerFacts[]): AppIndex {
+  const index = { appNames: new Map<string, number[]>(), appBundleIds: new Map<string, number[]>() };
+  computers.forEach((c, i) => {
+    for (const field of ["appNames", "appBundleIds"] as const) for (const value of c[field]) index[field].set(value, [...(index[field].get(value) ?? []), i]);
+  });
+  return index;
+}

@@ -52,6 +52,14 @@ export type ComputerFacts = {
   appNames: ReadonlySet<string>;
 };
 
+/**
+ * Who has each app, for a fleet evaluation: for each value of an app set (a lowercased bundle id, a
+ * normalizeAppName'd name), the positions of the computers that have it in the array being evaluated. The
+ * loader builds it from the installed-app rows it reads anyway (loadFleetFacts); without it the evaluation
+ * walks every computer's two sets, 100,000 separate hash tables at full scale.
+ */
+export type AppIndex = { appNames: ReadonlyMap<string, ArrayLike<number>>; appBundleIds: ReadonlyMap<string, ArrayLike<number>> };
+
 /** DESIGN §2.1: one validation problem; `index` is the 0-based position of the criterion it concerns. */
 export type SmartGroupError = { index?: number; message: string };
 
@@ -581,6 +589,16 @@ function evaluateInto(compiled: CompiledGroups, computer: ComputerFacts, results
   for (const g of compiled.groups) results[g.slot] = g.test(prepared, results, nowMs) ? 1 : 0;
 }
 
+/** A string fact's distinct values (and lowercased), each computer's code into them, and each value's members once asked. */
+type Column = { codes: Int32Array; values: (string | null)[]; lowers: string[]; byValue?: Bitset[] };
+
+/**
+ * Up to this many distinct values (architectures, models, macOS versions), a criterion over a column is the
+ * union of its matching values' members: at most 32 word operations per 32 computers, as many as testing
+ * each computer's code, and usually far fewer.
+ */
+const FEW_VALUES = 64;
+
 /**
  * One evaluation's view of the fleet: each criterion is evaluated once over all computers into a bitset,
  * reading a column of distinct values where there are few (models, macOS versions), and shared by every
@@ -589,13 +607,14 @@ function evaluateInto(compiled: CompiledGroups, computer: ComputerFacts, results
 class FleetView {
   readonly size: number;
   private readonly leafBits = new Map<string, Bitset>();
-  private readonly columns = new Map<string, { codes: Int32Array; values: (string | null)[]; lowers: string[] }>();
+  private readonly columns = new Map<string, Column>();
   private readonly times = new Map<string, Float64Array>();
   constructor(
     readonly computers: readonly ComputerFacts[],
     readonly nowMs: number,
     /** Every value a "has" criterion asks of each app set, so one visit of a computer's set answers all. */
     private readonly wanted: { appNames: string[]; appBundleIds: string[] },
+    private readonly apps?: AppIndex,
   ) {
     this.size = computers.length;
   }
@@ -623,6 +642,14 @@ class FleetView {
     return column;
   }
 
+  /** Each value's computers (bitsets by value code), for a column of at most FEW_VALUES values. */
+  private valueBits(column: Column): Bitset[] {
+    if (column.byValue) return column.byValue;
+    const byValue = column.values.map(() => newBitset(this.size));
+    for (let i = 0; i < this.size; i++) setBit(byValue[column.codes[i]!]!, i);
+    return (column.byValue = byValue);
+  }
+
   /** An instant fact as milliseconds (NaN for never). */
   private time(field: "lastCheckinAt" | "lastInventoryAt") {
     let column = this.times.get(field);
@@ -635,17 +662,27 @@ class FleetView {
   }
 
   /**
-   * Who has each wanted value in an app set: one walk of each computer's set (100,000 separate hash tables
-   * are where the time goes), looking its entries up among the wanted values, rather than one per criterion.
+   * Who has each wanted value in an app set: from the AppIndex when the loader made one, else one walk of
+   * each computer's set (100,000 separate hash tables are where the time goes), looking its entries up among
+   * the wanted values, rather than one walk per criterion.
    */
   private appSets(field: "appNames" | "appBundleIds") {
     const values = this.wanted[field];
-    const index = new Map(values.map((v, k) => [v, k]));
     const bits = values.map(() => newBitset(this.size));
-    for (let i = 0; i < this.size; i++) {
-      for (const app of this.computers[i]![field]) {
-        const v = index.get(app);
-        if (v !== undefined) setBit(bits[v]!, i);
+    const holders = this.apps?.[field];
+    if (holders) {
+      // Only the computers that have a wanted app are visited.
+      values.forEach((value, v) => {
+        const positions = holders.get(value) ?? [];
+        for (let p = 0; p < positions.length; p++) setBit(bits[v]!, positions[p]!);
+      });
+    } else {
+      const index = new Map(values.map((v, k) => [v, k]));
+      for (let i = 0; i < this.size; i++) {
+        for (const app of this.computers[i]![field]) {
+          const v = index.get(app);
+          if (v !== undefined) setBit(bits[v]!, i);
+        }
       }
     }
     values.forEach((value, v) => this.leafBits.set(JSON.stringify(["set", field, value]), bits[v]!));
@@ -680,20 +717,41 @@ class FleetView {
       case "os":
       case "arch": {
         // Each distinct value is tested once (a fleet has a few dozen macOS versions and models).
-        const { codes, values, lowers } = this.column(leaf.kind === "string" ? leaf.field : leaf.kind);
+        const column = this.column(leaf.kind === "string" ? leaf.field : leaf.kind);
+        const { codes, values, lowers } = column;
         const match = new Uint8Array(values.length);
+        let matched = 0;
         for (let v = 0; v < values.length; v++) {
           const value = values[v]!;
           const ok = leaf.kind === "string" ? leaf.test(value ?? "", lowers[v]!) : leaf.kind === "os" ? leaf.test(value) : leaf.test(value as ComputerFacts["architecture"]);
           match[v] = ok ? 1 : 0;
+          if (ok) matched++;
         }
-        for (let i = 0; i < size; i++) if (match[codes[i]!] === 1) setBit(bits, i);
+        if (values.length <= FEW_VALUES) {
+          // The members of each value, combined word by word: of the matching values, or the complement of
+          // the others when fewer.
+          const byValue = this.valueBits(column);
+          const wanted = matched * 2 <= values.length ? 1 : 0;
+          for (let v = 0; v < values.length; v++) if (match[v] === wanted) orInto(bits, byValue[v]!);
+          return wanted === 1 ? bits : complement(bits, size);
+        }
+        // Each word of the result built in a register from 32 computers' answers (no read-modify-write).
+        for (let w = 0, i = 0; w < bits.length; w++) {
+          let word = 0;
+          for (let b = 0; b < 32 && i < size; b++, i++) word |= match[codes[i]!]! << b;
+          bits[w] = word;
+        }
         return bits;
       }
       case "time": {
         const at = this.time(leaf.field);
         const cutoff = this.nowMs - leaf.days * DAY_MS;
-        for (let i = 0; i < size; i++) if (isOlder(at[i]!, cutoff) === leaf.older) setBit(bits, i);
+        const older = leaf.older;
+        for (let w = 0, i = 0; w < bits.length; w++) {
+          let word = 0;
+          for (let b = 0; b < 32 && i < size; b++, i++) if (isOlder(at[i]!, cutoff) === older) word |= 1 << b;
+          bits[w] = word;
+        }
         return bits;
       }
     }
@@ -723,12 +781,13 @@ class FleetView {
 
 /**
  * DESIGN §2.1, §3.2: every group's members as bitsets over `computers` (bit i is computers[i]), by slot:
- * each distinct criterion is evaluated once over the fleet, then groups combine them word by word.
+ * each distinct criterion is evaluated once over the fleet, then groups combine them word by word. `apps`,
+ * when given, must describe the same computers' app sets (by position in `computers`).
  */
-export function evaluateSmartGroupBits(compiled: CompiledGroups, computers: readonly ComputerFacts[], now: Date): Bitset[] {
+export function evaluateSmartGroupBits(compiled: CompiledGroups, computers: readonly ComputerFacts[], now: Date, apps?: AppIndex): Bitset[] {
   const wanted = { appNames: new Set<string>(), appBundleIds: new Set<string>() };
   for (const g of compiled.groups) for (const leaf of g.leaves) if (leaf.kind === "set") wanted[leaf.field].add(leaf.value);
-  const fleet = new FleetView(computers, now.getTime(), { appNames: [...wanted.appNames], appBundleIds: [...wanted.appBundleIds] });
+  const fleet = new FleetView(computers, now.getTime(), { appNames: [...wanted.appNames], appBundleIds: [...wanted.appBundleIds] }, apps);
   const slots: Bitset[] = [];
   for (const g of compiled.groups) slots[g.slot] = fleet.bitsOfExpression(g.expression, g, slots);
   return slots;
@@ -740,8 +799,8 @@ export function evaluateSmartGroupBits(compiled: CompiledGroups, computers: read
  */
 const FLEET_EVALUATION_FROM = 32;
 
-/** DESIGN §2.1, §3.2: every group's members (group id → computer ids). */
-export function evaluateSmartGroups(compiled: CompiledGroups, computers: ComputerFacts[], now: Date): Map<number, Set<number>> {
+/** DESIGN §2.1, §3.2: every group's members (group id → computer ids); `apps` as for evaluateSmartGroupBits. */
+export function evaluateSmartGroups(compiled: CompiledGroups, computers: ComputerFacts[], now: Date, apps?: AppIndex): Map<number, Set<number>> {
   if (computers.length < FLEET_EVALUATION_FROM) {
     const members = new Map(compiled.groups.map((g) => [g.id, new Set<number>()]));
     const results = new Uint8Array(compiled.groups.length);
@@ -751,7 +810,7 @@ export function evaluateSmartGroups(compiled: CompiledGroups, computers: Compute
     }
     return members;
   }
-  const slots = evaluateSmartGroupBits(compiled, computers, now);
+  const slots = evaluateSmartGroupBits(compiled, computers, now, apps);
   return new Map(
     compiled.groups.map((g) => {
       const members = new Set<number>();

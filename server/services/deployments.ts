@@ -2,14 +2,14 @@
 import { and, asc, count, desc, eq, inArray, type SQL } from "drizzle-orm";
 import { z } from "zod";
 
-import { compileSmartGroups, evaluateSmartGroups } from "@/server/engine/smart-groups";
+import { compileSmartGroups } from "@/server/engine/smart-groups";
 import type { Principal } from "@/server/auth/actor";
 import type { Deps } from "@/server/deps";
 import { AppError } from "@/server/errors";
 import { recordAdminAction } from "@/server/services/audit";
 import { decideScope, targetVersionOf } from "@/server/services/deployment-engine";
 import { runEnginePassNow } from "@/server/services/engine-passes";
-import { loadComputerFacts, loadGroupDefinitions } from "@/server/services/smart-groups";
+import { evaluateStoredComputers, loadGroupDefinitions } from "@/server/services/smart-groups";
 import {
   catalogTitles,
   catalogVersions,
@@ -324,8 +324,7 @@ export function previewDeployment(deps: Pick<Deps, "db" | "clock">, input: TDepl
   const values = validate(deps, input);
   const sampleSize = options.sampleSize ?? 10;
   const now = deps.clock.now();
-  const facts = loadComputerFacts(deps);
-  const membership = evaluateSmartGroups(compileSmartGroups(loadGroupDefinitions(deps)), facts, now);
+  const { membership } = evaluateStoredComputers(deps, compileSmartGroups(loadGroupDefinitions(deps)), now);
   if (options.id !== undefined) getRow(deps, options.id);
   const all = deps.db.select().from(deployments).all();
   const previewId = options.id ?? Math.max(0, ...all.map((d) => d.id)) + 1;

@@ -13,6 +13,7 @@ import {
   listSmartGroupMembers,
   listSmartGroups,
   loadComputerFacts,
+  loadFleetFacts,
   loadGroupDefinitions,
   previewSmartGroup,
   recalculateSmartGroups,
@@ -79,6 +80,23 @@ describe("loadComputerFacts", () => {
     expect(facts[1]!.appNames.size).toBe(0);
     expect(loadComputerFacts(deps, [b]).map((f) => f.id)).toEqual([b]);
     expect(loadComputerFacts(deps, [])).toEqual([]);
+  });
+
+  it("indexes who has each app by position, as the facts' own sets say (a duplicate app row counted once)", () => {
+    const deps = createTestDeps();
+    const chrome = { name: "Google Chrome.app", bundleId: "com.google.Chrome" };
+    const a = addComputer(deps, { name: "A", apps: [chrome, { name: "Slack", bundleId: "com.tinyspeck.slackmacgap" }] });
+    addComputer(deps, { name: "B", apps: [{ name: "Legacy Tool" }] });
+    const third = addComputer(deps, { name: "C", apps: [chrome, { ...chrome, name: "Google Chrome" }] });
+    const { facts, apps } = loadFleetFacts(deps);
+    expect(Object.fromEntries(apps.appBundleIds)).toEqual({ "com.google.chrome": [0, 2], "com.tinyspeck.slackmacgap": [0] });
+    expect(Object.fromEntries(apps.appNames)).toEqual({ "google chrome": [0, 2], slack: [0], "legacy tool": [1] });
+    for (const field of ["appNames", "appBundleIds"] as const)
+      for (const [value, positions] of apps[field]) expect(Array.from(positions)).toEqual(facts.flatMap((f, i) => (f[field].has(value) ? [i] : [])));
+    // Some computers only: positions are in the returned facts.
+    const some = loadFleetFacts(deps, [third, a]);
+    expect(some.facts.map((f) => f.id)).toEqual([a, third]);
+    expect(Object.fromEntries(some.apps.appBundleIds)).toEqual({ "com.google.chrome": [0, 1], "com.tinyspeck.slackmacgap": [0] });
   });
 });
 

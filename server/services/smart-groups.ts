@@ -5,6 +5,7 @@ import safeRegex from "safe-regex2";
 
 import {
   compileSmartGroups,
+  type AppIndex,
   evaluateSmartGroups,
   formatSmartGroupErrors,
   normalizeAppName,
@@ -107,33 +108,50 @@ function normalizeCriterion(c: Criterion): StoredCriterion {
  * queries. "Model" is the model name (MacBook Air) as in Jamf Pro, else the model identifier.
  */
 export function loadComputerFacts(deps: Pick<Deps, "db">, computerIds?: number[]): ComputerFacts[] {
-  if (computerIds?.length === 0) return [];
+  return loadFleetFacts(deps, computerIds).facts;
+}
+
+/**
+ * loadComputerFacts, with the AppIndex of the same computers (positions in `facts`) for a fleet evaluation
+ * (evaluateSmartGroups): made from the installed-app rows as they are read, so evaluating "has" criteria
+ * does not walk every computer's app sets again.
+ */
+export function loadFleetFacts(deps: Pick<Deps, "db">, computerIds?: number[]): { facts: ComputerFacts[]; apps: AppIndex } {
+  const appNames = new Map<string, number[]>();
+  const appBundleIds = new Map<string, number[]>();
+  if (computerIds?.length === 0) return { facts: [], apps: { appNames, appBundleIds } };
   const q = smartGroupStatements(deps.db);
   const ids = computerIds ? JSON.stringify(computerIds) : undefined;
   const rows = ids ? q.factsOf.all({ ids }) : q.allFacts.all();
-  const apps = ids ? q.appsOf.all(ids) : q.allApps.all();
-  const bundleIds = new Map<number, Set<string>>();
-  const names = new Map<number, Set<string>>();
-  const add = (map: Map<number, Set<string>>, id: number, value: string) => {
-    const set = map.get(id);
-    if (set) set.add(value);
-    else map.set(id, new Set([value]));
+  const positionOf = new Map<number, number>();
+  rows.forEach((r, i) => positionOf.set(r.id, i));
+  const bundleIds = new Array<Set<string> | undefined>(rows.length);
+  const names = new Array<Set<string> | undefined>(rows.length);
+  const add = (sets: (Set<string> | undefined)[], holders: Map<string, number[]>, i: number, value: string) => {
+    const set = (sets[i] ??= new Set<string>());
+    if (set.has(value)) return; // two copies of one app: the computer holds it once
+    set.add(value);
+    const list = holders.get(value);
+    if (list) list.push(i);
+    else holders.set(value, [i]);
   };
   // One string per distinct app across the fleet (hundreds), not one per row (millions at 100,000 Macs):
   // less memory, and set lookups over the fleet find each string's hash already computed.
   const lowered = new Map<string, string>();
   const normalized = new Map<string, string>();
-  for (const [computerId, bundleId, appName] of apps) {
+  for (const [computerId, bundleId, appName] of ids ? q.appsOf.all(ids) : q.allApps.all()) {
+    const i = positionOf.get(computerId);
+    if (i === undefined) continue; // a row written after the computers were read
     if (bundleId) {
       let id = lowered.get(bundleId);
       if (id === undefined) lowered.set(bundleId, (id = bundleId.toLowerCase()));
-      add(bundleIds, computerId, id);
+      add(bundleIds, appBundleIds, i, id);
     }
     let name = normalized.get(appName);
     if (name === undefined) normalized.set(appName, (name = normalizeAppName(appName)));
-    if (name) add(names, computerId, name);
+    if (name) add(names, appNames, i, name);
   }
-  return rows.map((r) => ({
+  const facts = rows.map((r, i) => ({
     id: r.id,
     name: r.name,
     serialNumber: r.serialNumber,
@@ -142,9 +160,16 @@ export function loadComputerFacts(deps: Pick<Deps, "db">, computerIds?: number[]
     architecture: r.architecture,
     lastCheckinAt: r.lastCheckinAt,
     lastInventoryAt: r.lastInventoryAt,
-    appBundleIds: bundleIds.get(r.id) ?? new Set<string>(),
-    appNames: names.get(r.id) ?? new Set<string>(),
+    appBundleIds: bundleIds[i] ?? new Set<string>(),
+    appNames: names[i] ?? new Set<string>(),
   }));
+  return { facts, apps: { appNames, appBundleIds } };
+}
+
+/** Every group's members among these computers (all of them by default), from their stored facts. */
+export function evaluateStoredComputers(deps: Pick<Deps, "db">, compiled: CompiledGroups, now: Date, computerIds?: number[]): { facts: ComputerFacts[]; membership: Map<number, Set<number>> } {
+  const { facts, apps } = loadFleetFacts(deps, computerIds);
+  return { facts, membership: evaluateSmartGroups(compiled, facts, now, apps) };
 }
 
 /** Every stored group with its ordered criteria, as engine definitions (two queries). */
@@ -212,7 +237,7 @@ function markCalculated(db: Db, groupIds: number[], now: Date) {
 
 /** Evaluates every group over every computer and stores one group's membership (create, update). */
 function recalculateOne(db: Db, groupId: number, now: Date): number {
-  const membership = evaluateSmartGroups(compileSmartGroups(loadGroupDefinitions({ db })), loadComputerFacts({ db }), now);
+  const { membership } = evaluateStoredComputers({ db }, compileSmartGroups(loadGroupDefinitions({ db })), now);
   const members = membership.get(groupId) ?? new Set<number>();
   writeMembershipChanges(db, new Map([[groupId, members]]), currentMembers(db, groupId), now);
   markCalculated(db, [groupId], now);
@@ -225,7 +250,7 @@ function recalculateOne(db: Db, groupId: number, now: Date): number {
  * and the computers whose membership changed.
  */
 export function recalculateMembershipFor(db: Db, compiled: CompiledGroups, computerIds: number[], now: Date): { membership: Map<number, Set<number>>; changed: Set<number> } {
-  const membership = evaluateSmartGroups(compiled, loadComputerFacts({ db }, computerIds), now);
+  const { membership } = evaluateStoredComputers({ db }, compiled, now, computerIds);
   const changed = writeMembershipChanges(db, membership, storedMembershipFor(db, computerIds), now);
   return { membership, changed };
 }
@@ -264,7 +289,7 @@ export function recalculateSmartGroups(deps: Pick<Deps, "db" | "clock">): Map<nu
   return deps.db.transaction(
     () => {
       const defs = loadGroupDefinitions(deps);
-      const membership = evaluateSmartGroups(compileSmartGroups(defs), loadComputerFacts(deps), now);
+      const { membership } = evaluateStoredComputers(deps, compileSmartGroups(defs), now);
       writeMembershipChanges(deps.db, membership, currentMembers(deps.db), now);
       markCalculated(
         deps.db,
@@ -480,8 +505,8 @@ export function previewSmartGroup(deps: Pick<Deps, "db" | "clock">, input: { cri
 
   const candidateId = self?.id ?? 0; // stored ids start at 1
   const compiled = compileSmartGroups([...others, { id: candidateId, name: self?.name ?? "", criteria: input.criteria }]);
-  const facts = loadComputerFacts(deps);
-  const members = evaluateSmartGroups(compiled, facts, deps.clock.now()).get(candidateId) ?? new Set<number>();
+  const { facts, membership } = evaluateStoredComputers(deps, compiled, deps.clock.now());
+  const members = membership.get(candidateId) ?? new Set<number>();
   const sample = facts
     .filter((f) => members.has(f.id))
     .sort((a, b) => a.name.localeCompare(b.name, "en", { sensitivity: "base" }) || a.id - b.id)
