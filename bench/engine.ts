@@ -6,13 +6,13 @@ import { performance } from "node:perf_hooks";
 import { eq, inArray } from "drizzle-orm";
 
 import { andInto, countBits, fullBitset, newBitset, setBit, type Bitset } from "@/server/engine/bitset";
-import { compileSmartGroups, evaluateSmartGroupBits, evaluateSmartGroupsForComputer, normalizeAppName, type CompiledGroups, type ComputerFacts } from "@/server/engine/smart-groups";
+import { compileSmartGroups, evaluateSmartGroupBits, evaluateSmartGroupsForComputer, normalizeAppName, type AppIndex, type CompiledGroups, type ComputerFacts } from "@/server/engine/smart-groups";
 import { firstStepInventoryRelation, initialTargetState, stepTarget, type InstalledFact, type TargetFacts } from "@/server/engine/status";
 import type { Deps } from "@/server/deps";
 import { yieldToRequests } from "@/server/event-loop";
 import { forEachScopeGroupInFleet, installedFact, loadPassContext, runDeploymentPass, type decideScope } from "@/server/services/deployment-engine";
 import { applyInstalledApplicationList, type InstalledApplicationAnswer } from "@/server/services/devices";
-import { loadComputerFacts, loadGroupDefinitions, recalculateMembershipFor, storedMembershipFor } from "@/server/services/smart-groups";
+import { loadFleetFacts, loadGroupDefinitions, recalculateMembershipFor, storedMembershipFor } from "@/server/services/smart-groups";
 import { DEFAULT_SETTINGS } from "@/server/services/settings";
 import { catalogTitles, catalogVersions, computers, deployments, installedApps, type CatalogVersion } from "@/db/schema";
 
@@ -24,6 +24,8 @@ type ComputerInfo = { id: number; osVersion: string | null; architecture: "arm64
 
 export type LoadedEngineInput = EngineInput & {
   facts: ComputerFacts[];
+  /** Who has each app, by position in `facts`, as the loader reads the rows (loadFleetFacts). */
+  apps: AppIndex;
   deploymentInfos: DeploymentInfo[];
   versions: Map<number, CatalogVersion[]>;
   computerInfo: Map<number, ComputerInfo>;
@@ -43,7 +45,7 @@ export type LoadedEngineInput = EngineInput & {
  */
 export function loadEngineInput(deps: Pick<Deps, "db">, now: Date, computerIds?: number[]): LoadedEngineInput {
   const t0 = performance.now();
-  const facts = loadComputerFacts(deps, computerIds);
+  const { facts, apps } = loadFleetFacts(deps, computerIds);
   const only = computerIds ? new Set(computerIds) : undefined;
   const groups = loadGroupDefinitions(deps);
   const deploymentInfos: DeploymentInfo[] = deps.db
@@ -96,6 +98,7 @@ export function loadEngineInput(deps: Pick<Deps, "db">, now: Date, computerIds?:
     now,
     computers: facts,
     facts,
+    apps,
     enrolled,
     groups,
     deployments: naiveDeployments,
@@ -156,12 +159,21 @@ export class OutcomeColumns {
     return i;
   }
   push(deploymentId: number, computerId: number, winner: boolean, statusCode: number) {
-    if (this.length === this.deploymentIds.length) this.grow();
-    const i = this.length++;
-    this.deploymentIds[i] = deploymentId;
+    const i = this.append(1, deploymentId, winner);
     this.computerIds[i] = computerId;
-    this.winners[i] = winner ? 1 : 0;
     this.statuses[i] = statusCode;
+  }
+  /**
+   * `count` outcomes of one App Installer and one winner flag (filled at once); returns the first one's index:
+   * the caller writes their computer ids and statuses.
+   */
+  append(count: number, deploymentId: number, winner: boolean): number {
+    while (this.length + count > this.deploymentIds.length) this.grow();
+    const start = this.length;
+    this.length += count;
+    this.deploymentIds.fill(deploymentId, start, this.length);
+    this.winners.fill(winner ? 1 : 0, start, this.length);
+    return start;
   }
   /** Empty, with room for `capacity` (a pass that runs again writes into the same columns). */
   reset(capacity: number): this {
@@ -294,12 +306,15 @@ function scopeAndStatus(
       const status = stepTarget(initialTargetState(facts, input.now), facts, SETTINGS, input.now).state.status;
       return codes.get(status) ?? (codes.set(status, OutcomeColumns.code(status)), codes.get(status)!);
     };
+    const start = out.append(positions.length, deploymentId, winner);
+    const { computerIds, statuses } = out;
     for (let p = 0; p < positions.length; p++) {
       const i = positions[p]!;
       const key = installedCode[i]! * 3 + relation[i]!;
       let code = byRest[key];
       if (code === undefined) byRest[key] = code = firstStep(i);
-      out.push(deploymentId, ids[i]!, winner, code);
+      computerIds[start + p] = ids[i]!;
+      statuses[start + p] = code;
     }
   });
   return out;
@@ -309,7 +324,7 @@ function scopeAndStatus(
 export function oursEnginePass(input: LoadedEngineInput, into?: OutcomeColumns): { outcomes: OutcomeColumns; compiled: CompiledGroups; phases: { groupsMs: number; scopeMs: number } } {
   const t0 = performance.now();
   const compiled = compileSmartGroups(input.groups);
-  const slots = evaluateSmartGroupBits(compiled, input.facts, input.now);
+  const slots = evaluateSmartGroupBits(compiled, input.facts, input.now, input.apps);
   const groupBits = new Map(compiled.groups.map((g) => [g.id, slots[g.slot]!]));
   const t1 = performance.now();
   const outcomes = scopeAndStatus(input, input.infos, groupBits, (bundleId) => input.installedAt.get(bundleId), into);
