@@ -383,13 +383,20 @@ function compileExpression(expression: SmartGroupExpression, tests: readonly Tes
       return () => false;
     case "criterion":
       return tests[expression.index] ?? (() => false);
+    // Loops, not every/some: those would make a closure per test, for each group of each computer evaluated.
     case "and": {
       const parts = expression.children.map((c) => compileExpression(c, tests));
-      return (p, r, n) => parts.every((t) => t(p, r, n));
+      return (p, r, n) => {
+        for (const t of parts) if (!t(p, r, n)) return false;
+        return true;
+      };
     }
     case "or": {
       const parts = expression.children.map((c) => compileExpression(c, tests));
-      return (p, r, n) => parts.some((t) => t(p, r, n));
+      return (p, r, n) => {
+        for (const t of parts) if (t(p, r, n)) return true;
+        return false;
+      };
     }
   }
 }
