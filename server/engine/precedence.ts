@@ -51,6 +51,7 @@ export function describeLoss(winner: PrecedenceCandidate, loser: PrecedenceCandi
 export function resolvePrecedence<T extends PrecedenceCandidate>(candidates: readonly T[]): PrecedenceResult<T> {
   const first = candidates[0];
   if (!first) throw new RangeError("resolvePrecedence needs at least one candidate");
+  if (candidates.length === 1) return { winner: first, losers: [] }; // most computers: one per title
   let winner = first;
   for (const c of candidates.slice(1)) if (comparePrecedence(c, winner).order < 0) winner = c;
   const losers = candidates

@@ -141,11 +141,13 @@ export function forEachScopeGroupInFleet(
   visit: ScopeGroupVisitor,
 ): void {
   const { size } = membership;
+  if (size === 1 && visitOneComputer(enabled, versionsByTitle, membership.groups, devices[0], visit)) return;
   const byTitle = new Map<number, { candidates: Candidate[]; members: Bitset[] }>();
   for (const d of enabled) {
-    const version = targetVersionOf(d, versionsByTitle.get(d.titleId) ?? []);
     const members = membership.groups.get(d.smartGroupId);
-    if (!version || !members || isEmpty(members)) continue;
+    if (!members || isEmpty(members)) continue; // first: a slice's computers are in few of the groups
+    const version = targetVersionOf(d, versionsByTitle.get(d.titleId) ?? NO_VERSIONS);
+    if (!version) continue;
     let title = byTitle.get(d.titleId);
     if (!title) byTitle.set(d.titleId, (title = { candidates: [], members: [] }));
     title.candidates.push({ id: d.id, name: d.name, distributionMethod: d.distributionMethod, updateMethod: d.updateMethod, targetVersion: version.version, version });
@@ -166,6 +168,83 @@ type Compatibilities = ReturnType<typeof compatibilityClasses>;
 type Scratch = ReturnType<typeof scratch>;
 /** App Installers of one title that hold a computer, resolved, with the compatibility answers of the winner's version. */
 type Combination = { resolved: Resolved; buckets: number[]; answerOfClass: number[] };
+
+/**
+ * What a slice of one computer needs of the enabled App Installers, made once per pass context (the same
+ * `enabled` and `versionsByTitle`): each title's candidates (bit j of a mask is candidate j), the App
+ * Installers of each group, and, remembered across computers, each title's resolved combinations and each
+ * version's compatibility per (macOS version, architecture). A one-Mac slice then reads only its own groups'
+ * App Installers and makes no objects per title: its time is mostly memory the event loop's other work has
+ * pushed out of the caches, so touching less of it is what makes it faster.
+ */
+type OneComputerPlan = {
+  length: number;
+  versionsByTitle: Map<number, CatalogVersion[]>;
+  titles: { candidates: Candidate[]; resolved: Map<number, Resolved> }[];
+  /** By group id: the App Installers it scopes, as (title, candidate bit, position in `enabled`). */
+  byGroup: Map<number, { title: number; bit: number; order: number }[]>;
+  compatibility: Map<CatalogVersion, Map<string, Compatibility>>;
+};
+const oneComputerPlans = new WeakMap<DeploymentInfo[], OneComputerPlan | null>();
+
+/** null when a title has more than 30 App Installers (masks are 31-bit): forEachScopeGroupInFleet's general path then. */
+function oneComputerPlan(enabled: DeploymentInfo[], versionsByTitle: Map<number, CatalogVersion[]>): OneComputerPlan | null {
+  const known = oneComputerPlans.get(enabled);
+  if (known !== undefined && (known === null || (known.length === enabled.length && known.versionsByTitle === versionsByTitle))) return known;
+  const titleIndex = new Map<number, number>();
+  const plan: OneComputerPlan = { length: enabled.length, versionsByTitle, titles: [], byGroup: new Map(), compatibility: new Map() };
+  let fits = true;
+  enabled.forEach((d, order) => {
+    const version = targetVersionOf(d, versionsByTitle.get(d.titleId) ?? NO_VERSIONS);
+    if (!version) return;
+    let t = titleIndex.get(d.titleId);
+    if (t === undefined) titleIndex.set(d.titleId, (t = plan.titles.push({ candidates: [], resolved: new Map() }) - 1));
+    const title = plan.titles[t]!;
+    const bit = title.candidates.push({ id: d.id, name: d.name, distributionMethod: d.distributionMethod, updateMethod: d.updateMethod, targetVersion: version.version, version }) - 1;
+    if (bit > 30) fits = false;
+    const list = plan.byGroup.get(d.smartGroupId);
+    if (list) list.push({ title: t, bit, order });
+    else plan.byGroup.set(d.smartGroupId, [{ title: t, bit, order }]);
+  });
+  oneComputerPlans.set(enabled, fits ? plan : null);
+  return fits ? plan : null;
+}
+
+/**
+ * forEachScopeGroupInFleet for a fleet of one computer, with the same visits in the same order (titles by
+ * their first App Installer holding the computer, in `enabled` order). False when it cannot (see oneComputerPlan).
+ */
+function visitOneComputer(enabled: DeploymentInfo[], versionsByTitle: Map<number, CatalogVersion[]>, groups: Map<number, Bitset>, device: DeviceFacts | undefined, visit: ScopeGroupVisitor): boolean {
+  const plan = oneComputerPlan(enabled, versionsByTitle);
+  if (!plan) return false;
+  const masks = new Int32Array(plan.titles.length);
+  const firstAt = new Map<number, number>(); // touched title → its first App Installer's place in `enabled`
+  for (const [groupId, members] of groups) {
+    if ((members[0]! & 1) === 0) continue;
+    for (const { title, bit, order } of plan.byGroup.get(groupId) ?? []) {
+      masks[title]! |= 1 << bit;
+      const first = firstAt.get(title);
+      if (first === undefined || order < first) firstAt.set(title, order);
+    }
+  }
+  const touched = [...firstAt.keys()].sort((a, b) => firstAt.get(a)! - firstAt.get(b)!);
+  const deviceKey = device ? `${device.osVersion}|${device.architecture}` : "unknown";
+  const only = Int32Array.of(0);
+  for (const t of touched) {
+    const title = plan.titles[t]!;
+    const mask = masks[t]!;
+    let resolved = title.resolved.get(mask);
+    if (!resolved) title.resolved.set(mask, (resolved = resolveCombination(title.candidates.filter((_, j) => (mask & (1 << j)) !== 0))));
+    const { version } = resolved.winner;
+    let answers = plan.compatibility.get(version);
+    if (!answers) plan.compatibility.set(version, (answers = new Map<string, Compatibility>()));
+    let compat = answers.get(deviceKey);
+    if (!compat) answers.set(deviceKey, (compat = compatibilityOf(version, device)));
+    visit(resolved.winner.id, version, WINNER, compat, only);
+    for (const loser of resolved.losers) visit(loser.candidate.id, loser.candidate.version, loser.scope, compat, only);
+  }
+  return true;
+}
 
 /**
  * One title: each position gets a bucket (combination × compatibility answer), positions are laid out
@@ -253,6 +332,7 @@ function scratch(size: number) {
 
 type Candidate = PrecedenceCandidate & { version: CatalogVersion };
 type Resolved = { winner: Candidate; losers: { candidate: Candidate; scope: TargetFacts["scope"] }[] };
+const NO_VERSIONS: readonly CatalogVersion[] = Object.freeze([]);
 const WINNER: TargetFacts["scope"] = Object.freeze({ kind: "winner" });
 const UNKNOWN_DEVICE: Compatibility = Object.freeze({ kind: "unknown", reason: "Waiting for device information (macOS version and architecture)" });
 
@@ -263,9 +343,15 @@ function combinationKey(members: Bitset[], w: number, low: number): string {
 
 /** Precedence among the App Installers of one title that scope a computer (in the order they came). */
 function resolveCombination(present: Candidate[]): Resolved {
+  if (present.length === 1) return { winner: present[0]!, losers: [] };
   const byId = new Map(present.map((c) => [c.id, c]));
   const { winner, losers } = resolvePrecedence(present);
   return { winner, losers: losers.map((l) => ({ candidate: byId.get(l.id)!, scope: Object.freeze({ kind: "unqualified" as const, reason: l.reason }) })) };
+}
+
+/** checkCompatibility of a catalog version on a computer; Unknown until its macOS version and architecture are known. */
+function compatibilityOf(version: CatalogVersion, device: DeviceFacts | undefined): Compatibility {
+  return device ? checkCompatibility({ version: { version: version.version, minimumOsVersion: version.minimumOsVersion, architectures: version.architectures }, computer: device }) : UNKNOWN_DEVICE;
 }
 
 /**
@@ -291,9 +377,7 @@ function compatibilityClasses(devices: ArrayLike<DeviceFacts | undefined>, size:
     const index = new Map<string, number>();
     const answerOfClass: number[] = [];
     representatives.forEach((device, c) => {
-      const answer = device
-        ? checkCompatibility({ version: { version: version.version, minimumOsVersion: version.minimumOsVersion, architectures: version.architectures }, computer: device })
-        : UNKNOWN_DEVICE;
+      const answer = compatibilityOf(version, device);
       const key = `${answer.kind}|${"reason" in answer ? answer.reason : ""}`;
       let a = index.get(key);
       if (a === undefined) index.set(key, (a = answers.push(answer) - 1));

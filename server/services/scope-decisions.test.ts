@@ -45,6 +45,21 @@ const deploymentArb = fc.record({
 });
 const deviceArb = fc.option(fc.record({ osVersion: fc.constantFrom(null, "12.7", "13.6", "14.5", "15.1"), architecture: fc.constantFrom(null, "arm64" as const, "x86_64" as const) }), { nil: undefined });
 
+const info = (id: number, s: Pick<Deployment, "titleId" | "smartGroupId" | "distributionMethod" | "updateMethod" | "version">): DeploymentInfo => ({
+  ...s,
+  id,
+  name: `D${id}`,
+  installSupportingProfiles: false,
+  enabled: true,
+  selfServiceCategory: null,
+  selfServiceDescription: null,
+  createdAt: AT,
+  updatedAt: AT,
+  bundleId: `com.example.t${s.titleId}`,
+  titleName: `T${s.titleId}`,
+  publisher: "Example",
+});
+
 describe("decideScope", () => {
   it("decides each (App Installer, member) pair as precedence and compatibility, computer by computer", () => {
     fc.assert(
@@ -84,6 +99,48 @@ describe("decideScope", () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it("decides for one computer alone as within its fleet, titles in the order of their first App Installer holding it", () => {
+    fc.assert(
+      fc.property(
+        fc.array(deploymentArb, { minLength: 1, maxLength: 8 }),
+        fc.array(fc.record({ device: deviceArb, groups: fc.subarray([1, 2, 3]) }), { minLength: 1, maxLength: 12 }),
+        (specs, macs) => {
+          const enabled = specs.map((s, i) => info(10 + i, s));
+          const membership = new Map([1, 2, 3].map((g) => [g, new Set(macs.flatMap((m, i) => (m.groups.includes(g) ? [100 + i] : [])))]));
+          const devices = new Map(macs.flatMap((m, i) => (m.device ? [[100 + i, m.device] as const] : [])));
+          const key = (d: { deploymentId: number; computerId: number; version: { id: number }; scope: unknown; compatibility: unknown }) => JSON.stringify([d.deploymentId, d.computerId, d.version.id, d.scope, d.compatibility]);
+          const fleet = decideScope(enabled, VERSIONS, membership, devices);
+          macs.forEach((m, i) => {
+            const id = 100 + i;
+            // As a slice of one computer gets it: every group present, the others' members left out.
+            const alone = new Map([1, 2, 3].map((g) => [g, new Set(m.groups.includes(g) ? [id] : [])]));
+            const visits: string[] = [];
+            forEachScopeDecision(enabled, VERSIONS, alone, devices, (deploymentId, computerId, version, scope, compatibility) => visits.push(key({ deploymentId, computerId, version, scope, compatibility })));
+            expect([...visits].sort()).toEqual(fleet.filter((d) => d.computerId === id).map(key).sort());
+            const titles = visits.map((v) => enabled.find((d) => d.id === (JSON.parse(v) as number[])[0])!.titleId);
+            const expectedTitles = [...new Set(enabled.filter((d) => m.groups.includes(d.smartGroupId) && targetVersionOf(d, VERSIONS.get(d.titleId) ?? [])).map((d) => d.titleId))];
+            expect([...new Set(titles)]).toEqual(expectedTitles);
+            expect(titles).toEqual(titles.slice().sort((a, b) => expectedTitles.indexOf(a) - expectedTitles.indexOf(b))); // a title's visits together
+          });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("decides for one computer among more than 30 App Installers of one title (masks no longer fit)", () => {
+    // The first is in a group the computer is not in: a 32-bit mask would confuse it with the 33rd (1 << 32 is 1).
+    const enabled = Array.from({ length: 33 }, (_, i) => info(10 + i, { titleId: 1, smartGroupId: i === 0 ? 2 : 1, distributionMethod: i === 20 ? "install_automatically" : "self_service", updateMethod: "automatic", version: "2.0" }));
+    const membership = new Map([
+      [1, new Set([100])],
+      [2, new Set<number>()],
+    ]);
+    const decisions = decideScope(enabled, VERSIONS, membership, new Map([[100, { osVersion: "14.5", architecture: "arm64" as const }]]));
+    expect(decisions.map((d) => d.deploymentId).sort((a, b) => a - b)).toEqual(enabled.slice(1).map((d) => d.id));
+    expect(decisions.filter((d) => d.scope.kind === "winner").map((d) => d.deploymentId)).toEqual([30]);
+    expect(decisions.every((d) => d.compatibility.kind === "compatible")).toBe(true);
   });
 
   it("decides the same when a visitor decides scope again inside a visit (work arrays are not shared then)", () => {
