@@ -27,6 +27,9 @@ export type LoadedEngineInput = EngineInput & {
   /** Who has each app, by position in `facts`, as the loader reads the rows (loadFleetFacts). */
   apps: AppIndex;
   deploymentInfos: DeploymentInfo[];
+  /** The enabled ones, and each by id: loaded once, as a pass's context holds them (loadPassContext). */
+  enabled: DeploymentInfo[];
+  deploymentAt: DeploymentInfo[];
   versions: Map<number, CatalogVersion[]>;
   computerInfo: Map<number, ComputerInfo>;
   /** The same rows as `installed`, by bundle id then computer id (no key built per lookup), for Pomona's side. */
@@ -105,6 +108,8 @@ export function loadEngineInput(deps: Pick<Deps, "db">, now: Date, computerIds?:
     versionsByTitle: versions,
     installed,
     deploymentInfos,
+    enabled: deploymentInfos.filter((d) => d.enabled),
+    deploymentAt: deploymentInfos.reduce<DeploymentInfo[]>((at, d) => ((at[d.id] = d), at), []),
     versions,
     computerInfo,
     installedByBundle,
@@ -204,6 +209,84 @@ export class OutcomeColumns {
 }
 
 /**
+ * The installed version of one title at a time, by position: interned, so equal facts share a code (0 =
+ * absent). A class, not closures made per call: the bench runs under tsx, whose keepNames wraps every named
+ * closure in a call that sets its name, a cost paid per creation that G5's one-computer calls would measure.
+ */
+class InstalledCodes {
+  readonly codes: Int32Array;
+  facts: (InstalledFact | null)[] = [null];
+  bundleId: string | undefined;
+  private positions: number[] = [];
+  private byVersion = new Map<string | null, Map<string | null, number>>();
+  private installing = 0;
+  constructor(size: number) {
+    this.codes = new Int32Array(size);
+  }
+  load(bundleId: string, installed: InstalledByPosition | undefined) {
+    for (const i of this.positions) this.codes[i] = 0;
+    this.positions = [];
+    if (this.facts.length > 1) this.facts = [null];
+    if (this.byVersion.size > 0) this.byVersion.clear();
+    this.installing = 0;
+    this.bundleId = bundleId;
+    if (!installed) return;
+    for (let r = 0; r < installed.positions.length; r++) {
+      const i = installed.positions[r]!;
+      const rows = installed.rows[r]!;
+      // One row (most Macs): it is the installed fact, and interning needs no object for it.
+      const only = rows.length === 1 ? rows[0]! : undefined;
+      const fact = only && !only.installing ? only : installedFact(rows);
+      if (!fact) continue;
+      this.codes[i] = this.codeOf(fact.shortVersion, fact.version, fact.installing);
+      this.positions.push(i);
+    }
+  }
+  /** Interned by (ShortVersion, Version), without building a key per row; Installing is one more code. */
+  private codeOf(shortVersion: string | null, version: string | null, isInstalling: boolean): number {
+    if (isInstalling) return this.installing || (this.installing = this.facts.push({ shortVersion: null, version: null, installing: true }) - 1);
+    let byVersion = this.byVersion.get(shortVersion);
+    if (!byVersion) this.byVersion.set(shortVersion, (byVersion = new Map<string | null, number>()));
+    let code = byVersion.get(version);
+    if (code === undefined) byVersion.set(version, (code = this.facts.push({ shortVersion, version, installing: false }) - 1));
+    return code;
+  }
+}
+
+const targetOfVersion = new WeakMap<CatalogVersion, TargetFacts["target"]>(); // one per version, not per target
+const statusCodes = new Map<string, number>();
+
+/** A new target's first status (its code in OutcomeColumns), from what its first step reads. */
+function firstStatusCode(
+  now: Date,
+  d: DeploymentInfo,
+  version: CatalogVersion,
+  scope: TargetFacts["scope"],
+  compatibility: TargetFacts["compatibility"],
+  installed: InstalledFact | null,
+  lastInventoryAt: Date | null,
+): number {
+  let target = targetOfVersion.get(version);
+  if (!target) targetOfVersion.set(version, (target = { version: version.version, shortVersion: version.shortVersion }));
+  const facts: TargetFacts = {
+    scope,
+    distributionMethod: d.distributionMethod,
+    target,
+    compatibility,
+    installed,
+    lastInventoryAt,
+    inventoryCommand: null,
+    installCommand: null,
+    manifestCheck: { ok: true },
+    hasSupportingProfiles: false,
+  };
+  const status = stepTarget(initialTargetState(facts, now), facts, SETTINGS, now).state.status;
+  let code = statusCodes.get(status);
+  if (code === undefined) statusCodes.set(status, (code = OutcomeColumns.code(status)));
+  return code;
+}
+
+/**
  * Scope, precedence, compatibility and each new target's first step, for smart group members given as
  * bitsets over `computers` (position i is computers[i]; enrolled or not, as loaded). A new target's first
  * step depends on its App Installer, scope, compatibility, installed version and firstStepInventoryRelation
@@ -217,7 +300,7 @@ function scopeAndStatus(
   into?: OutcomeColumns,
 ): OutcomeColumns {
   const size = computers.length;
-  const enabled = input.deploymentInfos.filter((d) => d.enabled);
+  const { enabled, deploymentAt } = input;
   const enrolled = newBitset(size);
   const relation = new Uint8Array(size);
   for (let i = 0; i < size; i++) {
@@ -235,8 +318,6 @@ function scopeAndStatus(
     if (!allEnrolled) andInto((scoped = members.slice()), enrolled);
     groups.set(d.smartGroupId, scoped);
   }
-  const deploymentAt: DeploymentInfo[] = [];
-  for (const d of enabled) deploymentAt[d.id] = d;
   const ids = new Int32Array(size);
   for (let i = 0; i < size; i++) ids[i] = computers[i]!.id;
   let pairs = 0; // at most one per (enabled App Installer, enrolled member)
@@ -245,74 +326,22 @@ function scopeAndStatus(
     if (members) pairs += countBits(members);
   }
 
-  // The installed version of the current title, by position: interned, so equal facts share a code (0 = absent).
-  const installedCode = new Int32Array(size);
-  let installedFacts: (InstalledFact | null)[] = [null];
-  let installedPositions: number[] = [];
-  let currentBundle: string | undefined;
-  const loadTitle = (bundleId: string) => {
-    for (const i of installedPositions) installedCode[i] = 0;
-    installedPositions = [];
-    installedFacts = [null];
-    // Interned by (ShortVersion, Version), without building a key per row; Installing is one more code.
-    const codes = new Map<string | null, Map<string | null, number>>();
-    let installing = 0;
-    const codeOf = (shortVersion: string | null, version: string | null, isInstalling: boolean) => {
-      if (isInstalling) return installing || (installing = installedFacts.push({ shortVersion: null, version: null, installing: true }) - 1);
-      let byVersion = codes.get(shortVersion);
-      if (!byVersion) codes.set(shortVersion, (byVersion = new Map<string | null, number>()));
-      let code = byVersion.get(version);
-      if (code === undefined) byVersion.set(version, (code = installedFacts.push({ shortVersion, version, installing: false }) - 1));
-      return code;
-    };
-    currentBundle = bundleId;
-    const installed = installedOf(bundleId);
-    if (!installed) return;
-    for (let r = 0; r < installed.positions.length; r++) {
-      const i = installed.positions[r]!;
-      const rows = installed.rows[r]!;
-      // One row (most Macs): it is the installed fact, and interning needs no object for it.
-      const only = rows.length === 1 ? rows[0]! : undefined;
-      const fact = only && !only.installing ? only : installedFact(rows);
-      if (!fact) continue;
-      installedCode[i] = codeOf(fact.shortVersion, fact.version, fact.installing);
-      installedPositions.push(i);
-    }
-  };
-
-  const targets = new Map<CatalogVersion, TargetFacts["target"]>(); // one per version, not per target
+  const installed = new InstalledCodes(size);
   const out = into?.reset(pairs) ?? new OutcomeColumns(pairs);
-  const codes = new Map<string, number>();
   // Each visit is one (App Installer, scope, compatibility) for many computers; per computer, the first step
   // is then looked up by installed code × 3 + relation.
   forEachScopeGroupInFleet(enabled, input.versions, { size, groups }, computers, (deploymentId, version, scope, compatibility, positions) => {
     const d = deploymentAt[deploymentId]!;
-    if (d.bundleId !== currentBundle) loadTitle(d.bundleId);
-    const winner = scope.kind === "winner";
+    if (d.bundleId !== installed.bundleId) installed.load(d.bundleId, installedOf(d.bundleId));
+    const { codes, facts } = installed;
     const byRest: number[] = [];
-    const firstStep = (i: number) => {
-      const facts: TargetFacts = {
-        scope,
-        distributionMethod: d.distributionMethod,
-        target: targets.get(version) ?? (targets.set(version, { version: version.version, shortVersion: version.shortVersion }), targets.get(version)!),
-        compatibility,
-        installed: installedFacts[installedCode[i]!]!,
-        lastInventoryAt: computers[i]!.lastInventoryAt,
-        inventoryCommand: null,
-        installCommand: null,
-        manifestCheck: { ok: true },
-        hasSupportingProfiles: false,
-      };
-      const status = stepTarget(initialTargetState(facts, input.now), facts, SETTINGS, input.now).state.status;
-      return codes.get(status) ?? (codes.set(status, OutcomeColumns.code(status)), codes.get(status)!);
-    };
-    const start = out.append(positions.length, deploymentId, winner);
+    const start = out.append(positions.length, deploymentId, scope.kind === "winner");
     const { computerIds, statuses } = out;
     for (let p = 0; p < positions.length; p++) {
       const i = positions[p]!;
-      const key = installedCode[i]! * 3 + relation[i]!;
+      const key = codes[i]! * 3 + relation[i]!;
       let code = byRest[key];
-      if (code === undefined) byRest[key] = code = firstStep(i);
+      if (code === undefined) byRest[key] = code = firstStatusCode(input.now, d, version, scope, compatibility, facts[codes[i]!]!, computers[i]!.lastInventoryAt);
       computerIds[start + p] = ids[i]!;
       statuses[start + p] = code;
     }
@@ -421,6 +450,18 @@ export function g5Sample(deps: Pick<Deps, "db">, options: { samples: number; see
   return Array.from({ length: options.samples + 50 }, () => ids[Math.floor(rand() * ids.length)]!);
 }
 
+/** G5's engine part: one computer's facts → its groups → its winners and first statuses, in memory. */
+export function oneComputerEngine(input: LoadedEngineInput, compiled: CompiledGroups, computer: ComputerFacts): OutcomeColumns {
+  const one = new Map<number, Bitset>();
+  const member = fullBitset(1); // shared: scopeAndStatus copies before it intersects
+  for (const g of evaluateSmartGroupsForComputer(compiled, computer, input.now)) one.set(g, member);
+  const installedOf = (bundleId: string) => {
+    const rows = input.installedByBundle.get(bundleId)?.get(computer.id);
+    return rows ? { positions: [0], rows: [rows] } : undefined;
+  };
+  return scopeAndStatus(input, [input.computerInfo.get(computer.id)!], one, installedOf);
+}
+
 /**
  * `input` holds the sampled computers only (loadEngineInput with `sample`): a server in service keeps no
  * fleet-wide inputs in memory, and a 3.5 GB heap of them made G5's tail the garbage collector's.
@@ -434,17 +475,6 @@ export async function measureG5(deps: Pick<Deps, "db" | "publicUrl">, input: Loa
   const context = loadPassContext(deps.db);
   const appsOf = sqlite.prepare("select bundle_id as Identifier, name as Name, version as Version, short_version as ShortVersion, bundle_size as BundleSize from installed_apps where computer_id = ?");
   let membershipChanges = 0;
-
-  const winnersFor = (computer: ComputerFacts, groupIds: Set<number>) => {
-    const one = new Map<number, Bitset>();
-    const member = fullBitset(1); // shared: scopeAndStatus copies before it intersects
-    for (const g of groupIds) one.set(g, member);
-    const installedOf = (bundleId: string) => {
-      const rows = input.installedByBundle.get(bundleId)?.get(computer.id);
-      return rows ? { positions: [0], rows: [rows] } : undefined;
-    };
-    return scopeAndStatus(input, [input.computerInfo.get(computer.id)!], one, installedOf);
-  };
 
   const factsById = new Map(input.facts.map((f) => [f.id, f]));
   for (let i = 0; i < options.samples + 50; i++) {
@@ -471,7 +501,7 @@ export async function measureG5(deps: Pick<Deps, "db" | "publicUrl">, input: Loa
       appNames: new Set(apps.map((a) => normalizeAppName(a.Name ?? ""))),
     };
     let t0 = performance.now();
-    winnersFor(newFacts, evaluateSmartGroupsForComputer(compiled, newFacts, input.now));
+    oneComputerEngine(input, compiled, newFacts);
     if (i >= 50) engine.add(performance.now() - t0);
 
     // With the write: store the inventory (applyInstalledApplicationList), then Pomona's own slice of an
