@@ -698,10 +698,8 @@ class FleetView {
   /** A criterion's members; `slots` holds the groups evaluated so far (Computer Group criteria). */
   bitsOf(leaf: Leaf, key: string, slots: readonly Bitset[]): Bitset {
     if (leaf.kind === "group") {
-      const members = leaf.slot === undefined ? undefined : slots[leaf.slot];
-      const none = newBitset(this.size);
-      if (leaf.member) return members ?? none;
-      return complement(members ?? none, this.size);
+      const members = (leaf.slot === undefined ? undefined : slots[leaf.slot]) ?? newBitset(this.size);
+      return leaf.member ? members : complement(members, this.size);
     }
     if (leaf.kind === "set") {
       const hasKey = JSON.stringify(["set", leaf.field, leaf.value]);
@@ -764,23 +762,33 @@ class FleetView {
     }
   }
 
-  /** A group's expression over its criteria's bitsets (a new set: criteria sets are shared). */
+  /** A group's expression over its criteria's bitsets: a new set (criteria sets are shared, never written). */
   bitsOfExpression(expression: SmartGroupExpression, group: CompiledGroup, slots: readonly Bitset[]): Bitset {
+    const { bits, shared } = this.evaluate(expression, group, slots);
+    return shared ? bits.slice() : bits;
+  }
+
+  /** An expression's set, `shared` when it is a criterion's (to be copied before it is written). */
+  private evaluate(expression: SmartGroupExpression, group: CompiledGroup, slots: readonly Bitset[]): { bits: Bitset; shared: boolean } {
     switch (expression.kind) {
       case "all":
-        return fullBitset(this.size);
+        return { bits: fullBitset(this.size), shared: false };
       case "none":
-        return newBitset(this.size);
+        return { bits: newBitset(this.size), shared: false };
       case "criterion": {
         const leaf = group.leaves[expression.index];
-        return leaf ? this.bitsOf(leaf, group.keys[expression.index]!, slots).slice() : newBitset(this.size);
+        return leaf ? { bits: this.bitsOf(leaf, group.keys[expression.index]!, slots), shared: true } : { bits: newBitset(this.size), shared: false };
       }
       case "and":
       case "or": {
-        const [first, ...rest] = expression.children.map((c) => this.bitsOfExpression(c, group, slots));
-        if (!first) return newBitset(this.size);
-        for (const b of rest) (expression.kind === "and" ? andInto : orInto)(first, b);
-        return first;
+        // Only the first child's set is written (a copy if it is shared); the others are read.
+        const [head, ...rest] = expression.children;
+        if (!head) return { bits: newBitset(this.size), shared: false };
+        const first = this.evaluate(head, group, slots);
+        const bits = first.shared ? first.bits.slice() : first.bits;
+        const combine = expression.kind === "and" ? andInto : orInto;
+        for (const child of rest) combine(bits, this.evaluate(child, group, slots).bits);
+        return { bits, shared: false };
       }
     }
   }
