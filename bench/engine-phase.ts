@@ -1,7 +1,7 @@
 // G4 or G5 in a process of its own (a large heap for 100,000 Macs, and no garbage from other phases in the
 // timings): loads the engine inputs from the given copy, measures, sends the result to the parent, exits.
 //
-//   node --import tsx --max-old-space-size=8192 bench/engine-phase.ts --phase g4|g5 --db <file> --now <iso> --samples N --seed S
+//   node --import tsx --max-old-space-size=8192 --expose-gc bench/engine-phase.ts --phase g4|g5 --db <file> --now <iso> --samples N --seed S
 import { performance } from "node:perf_hooks";
 
 import { startCheckpoints } from "@/db/checkpoints";

@@ -122,7 +122,7 @@ async function withServer<T>(script: string, db: string | undefined, fn: (s: Ser
 /** Runs G4 or G5 in bench/engine-phase.ts (its own process, a large heap) and returns its result. */
 function enginePhase<T>(phase: "g4" | "g5", db: string, now: Date): Promise<T> {
   const args = ["--phase", phase, "--db", db, "--now", now.toISOString(), "--samples", String(config.g5.samples), "--seed", String(config.seed)];
-  const child = fork("bench/engine-phase.ts", args, { execArgv: ["--import", "tsx", "--max-old-space-size=8192", ...POMONA_NODE_FLAGS, ...childNodeArgs()], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork("bench/engine-phase.ts", args, { execArgv: ["--import", "tsx", "--max-old-space-size=8192", "--expose-gc", ...POMONA_NODE_FLAGS, ...childNodeArgs()], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   return new Promise((resolve, reject) => {
     let result: T | undefined;
     child.on("message", (m) => {
