@@ -229,6 +229,7 @@ class InstalledCodes {
     if (this.facts.length > 1) this.facts = [null];
     if (this.byVersion.size > 0) this.byVersion.clear();
     this.installing = 0;
+    this.last = undefined;
     this.bundleId = bundleId;
     if (!installed) return;
     for (let r = 0; r < installed.positions.length; r++) {
@@ -242,15 +243,22 @@ class InstalledCodes {
       this.positions.push(i);
     }
   }
-  /** Interned by (ShortVersion, Version), without building a key per row; Installing is one more code. */
+  /**
+   * Interned by (ShortVersion, Version), without building a key per row; Installing is one more code. Most
+   * Macs of a fleet run the same version of a title, so the previous row's answer is tried first.
+   */
   private codeOf(shortVersion: string | null, version: string | null, isInstalling: boolean): number {
     if (isInstalling) return this.installing || (this.installing = this.facts.push({ shortVersion: null, version: null, installing: true }) - 1);
+    const last = this.last;
+    if (last && last.shortVersion === shortVersion && last.version === version) return last.code;
     let byVersion = this.byVersion.get(shortVersion);
     if (!byVersion) this.byVersion.set(shortVersion, (byVersion = new Map<string | null, number>()));
     let code = byVersion.get(version);
     if (code === undefined) byVersion.set(version, (code = this.facts.push({ shortVersion, version, installing: false }) - 1));
+    this.last = { shortVersion, version, code };
     return code;
   }
+  private last: { shortVersion: string | null; version: string | null; code: number } | undefined;
 }
 
 const targetOfVersion = new WeakMap<CatalogVersion, TargetFacts["target"]>(); // one per version, not per target
@@ -329,12 +337,24 @@ function scopeAndStatus(
   const installed = new InstalledCodes(size);
   const out = into?.reset(pairs) ?? new OutcomeColumns(pairs);
   // Each visit is one (App Installer, scope, compatibility) for many computers; per computer, the first step
-  // is then looked up by installed code × 3 + relation.
+  // is then looked up by installed code × 3 + relation, in a table shared by the visits of the same decision
+  // (a title's visits are one per bucket of computers, and the same decision recurs across buckets).
+  // By the scope's reason (a loser's scope is made per combination of App Installers, its reason per winner).
+  const byDecision = new Map<string, Map<TargetFacts["compatibility"], Map<number, number[]>>>(); // for the current title
   forEachScopeGroupInFleet(enabled, input.versions, { size, groups }, computers, (deploymentId, version, scope, compatibility, positions) => {
     const d = deploymentAt[deploymentId]!;
-    if (d.bundleId !== installed.bundleId) installed.load(d.bundleId, installedOf(d.bundleId));
+    if (d.bundleId !== installed.bundleId) {
+      installed.load(d.bundleId, installedOf(d.bundleId));
+      byDecision.clear(); // installed codes are the title's
+    }
     const { codes, facts } = installed;
-    const byRest: number[] = [];
+    const scopeKey = scope.kind === "winner" ? "" : scope.reason;
+    let byCompatibility = byDecision.get(scopeKey);
+    if (!byCompatibility) byDecision.set(scopeKey, (byCompatibility = new Map<TargetFacts["compatibility"], Map<number, number[]>>()));
+    let byDeployment = byCompatibility.get(compatibility);
+    if (!byDeployment) byCompatibility.set(compatibility, (byDeployment = new Map<number, number[]>()));
+    let byRest = byDeployment.get(deploymentId);
+    if (!byRest) byDeployment.set(deploymentId, (byRest = []));
     const start = out.append(positions.length, deploymentId, scope.kind === "winner");
     const { computerIds, statuses } = out;
     for (let p = 0; p < positions.length; p++) {
