@@ -61,6 +61,7 @@ describe("encodePlist", () => {
       "top level",
       7,
       "emoji 🍐 and a pair \uD83C\uDF50",
+      JSON.parse('{"__proto__": "&", "a": 1}') as PlistInput, // an own "__proto__" key (found by the generated values below)
     ])
       expectSameAsBuild(value);
   });

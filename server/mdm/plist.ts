@@ -105,7 +105,8 @@ function toBuildable(value: PlistInput | undefined): unknown {
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   if (Array.isArray(value)) return value.map(toBuildable);
   if (value instanceof Date || typeof value !== "object") return value;
-  const out: Record<string, unknown> = {};
+  // No prototype: a "__proto__" key is then a key like any other, not the object's prototype.
+  const out = Object.create(null) as Record<string, unknown>;
   for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = toBuildable(v);
   return out;
 }
