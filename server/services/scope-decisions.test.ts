@@ -67,10 +67,7 @@ describe("decideScope", () => {
         fc.array(deploymentArb, { minLength: 1, maxLength: 6 }),
         fc.array(fc.record({ device: deviceArb, groups: fc.subarray([1, 2, 3]) }), { minLength: 0, maxLength: 40 }),
         (specs, macs) => {
-          const enabled: DeploymentInfo[] = specs.map((s, i): DeploymentInfo => {
-            const d: Deployment = { ...s, id: 10 + i, name: `D${i}`, installSupportingProfiles: false, enabled: true, selfServiceCategory: null, selfServiceDescription: null, createdAt: AT, updatedAt: AT };
-            return { ...d, bundleId: `com.example.t${s.titleId}`, titleName: `T${s.titleId}`, publisher: "Example" };
-          });
+          const enabled = specs.map((s, i) => info(10 + i, s));
           const membership = new Map([1, 2, 3].map((g) => [g, new Set(macs.flatMap((m, i) => (m.groups.includes(g) ? [100 + i] : [])))]));
           const devices = new Map(macs.flatMap((m, i) => (m.device ? [[100 + i, m.device] as const] : [])));
 
@@ -144,24 +141,7 @@ describe("decideScope", () => {
   });
 
   it("decides the same when a visitor decides scope again inside a visit (work arrays are not shared then)", () => {
-    const enabled: DeploymentInfo[] = [1, 2].map((titleId, i): DeploymentInfo => ({
-      id: 10 + i,
-      name: `D${i}`,
-      titleId,
-      smartGroupId: 1,
-      distributionMethod: "install_automatically",
-      updateMethod: "automatic",
-      version: null,
-      installSupportingProfiles: false,
-      enabled: true,
-      selfServiceCategory: null,
-      selfServiceDescription: null,
-      createdAt: AT,
-      updatedAt: AT,
-      bundleId: `com.example.t${titleId}`,
-      titleName: `T${titleId}`,
-      publisher: "Example",
-    }));
+    const enabled = [1, 2].map((titleId, i) => info(10 + i, { titleId, smartGroupId: 1, distributionMethod: "install_automatically", updateMethod: "automatic", version: null }));
     const ids = Array.from({ length: 70 }, (_, i) => 100 + i);
     const membership = new Map([[1, new Set(ids)]]);
     const devices = new Map(ids.map((id) => [id, { osVersion: id % 3 === 0 ? "12.7" : "14.5", architecture: id % 2 === 0 ? ("arm64" as const) : ("x86_64" as const) }]));
