@@ -8,7 +8,9 @@ import { checkCompatibility } from "@/server/engine/compatibility";
 import { resolvePrecedence } from "@/server/engine/precedence";
 import type { CatalogVersion, Deployment } from "@/db/schema";
 
-import { decideScope, forEachScopeDecision, targetVersionOf } from "./deployment-engine";
+import { newBitset, setBit } from "@/server/engine/bitset";
+
+import { decideScope, forEachScopeDecision, forEachScopeGroupInFleet, targetVersionOf } from "./deployment-engine";
 
 const AT = new Date("2026-03-02T09:00:00.000Z");
 
@@ -120,6 +122,34 @@ describe("decideScope", () => {
             const expectedTitles = [...new Set(enabled.filter((d) => m.groups.includes(d.smartGroupId) && targetVersionOf(d, VERSIONS.get(d.titleId) ?? [])).map((d) => d.titleId))];
             expect([...new Set(titles)]).toEqual(expectedTitles);
             expect(titles).toEqual(titles.slice().sort((a, b) => expectedTitles.indexOf(a) - expectedTitles.indexOf(b))); // a title's visits together
+          });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("visits a winner's losers right after it, with the same positions (a visitor may reuse what it read for the winner)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(deploymentArb, { minLength: 1, maxLength: 8 }),
+        fc.array(fc.record({ device: deviceArb, groups: fc.subarray([1, 2, 3]) }), { minLength: 1, maxLength: 40 }),
+        (specs, macs) => {
+          const enabled = specs.map((s, i) => info(10 + i, s));
+          const groups = new Map([1, 2, 3].map((g) => [g, newBitset(macs.length)]));
+          macs.forEach((m, i) => m.groups.forEach((g) => setBit(groups.get(g)!, i)));
+          const visits: { winner: boolean; positions: Int32Array; copy: number[]; deploymentId: number }[] = [];
+          forEachScopeGroupInFleet(enabled, VERSIONS, { size: macs.length, groups }, macs.map((m) => m.device), (deploymentId, _version, scope, _compatibility, positions) => {
+            visits.push({ winner: scope.kind === "winner", positions, copy: [...positions], deploymentId });
+          });
+          expect(visits.length === 0 || visits[0]!.winner).toBe(true);
+          visits.forEach((v, n) => {
+            if (v.winner) return;
+            const before = visits[n - 1]!;
+            expect(v.positions).toBe(before.positions);
+            expect(v.copy).toEqual(before.copy);
+            const title = (id: number) => enabled.find((d) => d.id === id)!.titleId;
+            expect(title(v.deploymentId)).toBe(title(before.deploymentId));
           });
         },
       ),
