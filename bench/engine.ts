@@ -119,23 +119,60 @@ export function loadEngineInput(deps: Pick<Deps, "db">, now: Date, computerIds?:
   };
 }
 
-/** A title's installed rows, by the position of their computer. */
-type InstalledByPosition = { positions: ArrayLike<number>; rows: InstalledRow[][] };
+/**
+ * A title's installed facts by the position of their computer, interned: `codes[r]` is the fact of the
+ * computer at `positions[r]`, as an index into `facts` (0 = none). Made by the loader as it reads the rows,
+ * as loadFleetFacts indexes apps: a pass then reads two typed arrays per title, not two million row objects
+ * spread over the heap (whose cache misses were a sixth of the pass).
+ */
+type InstalledByPosition = { positions: Int32Array; codes: Int32Array; facts: (InstalledFact | null)[] };
 
 function byPosition(installedByBundle: Map<string, Map<number, InstalledRow[]>>, positionOf: Map<number, number>): Map<string, InstalledByPosition> {
   const out = new Map<string, InstalledByPosition>();
   for (const [bundleId, byComputer] of installedByBundle) {
+    const interner = new InstalledInterner();
     const positions: number[] = [];
-    const rows: InstalledRow[][] = [];
+    const codes: number[] = [];
     for (const [computerId, list] of byComputer) {
       const i = positionOf.get(computerId);
-      if (i === undefined) continue;
-      positions.push(i);
-      rows.push(list);
+      const code = i === undefined ? 0 : interner.codeOf(list);
+      if (code === 0) continue;
+      positions.push(i!);
+      codes.push(code);
     }
-    out.set(bundleId, { positions, rows });
+    out.set(bundleId, { positions: Int32Array.from(positions), codes: Int32Array.from(codes), facts: interner.facts });
   }
   return out;
+}
+
+/**
+ * Installed facts (installedFact of a computer's rows) interned, so equal facts share a code (0 = none). A
+ * class, not closures made per call: the bench runs under tsx, whose keepNames wraps every named closure in
+ * a call that sets its name, a cost paid per creation that G5's one-computer calls would measure.
+ */
+class InstalledInterner {
+  readonly facts: (InstalledFact | null)[] = [null];
+  private byVersion = new Map<string | null, Map<string | null, number>>();
+  private installing = 0;
+  private last: { shortVersion: string | null; version: string | null; code: number } | undefined;
+  codeOf(rows: InstalledRow[]): number {
+    // One row (most Macs): it is the installed fact.
+    const only = rows.length === 1 ? rows[0]! : undefined;
+    const fact = only && !only.installing ? only : installedFact(rows);
+    if (!fact) return 0;
+    if (fact.installing) return this.installing || (this.installing = this.facts.push({ shortVersion: null, version: null, installing: true }) - 1);
+    // By (ShortVersion, Version), without building a key per row. Most Macs of a fleet run the same
+    // version of a title, so the previous row's answer is tried first.
+    const { shortVersion, version } = fact;
+    const last = this.last;
+    if (last && last.shortVersion === shortVersion && last.version === version) return last.code;
+    let byVersion = this.byVersion.get(shortVersion);
+    if (!byVersion) this.byVersion.set(shortVersion, (byVersion = new Map<string | null, number>()));
+    let code = byVersion.get(version);
+    if (code === undefined) byVersion.set(version, (code = this.facts.push({ shortVersion, version, installing: false }) - 1));
+    this.last = { shortVersion, version, code };
+    return code;
+  }
 }
 
 const SETTINGS = { maxAttempts: DEFAULT_SETTINGS.maxAttempts, retryIntervalMs: DEFAULT_SETTINGS.retryIntervalMs, confirmationDelayMs: DEFAULT_SETTINGS.confirmationDelayMs };
@@ -208,57 +245,25 @@ export class OutcomeColumns {
   }
 }
 
-/**
- * The installed version of one title at a time, by position: interned, so equal facts share a code (0 =
- * absent). A class, not closures made per call: the bench runs under tsx, whose keepNames wraps every named
- * closure in a call that sets its name, a cost paid per creation that G5's one-computer calls would measure.
- */
+/** The installed facts of one title at a time, by position (InstalledByPosition scattered over the fleet). */
 class InstalledCodes {
   readonly codes: Int32Array;
   facts: (InstalledFact | null)[] = [null];
   bundleId: string | undefined;
-  private positions: number[] = [];
-  private byVersion = new Map<string | null, Map<string | null, number>>();
-  private installing = 0;
+  private positions: Int32Array = new Int32Array(0);
   constructor(size: number) {
     this.codes = new Int32Array(size);
   }
   load(bundleId: string, installed: InstalledByPosition | undefined) {
-    for (const i of this.positions) this.codes[i] = 0;
-    this.positions = [];
-    if (this.facts.length > 1) this.facts = [null];
-    if (this.byVersion.size > 0) this.byVersion.clear();
-    this.installing = 0;
-    this.last = undefined;
+    const { codes } = this;
+    for (const i of this.positions) codes[i] = 0;
     this.bundleId = bundleId;
+    this.positions = installed?.positions ?? new Int32Array(0);
+    this.facts = installed?.facts ?? [null];
     if (!installed) return;
-    for (let r = 0; r < installed.positions.length; r++) {
-      const i = installed.positions[r]!;
-      const rows = installed.rows[r]!;
-      // One row (most Macs): it is the installed fact, and interning needs no object for it.
-      const only = rows.length === 1 ? rows[0]! : undefined;
-      const fact = only && !only.installing ? only : installedFact(rows);
-      if (!fact) continue;
-      this.codes[i] = this.codeOf(fact.shortVersion, fact.version, fact.installing);
-      this.positions.push(i);
-    }
+    const { positions, codes: theirs } = installed;
+    for (let r = 0; r < positions.length; r++) codes[positions[r]!] = theirs[r]!;
   }
-  /**
-   * Interned by (ShortVersion, Version), without building a key per row; Installing is one more code. Most
-   * Macs of a fleet run the same version of a title, so the previous row's answer is tried first.
-   */
-  private codeOf(shortVersion: string | null, version: string | null, isInstalling: boolean): number {
-    if (isInstalling) return this.installing || (this.installing = this.facts.push({ shortVersion: null, version: null, installing: true }) - 1);
-    const last = this.last;
-    if (last && last.shortVersion === shortVersion && last.version === version) return last.code;
-    let byVersion = this.byVersion.get(shortVersion);
-    if (!byVersion) this.byVersion.set(shortVersion, (byVersion = new Map<string | null, number>()));
-    let code = byVersion.get(version);
-    if (code === undefined) byVersion.set(version, (code = this.facts.push({ shortVersion, version, installing: false }) - 1));
-    this.last = { shortVersion, version, code };
-    return code;
-  }
-  private last: { shortVersion: string | null; version: string | null; code: number } | undefined;
 }
 
 const targetOfVersion = new WeakMap<CatalogVersion, TargetFacts["target"]>(); // one per version, not per target
@@ -340,7 +345,12 @@ function scopeAndStatus(
   // is then looked up by installed code × 3 + relation, in a table shared by the visits of the same decision
   // (a title's visits are one per bucket of computers, and the same decision recurs across buckets).
   // By the scope's reason (a loser's scope is made per combination of App Installers, its reason per winner).
-  const byDecision = new Map<string, Map<TargetFacts["compatibility"], Map<number, number[]>>>(); // for the current title
+  const byDecision = new Map<string, Map<TargetFacts["compatibility"], Map<number, Int16Array>>>(); // for the current title
+  // A winner's losers are visited right after it with the same `positions` (ScopeGroupVisitor): their
+  // computers' ids and keys are read once, at the winner (the losers' visits are half of the pairs).
+  let bucket: Int32Array | undefined;
+  let bucketStart = 0;
+  const keys = new Int32Array(size);
   forEachScopeGroupInFleet(enabled, input.versions, { size, groups }, computers, (deploymentId, version, scope, compatibility, positions) => {
     const d = deploymentAt[deploymentId]!;
     if (d.bundleId !== installed.bundleId) {
@@ -350,18 +360,35 @@ function scopeAndStatus(
     const { codes, facts } = installed;
     const scopeKey = scope.kind === "winner" ? "" : scope.reason;
     let byCompatibility = byDecision.get(scopeKey);
-    if (!byCompatibility) byDecision.set(scopeKey, (byCompatibility = new Map<TargetFacts["compatibility"], Map<number, number[]>>()));
+    if (!byCompatibility) byDecision.set(scopeKey, (byCompatibility = new Map<TargetFacts["compatibility"], Map<number, Int16Array>>()));
     let byDeployment = byCompatibility.get(compatibility);
-    if (!byDeployment) byCompatibility.set(compatibility, (byDeployment = new Map<number, number[]>()));
+    if (!byDeployment) byCompatibility.set(compatibility, (byDeployment = new Map<number, Int16Array>()));
+    // A typed table (−1 = not yet stepped), not a sparse array: sparse keys turn a JS array into a dictionary.
     let byRest = byDeployment.get(deploymentId);
-    if (!byRest) byDeployment.set(deploymentId, (byRest = []));
-    const start = out.append(positions.length, deploymentId, scope.kind === "winner");
+    if (!byRest) byDeployment.set(deploymentId, (byRest = new Int16Array(facts.length * 3).fill(-1)));
+    const n = positions.length;
+    const start = out.append(n, deploymentId, scope.kind === "winner");
     const { computerIds, statuses } = out;
-    for (let p = 0; p < positions.length; p++) {
+    if (scope.kind !== "winner" && positions === bucket) {
+      // The same computers as the visit before (a loser of its bucket): their ids are the outcomes just
+      // written, and their keys are remembered; only the status table is this App Installer's.
+      computerIds.copyWithin(start, bucketStart, bucketStart + n);
+      for (let p = 0; p < n; p++) {
+        const key = keys[p]!;
+        let code = byRest[key]!;
+        if (code < 0) byRest[key] = code = firstStatusCode(input.now, d, version, scope, compatibility, facts[codes[positions[p]!]!]!, computers[positions[p]!]!.lastInventoryAt);
+        statuses[start + p] = code;
+      }
+      return;
+    }
+    bucket = positions;
+    bucketStart = start;
+    for (let p = 0; p < n; p++) {
       const i = positions[p]!;
       const key = codes[i]! * 3 + relation[i]!;
-      let code = byRest[key];
-      if (code === undefined) byRest[key] = code = firstStatusCode(input.now, d, version, scope, compatibility, facts[codes[i]!]!, computers[i]!.lastInventoryAt);
+      keys[p] = key;
+      let code = byRest[key]!;
+      if (code < 0) byRest[key] = code = firstStatusCode(input.now, d, version, scope, compatibility, facts[codes[i]!]!, computers[i]!.lastInventoryAt);
       computerIds[start + p] = ids[i]!;
       statuses[start + p] = code;
     }
@@ -409,17 +436,23 @@ export type G4Result = {
   invalid: number;
 };
 
+const G4_WARM_UPS = 3;
+
 export function measureG4(input: LoadedEngineInput, options: { runs: number }): G4Result {
-  // Two warm-up passes (the JIT optimizes the per-computer loops over several), then the median of `runs`
-  // timed passes. Each pass writes its outcomes into the previous pass's columns, as a server running passes
-  // would: 4.7 million outcomes are 47 MB of typed arrays, and allocating them anew each time made V8 run a
-  // full collection of the 0.75 GB of loaded inputs in most passes.
-  let last = oursEnginePass(input);
-  last = oursEnginePass(input, last.outcomes);
   // Loading left about a gigabyte of garbage (the rows read), which V8 otherwise collects during one of the
-  // timed passes (a full collection, 0.4–0.5 s): collected here, untimed, as a server's would be long before
-  // its next pass. Each pass's own garbage stays in its time.
+  // passes (a full collection, 0.4–0.5 s): collected first, untimed, as a server's would be long before its
+  // next pass. Each pass's own garbage stays in its time.
   globalThis.gc?.();
+  // Then warm-up passes until the JIT is steady, as in a server that has run passes before. Traced
+  // (--trace-opt --trace-deopt): the first pass optimizes the loops, the second deoptimizes the code that
+  // inlined the first pass's closures (the visitor made per pass: "wrong call target") and reoptimizes it;
+  // from the third on, nothing is recompiled. The 0.75 GB collection above, if run after the warm-ups,
+  // dropped optimized code too ("weak objects"), and the first timed pass recompiled it: it comes first.
+  // Each pass writes its outcomes into the previous pass's columns, as a server running passes would: 4.7
+  // million outcomes are 47 MB of typed arrays, and allocating them anew each time made V8 run a full
+  // collection of the loaded inputs in most passes.
+  let last = oursEnginePass(input);
+  for (let i = 1; i < G4_WARM_UPS; i++) last = oursEnginePass(input, last.outcomes);
   const runs: { ms: number; phases: { groupsMs: number; scopeMs: number } }[] = [];
   for (let i = 0; i < options.runs; i++) {
     const t0 = performance.now();
@@ -479,9 +512,10 @@ export function oneComputerEngine(input: LoadedEngineInput, compiled: CompiledGr
   const one = new Map<number, Bitset>();
   const member = fullBitset(1); // shared: scopeAndStatus copies before it intersects
   for (const g of evaluateSmartGroupsForComputer(compiled, computer, input.now)) one.set(g, member);
-  const installedOf = (bundleId: string) => {
+  const installedOf = (bundleId: string): InstalledByPosition | undefined => {
     const rows = input.installedByBundle.get(bundleId)?.get(computer.id);
-    return rows ? { positions: [0], rows: [rows] } : undefined;
+    const fact = installedFact(rows);
+    return fact ? { positions: Int32Array.of(0), codes: Int32Array.of(1), facts: [null, fact] } : undefined; // one computer: nothing to intern
   };
   return scopeAndStatus(input, [input.computerInfo.get(computer.id)!], one, installedOf);
 }
