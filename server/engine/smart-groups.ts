@@ -80,17 +80,19 @@ export type SmartGroupExpression =
   | { kind: "and" | "or"; children: SmartGroupExpression[] };
 
 type Prepared = { facts: ComputerFacts; name: string; serial: string; model: string };
-type Test = (computer: Prepared, results: Uint8Array, nowMs: number) => boolean;
+type Test = (computer: Prepared, nowMs: number) => boolean;
 
 /**
  * DESIGN §2.1: one compiled group; `slot` is its place in the evaluation order. `leaves` are its criteria
  * (by index, as `expression` refers to them) and `keys` name each for sharing across groups.
  */
-export type CompiledGroup = { id: number; name: string; slot: number; expression: SmartGroupExpression; test: Test; leaves: Leaf[]; keys: string[] };
+export type CompiledGroup = { id: number; name: string; slot: number; expression: SmartGroupExpression; leaves: Leaf[]; keys: string[] };
 
 /** DESIGN §2.1, §3.2: groups ordered so referenced groups are evaluated first, ready to evaluate per computer. */
 export type CompiledGroups = {
   groups: CompiledGroup[];
+  /** Every group, for one computer at a time (evaluateInto). */
+  program: ComputerProgram;
   /**
    * The (field, days) pairs of every "x days ago" criterion in use: membership can change with time alone
    * when one of these instants crosses now − days, so an incremental pass re-evaluates those computers.
@@ -346,10 +348,8 @@ type Leaf =
  */
 const isOlder = (atMs: number, cutoffMs: number) => Number.isNaN(atMs) || atMs < cutoffMs;
 
-function leafTest(leaf: Leaf): Test {
+function leafTest(leaf: Exclude<Leaf, { kind: "const" | "group" }>): Test {
   switch (leaf.kind) {
-    case "const":
-      return () => leaf.value;
     case "string": {
       const { test } = leaf;
       if (leaf.field === "name") return (p) => test(p.facts.name, p.name);
@@ -366,39 +366,69 @@ function leafTest(leaf: Leaf): Test {
     }
     case "time": {
       const { field, days, older } = leaf;
-      return (p, _r, now) => isOlder(p.facts[field]?.getTime() ?? Number.NaN, now - days * DAY_MS) === older;
-    }
-    case "group": {
-      const { slot, member } = leaf;
-      return (_p, r) => (slot !== undefined && r[slot] === 1) === member;
+      return (p, now) => isOlder(p.facts[field]?.getTime() ?? Number.NaN, now - days * DAY_MS) === older;
     }
   }
 }
 
-function compileExpression(expression: SmartGroupExpression, tests: readonly Test[]): Test {
-  switch (expression.kind) {
-    case "all":
-      return () => true;
-    case "none":
-      return () => false;
-    case "criterion":
-      return tests[expression.index] ?? (() => false);
-    // Loops, not every/some: those would make a closure per test, for each group of each computer evaluated.
-    case "and": {
-      const parts = expression.children.map((c) => compileExpression(c, tests));
-      return (p, r, n) => {
-        for (const t of parts) if (!t(p, r, n)) return false;
-        return true;
-      };
+/**
+ * Every group's expression for one computer at a time, as one array of operations in evaluation order
+ * (postfix, group after group, each ending in a store to its slot), over the distinct criteria of all the
+ * groups, each tested once per computer before the groups combine them. A tree of closures per group (200
+ * groups, ~600 closures) is what an inventory update used to walk: out of the caches by then, touching them
+ * cost more than the tests. Here a computer reads one Int32Array and one closure per distinct criterion.
+ * Group criteria read the slots stored so far, as the fleet evaluation reads its earlier bitsets.
+ */
+type ComputerProgram = { tests: Test[]; ops: Int32Array; depth: number };
+
+const OP_TEST = 0; // index into tests
+const OP_CONST = 1; // 0 or 1
+const OP_GROUP = 2; // slot, member (1) or not member (0)
+const OP_AND = 3; // operand count
+const OP_OR = 4; // operand count
+const OP_STORE = 5; // slot
+
+function computerProgram(groups: readonly CompiledGroup[]): ComputerProgram {
+  const tests: Test[] = [];
+  const testAt = new Map<string, number>();
+  const ops: number[] = [];
+  let depth = 0;
+  // `at`: the stack height before this expression's value is pushed.
+  const emit = (expression: SmartGroupExpression, g: CompiledGroup, at: number) => {
+    depth = Math.max(depth, at + 1);
+    switch (expression.kind) {
+      case "all":
+      case "none":
+        ops.push(OP_CONST, expression.kind === "all" ? 1 : 0);
+        return;
+      case "criterion": {
+        const leaf = g.leaves[expression.index];
+        if (!leaf) ops.push(OP_CONST, 0);
+        else if (leaf.kind === "const") ops.push(OP_CONST, leaf.value ? 1 : 0);
+        else if (leaf.kind === "group") {
+          if (leaf.slot === undefined) ops.push(OP_CONST, leaf.member ? 0 : 1);
+          else ops.push(OP_GROUP, leaf.slot, leaf.member ? 1 : 0);
+        } else {
+          // Equal criteria (equal keys, as the fleet evaluation shares them) are one test.
+          const key = g.keys[expression.index]!;
+          let t = testAt.get(key);
+          if (t === undefined) testAt.set(key, (t = tests.push(leafTest(leaf)) - 1));
+          ops.push(OP_TEST, t);
+        }
+        return;
+      }
+      case "and":
+      case "or":
+        expression.children.forEach((child, i) => emit(child, g, at + i));
+        ops.push(expression.kind === "and" ? OP_AND : OP_OR, expression.children.length);
+        return;
     }
-    case "or": {
-      const parts = expression.children.map((c) => compileExpression(c, tests));
-      return (p, r, n) => {
-        for (const t of parts) if (t(p, r, n)) return true;
-        return false;
-      };
-    }
+  };
+  for (const g of groups) {
+    emit(g.expression, g, 0);
+    ops.push(OP_STORE, g.slot);
   }
+  return { tests, ops: Int32Array.from(ops), depth };
 }
 
 /** One criterion as a leaf; `slotOf` gives the evaluation slot of a referenced group (lowercased name). */
@@ -547,7 +577,7 @@ export function compileSmartGroups(groups: GroupDefinition[]): CompiledGroups {
   const compiled = order.map((g, slot): CompiledGroup => {
     const errors = checkCriteria(g.criteria, { groupExists: (n) => byName.has(n) });
     if (errors.length > 0) invalid.push({ groupId: g.id, name: g.name, errors });
-    if (errors.length > 0 || inCycle.has(g.id)) return { id: g.id, name: g.name, slot, expression: { kind: "none" }, test: () => false, leaves: [], keys: [] };
+    if (errors.length > 0 || inCycle.has(g.id)) return { id: g.id, name: g.name, slot, expression: { kind: "none" }, leaves: [], keys: [] };
     for (const c of g.criteria) {
       if (c.field === "Last Check-in" || c.field === "Last Inventory Update") timeCriteria.set(`${c.field}|${Number(c.value)}`, { field: c.field, days: Number(c.value) });
     }
@@ -555,9 +585,9 @@ export function compileSmartGroups(groups: GroupDefinition[]): CompiledGroups {
     const leaves = g.criteria.map((c) => compileCriterion(c, slotOf));
     // Equal criteria in different groups share one evaluation over the fleet.
     const keys = g.criteria.map((c) => JSON.stringify([c.field, c.operator, c.field === "Computer Group" ? lowerName(c.value) : c.value]));
-    return { id: g.id, name: g.name, slot, expression, test: compileExpression(expression, leaves.map(leafTest)), leaves, keys };
+    return { id: g.id, name: g.name, slot, expression, leaves, keys };
   });
-  return { groups: compiled, timeCriteria: [...timeCriteria.values()], cycles, invalid };
+  return { groups: compiled, program: computerProgram(compiled), timeCriteria: [...timeCriteria.values()], cycles, invalid };
 }
 
 /** A readable cycle through a strongly connected component, from its lowest id back to it. */
@@ -591,9 +621,44 @@ function prepare(facts: ComputerFacts): Prepared {
   return { facts, name: facts.name.toLowerCase(), serial: (facts.serialNumber ?? "").toLowerCase(), model: (facts.model ?? "").toLowerCase() };
 }
 
+/** Every group for one computer into `results` (by slot): the distinct criteria, then the program's operations. */
 function evaluateInto(compiled: CompiledGroups, computer: ComputerFacts, results: Uint8Array, nowMs: number) {
   const prepared = prepare(computer);
-  for (const g of compiled.groups) results[g.slot] = g.test(prepared, results, nowMs) ? 1 : 0;
+  const { tests, ops, depth } = compiled.program;
+  const values = new Uint8Array(tests.length);
+  for (let t = 0; t < tests.length; t++) values[t] = tests[t]!(prepared, nowMs) ? 1 : 0;
+  const stack = new Uint8Array(depth);
+  let sp = 0;
+  for (let pc = 0; pc < ops.length; ) {
+    switch (ops[pc++]) {
+      case OP_TEST:
+        stack[sp++] = values[ops[pc++]!]!;
+        break;
+      case OP_CONST:
+        stack[sp++] = ops[pc++]!;
+        break;
+      case OP_GROUP: {
+        const member = results[ops[pc++]!] === 1 ? 1 : 0;
+        stack[sp++] = member === ops[pc++] ? 1 : 0;
+        break;
+      }
+      case OP_AND: {
+        let v = 1;
+        for (let n = ops[pc++]!; n > 0; n--) v &= stack[--sp]!;
+        stack[sp++] = v;
+        break;
+      }
+      case OP_OR: {
+        let v = 0;
+        for (let n = ops[pc++]!; n > 0; n--) v |= stack[--sp]!;
+        stack[sp++] = v;
+        break;
+      }
+      case OP_STORE:
+        results[ops[pc++]!] = stack[--sp]!;
+        break;
+    }
+  }
 }
 
 /** A string fact's distinct values (and lowercased), each computer's code into them, and each value's members once asked. */
