@@ -183,8 +183,11 @@ type OneComputerPlan = {
   length: number;
   versionsByTitle: Map<number, CatalogVersion[]>;
   titles: { candidates: Candidate[]; resolved: Map<number, Resolved> }[];
-  /** By group id: the App Installers it scopes, as (title, candidate bit, position in `enabled`). */
-  byGroup: Map<number, { title: number; bit: number; order: number }[]>;
+  /**
+   * By group id: the App Installers it scopes, as (title, candidate bit, position in `enabled`) triples in one
+   * typed array (a slice reads one array per group, not an object per App Installer).
+   */
+  byGroup: Map<number, Int32Array>;
   compatibility: Map<CatalogVersion, Map<string, Compatibility>>;
 };
 const oneComputerPlans = new WeakMap<DeploymentInfo[], OneComputerPlan | null>();
@@ -195,6 +198,7 @@ function oneComputerPlan(enabled: DeploymentInfo[], versionsByTitle: Map<number,
   if (known !== undefined && (known === null || (known.length === enabled.length && known.versionsByTitle === versionsByTitle))) return known;
   const titleIndex = new Map<number, number>();
   const plan: OneComputerPlan = { length: enabled.length, versionsByTitle, titles: [], byGroup: new Map(), compatibility: new Map() };
+  const byGroup = new Map<number, number[]>();
   let fits = true;
   enabled.forEach((d, order) => {
     const version = targetVersionOf(d, versionsByTitle.get(d.titleId) ?? NO_VERSIONS);
@@ -204,10 +208,11 @@ function oneComputerPlan(enabled: DeploymentInfo[], versionsByTitle: Map<number,
     const title = plan.titles[t]!;
     const bit = title.candidates.push({ id: d.id, name: d.name, distributionMethod: d.distributionMethod, updateMethod: d.updateMethod, targetVersion: version.version, version }) - 1;
     if (bit > 30) fits = false;
-    const list = plan.byGroup.get(d.smartGroupId);
-    if (list) list.push({ title: t, bit, order });
-    else plan.byGroup.set(d.smartGroupId, [{ title: t, bit, order }]);
+    const list = byGroup.get(d.smartGroupId);
+    if (list) list.push(t, bit, order);
+    else byGroup.set(d.smartGroupId, [t, bit, order]);
   });
+  for (const [groupId, list] of byGroup) plan.byGroup.set(groupId, Int32Array.from(list));
   oneComputerPlans.set(enabled, fits ? plan : null);
   return fits ? plan : null;
 }
@@ -223,8 +228,12 @@ function visitOneComputer(enabled: DeploymentInfo[], versionsByTitle: Map<number
   const firstAt = new Map<number, number>(); // touched title → its first App Installer's place in `enabled`
   for (const [groupId, members] of groups) {
     if ((members[0]! & 1) === 0) continue;
-    for (const { title, bit, order } of plan.byGroup.get(groupId) ?? []) {
-      masks[title]! |= 1 << bit;
+    const scoped = plan.byGroup.get(groupId);
+    if (!scoped) continue;
+    for (let k = 0; k < scoped.length; k += 3) {
+      const title = scoped[k]!;
+      const order = scoped[k + 2]!;
+      masks[title]! |= 1 << scoped[k + 1]!;
       const first = firstAt.get(title);
       if (first === undefined || order < first) firstAt.set(title, order);
     }
