@@ -32,8 +32,11 @@ export type LoadedEngineInput = EngineInput & {
   deploymentAt: DeploymentInfo[];
   versions: Map<number, CatalogVersion[]>;
   computerInfo: Map<number, ComputerInfo>;
-  /** The same rows as `installed`, by bundle id then computer id (no key built per lookup), for Pomona's side. */
-  installedByBundle: Map<string, Map<number, InstalledRow[]>>;
+  /**
+   * A load of given computers only (G5): each one's installed facts by bundle id, as a fleet of one
+   * computer (position 0). A one-computer slice reads its own small table, not two fleet-wide maps per title.
+   */
+  installedByComputer: Map<number, Map<string, InstalledByPosition>>;
   /** computerInfo in the order of `facts` (position i is facts[i]). */
   infos: ComputerInfo[];
   /** installedByBundle by position in `facts`, for the whole-fleet pass. */
@@ -112,7 +115,7 @@ export function loadEngineInput(deps: Pick<Deps, "db">, now: Date, computerIds?:
     deploymentAt: deploymentInfos.reduce<DeploymentInfo[]>((at, d) => ((at[d.id] = d), at), []),
     versions,
     computerInfo,
-    installedByBundle,
+    installedByComputer: only ? byComputer(installedByBundle) : new Map<number, Map<string, InstalledByPosition>>(),
     infos: facts.map((f) => computerInfo.get(f.id)!),
     installedAt: byPosition(installedByBundle, new Map(facts.map((f, i) => [f.id, i]))),
     loadMs: performance.now() - t0,
@@ -141,6 +144,20 @@ function byPosition(installedByBundle: Map<string, Map<number, InstalledRow[]>>,
       codes.push(code);
     }
     out.set(bundleId, { positions: Int32Array.from(positions), codes: Int32Array.from(codes), facts: interner.facts });
+  }
+  return out;
+}
+
+function byComputer(installedByBundle: Map<string, Map<number, InstalledRow[]>>): Map<number, Map<string, InstalledByPosition>> {
+  const out = new Map<number, Map<string, InstalledByPosition>>();
+  for (const [bundleId, rowsOf] of installedByBundle) {
+    for (const [computerId, rows] of rowsOf) {
+      const fact = installedFact(rows);
+      if (!fact) continue;
+      let mine = out.get(computerId);
+      if (!mine) out.set(computerId, (mine = new Map<string, InstalledByPosition>()));
+      mine.set(bundleId, { positions: Int32Array.of(0), codes: Int32Array.of(1), facts: [null, fact] });
+    }
   }
   return out;
 }
@@ -309,7 +326,7 @@ function scopeAndStatus(
   input: LoadedEngineInput,
   computers: readonly ComputerInfo[],
   groupBits: Map<number, Bitset>,
-  installedOf: (bundleId: string) => InstalledByPosition | undefined,
+  installedOf: Map<string, InstalledByPosition> | undefined,
   into?: OutcomeColumns,
 ): OutcomeColumns {
   const size = computers.length;
@@ -354,10 +371,17 @@ function scopeAndStatus(
   forEachScopeGroupInFleet(enabled, input.versions, { size, groups }, computers, (deploymentId, version, scope, compatibility, positions) => {
     const d = deploymentAt[deploymentId]!;
     if (d.bundleId !== installed.bundleId) {
-      installed.load(d.bundleId, installedOf(d.bundleId));
+      installed.load(d.bundleId, installedOf?.get(d.bundleId));
       byDecision.clear(); // installed codes are the title's
     }
     const { codes, facts } = installed;
+    if (size === 1) {
+      // One computer (G5): one target per visit, nothing for a table to share, so it is stepped directly.
+      const at = out.append(1, deploymentId, scope.kind === "winner");
+      out.computerIds[at] = ids[0]!;
+      out.statuses[at] = firstStatusCode(input.now, d, version, scope, compatibility, facts[codes[0]!]!, computers[0]!.lastInventoryAt);
+      return;
+    }
     const scopeKey = scope.kind === "winner" ? "" : scope.reason;
     let byCompatibility = byDecision.get(scopeKey);
     if (!byCompatibility) byDecision.set(scopeKey, (byCompatibility = new Map<TargetFacts["compatibility"], Map<number, Int16Array>>()));
@@ -403,7 +427,7 @@ export function oursEnginePass(input: LoadedEngineInput, into?: OutcomeColumns):
   const slots = evaluateSmartGroupBits(compiled, input.facts, input.now, input.apps);
   const groupBits = new Map(compiled.groups.map((g) => [g.id, slots[g.slot]!]));
   const t1 = performance.now();
-  const outcomes = scopeAndStatus(input, input.infos, groupBits, (bundleId) => input.installedAt.get(bundleId), into);
+  const outcomes = scopeAndStatus(input, input.infos, groupBits, input.installedAt, into);
   return { outcomes, compiled, phases: { groupsMs: t1 - t0, scopeMs: performance.now() - t1 } };
 }
 
@@ -508,16 +532,11 @@ export function g5Sample(deps: Pick<Deps, "db">, options: { samples: number; see
 }
 
 /** G5's engine part: one computer's facts → its groups → its winners and first statuses, in memory. */
-export function oneComputerEngine(input: LoadedEngineInput, compiled: CompiledGroups, computer: ComputerFacts): OutcomeColumns {
+export function oneComputerEngine(input: LoadedEngineInput, compiled: CompiledGroups, computer: ComputerFacts, into?: OutcomeColumns): OutcomeColumns {
   const one = new Map<number, Bitset>();
   const member = fullBitset(1); // shared: scopeAndStatus copies before it intersects
   for (const g of evaluateSmartGroupsForComputer(compiled, computer, input.now)) one.set(g, member);
-  const installedOf = (bundleId: string): InstalledByPosition | undefined => {
-    const rows = input.installedByBundle.get(bundleId)?.get(computer.id);
-    const fact = installedFact(rows);
-    return fact ? { positions: Int32Array.of(0), codes: Int32Array.of(1), facts: [null, fact] } : undefined; // one computer: nothing to intern
-  };
-  return scopeAndStatus(input, [input.computerInfo.get(computer.id)!], one, installedOf);
+  return scopeAndStatus(input, [input.computerInfo.get(computer.id)!], one, input.installedByComputer.get(computer.id), into);
 }
 
 /**
@@ -535,6 +554,7 @@ export async function measureG5(deps: Pick<Deps, "db" | "publicUrl">, input: Loa
   let membershipChanges = 0;
 
   const factsById = new Map(input.facts.map((f) => [f.id, f]));
+  let columns: OutcomeColumns | undefined; // each computer's outcomes written over the previous one's
   for (let i = 0; i < options.samples + 50; i++) {
     // Between two computers the event loop turns, as the scheduler's pass yields between slices
     // (yieldToRequests): timers run there, the server's WAL checkpoints among them (db/checkpoints.ts).
@@ -559,7 +579,7 @@ export async function measureG5(deps: Pick<Deps, "db" | "publicUrl">, input: Loa
       appNames: new Set(apps.map((a) => normalizeAppName(a.Name ?? ""))),
     };
     let t0 = performance.now();
-    oneComputerEngine(input, compiled, newFacts);
+    columns = oneComputerEngine(input, compiled, newFacts, columns);
     if (i >= 50) engine.add(performance.now() - t0);
 
     // With the write: store the inventory (applyInstalledApplicationList), then Pomona's own slice of an
