@@ -106,7 +106,8 @@ export function forEachScopeDecision(
   }
   const groups = new Map<number, Bitset>();
   for (const [groupId, members] of membership) {
-    if (!used.has(groupId)) continue;
+    // An empty group is left out (as a group no one is in): a slice of one Mac is in few of them.
+    if (!used.has(groupId) || members.size === 0) continue;
     const bits = newBitset(computerIds.length);
     for (const id of members) setBit(bits, positionOf.get(id)!);
     groups.set(groupId, bits);
@@ -682,7 +683,10 @@ export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membersh
   const enrolledMembership = new Map<number, Set<number>>();
   const groupsInUse = new Set(enabled.map((d) => d.smartGroupId));
   for (const [groupId, members] of membership) {
-    if (groupsInUse.has(groupId)) enrolledMembership.set(groupId, new Set([...members].filter((id) => computerById.get(id)?.enrolled)));
+    if (!groupsInUse.has(groupId) || members.size === 0) continue; // absent is empty (decideScope)
+    const enrolled = new Set<number>();
+    for (const id of members) if (computerById.get(id)?.enrolled) enrolled.add(id);
+    enrolledMembership.set(groupId, enrolled);
   }
 
   const decisions = decideScope(enabled, versionsByTitle, enrolledMembership, computerById);
