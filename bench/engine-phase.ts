@@ -28,7 +28,7 @@ const deps = createDeps({ env: parseEnv({ POMONA_DB: arg("--db"), POMONA_DEMO: "
 let result: unknown;
 if (phase === "g4") {
   const input = loadEngineInput(deps, now);
-  const g4 = measureG4(input, { runs: 5 });
+  const g4 = await measureG4(input, { runs: 5 });
   const t0 = performance.now();
   recalculateSmartGroups(deps);
   result = { ...g4, recalculateSmartGroupsMs: performance.now() - t0, peakRss: process.memoryUsage().rss };

@@ -1,7 +1,7 @@
 // G4 and G5: Pomona's engine (server/engine smart groups, server/services/deployment-engine decideScope,
 // server/engine/status stepTarget) against B3, the naive oracle, on inputs loaded from the snapshot.
 import { createHash } from "node:crypto";
-import { performance } from "node:perf_hooks";
+import { constants, performance, PerformanceObserver } from "node:perf_hooks";
 
 import { eq, inArray } from "drizzle-orm";
 
@@ -448,6 +448,9 @@ export type G4Result = {
   pairs: number;
   oursMs: number;
   oursRuns: number[];
+  /** Untimed passes before them, and the timed ones during which V8 ran a full collection. */
+  warmUps: number;
+  fullCollections: number;
   /** Of the median run: smart groups (compile + evaluate) and scope + precedence + status. */
   oursPhases: { groupsMs: number; scopeMs: number };
   naiveMs: number;
@@ -461,30 +464,59 @@ export type G4Result = {
 };
 
 const G4_WARM_UPS = 3;
+const G4_MAX_WARM_UPS = 12;
 
-export function measureG4(input: LoadedEngineInput, options: { runs: number }): G4Result {
+/** Counts V8's full collections (mark-compact) as perf_hooks reports them, between two turns of the event loop. */
+function fullCollectionCounter() {
+  let count = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) count++;
+  });
+  observer.observe({ entryTypes: ["gc"] });
+  return {
+    /** The count so far, once pending entries are delivered (they arrive on a later turn). */
+    read: async () => {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      return count;
+    },
+    stop: () => observer.disconnect(),
+  };
+}
+
+export async function measureG4(input: LoadedEngineInput, options: { runs: number }): Promise<G4Result> {
   // Loading left about a gigabyte of garbage (the rows read), which V8 otherwise collects during one of the
-  // passes (a full collection, 0.4–0.5 s): collected first, untimed, as a server's would be long before its
+  // passes (a full collection, 0.4–0.7 s): collected first, untimed, as a server's would be long before its
   // next pass. Each pass's own garbage stays in its time.
   globalThis.gc?.();
-  // Then warm-up passes until the JIT is steady, as in a server that has run passes before. Traced
-  // (--trace-opt --trace-deopt): the first pass optimizes the loops, the second deoptimizes the code that
-  // inlined the first pass's closures (the visitor made per pass: "wrong call target") and reoptimizes it;
-  // from the third on, nothing is recompiled. The 0.75 GB collection above, if run after the warm-ups,
-  // dropped optimized code too ("weak objects"), and the first timed pass recompiled it: it comes first.
+  const collections = fullCollectionCounter();
+  const forced = await collections.read();
+  // Then warm-up passes until the JIT and the heap are steady, as in a server that has run passes before.
+  // Traced (--trace-opt --trace-deopt --trace-gc): the first pass optimizes the loops, the second
+  // deoptimizes the code that inlined the first pass's closures ("wrong call target") and reoptimizes it;
+  // from the third on, nothing is recompiled. And after a forced collection V8 sets the old generation's
+  // limit close to the live heap: its first full collection of its own came within five passes (0.5–0.7 s
+  // for the 0.55 GB of loaded inputs, and it drops optimized code that the next pass recompiles, "weak
+  // objects"); after it, none in the next 14 passes. So the warm-ups go on past that collection (at most
+  // G4_MAX_WARM_UPS), and a full collection in a timed pass is counted in the result.
   // Each pass writes its outcomes into the previous pass's columns, as a server running passes would: 4.7
   // million outcomes are 47 MB of typed arrays, and allocating them anew each time made V8 run a full
   // collection of the loaded inputs in most passes.
   let last = oursEnginePass(input);
-  for (let i = 1; i < G4_WARM_UPS; i++) last = oursEnginePass(input, last.outcomes);
+  let warmUps = 1;
+  while (warmUps < G4_WARM_UPS || ((await collections.read()) === forced && warmUps < G4_MAX_WARM_UPS)) {
+    last = oursEnginePass(input, last.outcomes);
+    warmUps++;
+  }
+  const beforeTimed = await collections.read();
   const runs: { ms: number; phases: { groupsMs: number; scopeMs: number } }[] = [];
   for (let i = 0; i < options.runs; i++) {
     const t0 = performance.now();
     last = oursEnginePass(input, last.outcomes);
     runs.push({ ms: performance.now() - t0, phases: last.phases });
   }
-  runs.sort((a, b) => a.ms - b.ms);
-  const median = runs[Math.floor(runs.length / 2)]!;
+  const fullCollections = (await collections.read()) - beforeTimed;
+  collections.stop();
+  const median = [...runs].sort((a, b) => a.ms - b.ms)[Math.floor(runs.length / 2)]!;
   const t0 = performance.now();
   const naive = naiveEnginePass(input);
   const naiveMs = performance.now() - t0;
@@ -497,7 +529,9 @@ export function measureG4(input: LoadedEngineInput, options: { runs: number }): 
     deployments: input.deployments.length,
     pairs: ours.length,
     oursMs: median.ms,
-    oursRuns: runs.map((r) => r.ms),
+    oursRuns: runs.map((r) => r.ms), // in the order they ran
+    warmUps,
+    fullCollections,
     oursPhases: median.phases,
     naiveMs,
     checksumOurs,

@@ -437,7 +437,7 @@ async function main() {
       });
       row({ goal: "G4 same winners and statuses as B3", ours: r4.checksumOurs, baseline: `B3 ${r4.checksumNaive}`, ratio: "—", target: "identical", pass: judge(r4.identical) });
       notes.push(
-        `G4: ours median of ${r4.oursRuns.length} (${r4.oursRuns.map((x) => fmt(x)).join(", ")} ms): smart groups ${ms(r4.oursPhases.groupsMs)}, scope + precedence + status ${ms(r4.oursPhases.scopeMs)}; statuses ${JSON.stringify(r4.statuses)}; not timed: loading the inputs from SQLite ${ms(r4.loadMs)}; recalculateSmartGroups with its reads and membership diff ${ms(r4.recalculateSmartGroupsMs)}; engine process peak RSS ${mib(r4.peakRss)}`,
+        `G4: ours median of ${r4.oursRuns.length} (in order: ${r4.oursRuns.map((x) => fmt(x)).join(", ")} ms; after ${r4.warmUps} warm-up passes; V8 full collections during them: ${r4.fullCollections}): smart groups ${ms(r4.oursPhases.groupsMs)}, scope + precedence + status ${ms(r4.oursPhases.scopeMs)}; statuses ${JSON.stringify(r4.statuses)}; not timed: loading the inputs from SQLite ${ms(r4.loadMs)}; recalculateSmartGroups with its reads and membership diff ${ms(r4.recalculateSmartGroupsMs)}; engine process peak RSS ${mib(r4.peakRss)}`,
       );
     } catch (e) {
       failRow("G4 full engine pass", target, e);
