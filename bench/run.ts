@@ -420,7 +420,7 @@ async function main() {
   if (runs("g4")) {
     const target = "≤ 500 ms and ≥ 5× B3, identical output (stretch ≤ 200 ms)";
     try {
-      say(`G4 full engine pass: ${fmt(config.macs)} computers × ${config.smartGroups} groups × ${config.deployments} App Installers, ours ×3 then B3…`);
+      say(`G4 full engine pass: ${fmt(config.macs)} computers × ${config.smartGroups} groups × ${config.deployments} App Installers, ours (warm-ups, then 5 timed passes) then B3…`);
       const db = copySnapshot("g4");
       const r4 = await enginePhase<G4Result & { recalculateSmartGroupsMs: number; peakRss: number }>("g4", db, seedNow);
       dropCopy(db);
