@@ -39,7 +39,7 @@ export type LoadedEngineInput = EngineInput & {
   installedByComputer: Map<number, Map<string, InstalledByPosition>>;
   /** computerInfo in the order of `facts` (position i is facts[i]). */
   infos: ComputerInfo[];
-  /** installedByBundle by position in `facts`, for the whole-fleet pass. */
+  /** Each title's installed facts by position in `facts`, for the whole-fleet pass (a fleet load only). */
   installedAt: Map<string, InstalledByPosition>;
   loadMs: number;
 };
@@ -117,7 +117,7 @@ export function loadEngineInput(deps: Pick<Deps, "db">, now: Date, computerIds?:
     computerInfo,
     installedByComputer: only ? byComputer(installedByBundle) : new Map<number, Map<string, InstalledByPosition>>(),
     infos: facts.map((f) => computerInfo.get(f.id)!),
-    installedAt: byPosition(installedByBundle, new Map(facts.map((f, i) => [f.id, i]))),
+    installedAt: only ? new Map<string, InstalledByPosition>() : byPosition(installedByBundle, new Map(facts.map((f, i) => [f.id, i]))),
     loadMs: performance.now() - t0,
   };
 }
@@ -216,11 +216,6 @@ export class OutcomeColumns {
     let i = OutcomeColumns.STATUS_NAMES.indexOf(status);
     if (i < 0) i = OutcomeColumns.STATUS_NAMES.push(status) - 1;
     return i;
-  }
-  push(deploymentId: number, computerId: number, winner: boolean, statusCode: number) {
-    const i = this.append(1, deploymentId, winner);
-    this.computerIds[i] = computerId;
-    this.statuses[i] = statusCode;
   }
   /**
    * `count` outcomes of one App Installer and one winner flag (filled at once); returns the first one's index:
