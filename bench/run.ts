@@ -16,6 +16,7 @@ import { silentLogger } from "@/server/log";
 import { createLocalPushProvider } from "@/server/push/local";
 import { recordPass, startFullPass } from "@/server/services/engine-state";
 import { smartGroupsVersion } from "@/server/services/smart-groups";
+import type { CheckpointStats } from "@/db/checkpoints";
 import { createDb } from "@/db/client";
 import { migrateDb } from "@/db/migrate";
 import { deployments } from "@/db/schema";
@@ -133,15 +134,27 @@ function enginePhase<T>(phase: "g4" | "g5", db: string, now: Date): Promise<T> {
   });
 }
 
-type Loaded = { load: LoadResult; rss: Rss[]; logs?: unknown };
+type Loaded = { load: LoadResult; rss: Rss[]; logs?: unknown; checkpoints?: CheckpointShare };
+
+type CheckpointShare = { count: number; totalMs: number; maxMs: number; share: number };
+/** The server's WAL checkpoints between two readings of its stats, and their share of the wall time between. */
+function checkpointShare(before: CheckpointStats, after: CheckpointStats, wallMs: number): CheckpointShare {
+  const totalMs = after.totalMs - before.totalMs;
+  return { count: after.count - before.count, totalMs, maxMs: after.maxMs, share: totalMs / wallMs };
+}
+const describeCheckpoints = (c: CheckpointShare) => `${fmt(c.count)} WAL checkpoints took ${fmt(c.totalMs)} ms, ${fmt(100 * c.share, 1)} % of the server's event loop (longest ${ms(c.maxMs)})`;
 
 async function closedLoopOn(script: string, db: string | undefined, fleet: Fleet, seconds = config.g1.seconds): Promise<Loaded> {
   return withServer(script, db, async (s) => {
     const sampler = s.sampleRss(500);
+    const before = script === OURS ? await s.request<CheckpointStats>("checkpointStats") : undefined;
+    const t0 = performance.now();
     const load = await closedLoop({ port: s.port, states: new MacStates(fleet), connections: config.g1.connections, warmupS: config.g1.warmupS, seconds });
+    const wallMs = performance.now() - t0;
     const rss = await sampler.stop();
     const logs = script === OURS ? await s.request("logCounts") : undefined;
-    return { load, rss, logs };
+    const checkpoints = before && checkpointShare(before, await s.request<CheckpointStats>("checkpointStats"), wallMs);
+    return { load, rss, logs, checkpoints };
   });
 }
 
@@ -249,6 +262,7 @@ async function main() {
       if (b0) row({ goal: "B0 HTTP ceiling req/s (same loader)", ours: fmt(g1.load.rps), baseline: `B0 ${fmt(b0.load.rps)}`, ratio: ratio(g1.load.rps / b0.load.rps), target: "(reference)", pass: "n/a" });
       notes.push(`G1 mix (ours): ${JSON.stringify(g1.load.byKind)}; B1: ${JSON.stringify(b1.load.byKind)}; latency ours p50 ${ms(g1.load.latencyMs.p50)} p99 ${ms(g1.load.latencyMs.p99)}, B1 p50 ${ms(b1.load.latencyMs.p50)} p99 ${ms(b1.load.latencyMs.p99)}`);
       notes.push(`G1 server event-loop delay max: ours ${ms(maxOf(g1.rss.map((x) => x.eventLoopMaxMs)))}, B1 ${ms(maxOf(b1.rss.map((x) => x.eventLoopMaxMs)))}`);
+      if (g1.checkpoints) notes.push(`G1 server: ${describeCheckpoints(g1.checkpoints)}`);
       if (g1.load.errorSamples.length) notes.push(`G1 error samples: ${g1.load.errorSamples.join(" | ")}`);
     } catch (e) {
       failRow("G1 PUT /mdm req/s", target, e);
@@ -499,9 +513,11 @@ async function main() {
       const out = await withServer(OURS, db, async (s) => {
         const token = await s.request<string>("enrollToken");
         say(`G8 enrollment storm: ${fmt(config.g8.enrollments)} new Macs, ${config.g8.concurrency} at a time, budget ${config.g8.budgetS} s…`);
+        const before = await s.request<CheckpointStats>("checkpointStats");
         const storm: StormResult = await enrollmentStorm({ port: s.port, token, count: config.g8.enrollments, budgetS: config.g8.budgetS, concurrency: config.g8.concurrency, seed: config.seed });
+        const checkpoints = checkpointShare(before, await s.request<CheckpointStats>("checkpointStats"), storm.seconds * 1000);
         const stored = await s.request<number>("countEnrolled", { udids: storm.udids });
-        return { storm: { ...storm, udids: undefined }, stored };
+        return { storm: { ...storm, udids: undefined }, stored, checkpoints };
       });
       dropCopy(db);
       results.g8 = out;
@@ -518,7 +534,7 @@ async function main() {
       });
       row({ goal: "G8 lost (answered 200, not enrolled) / failed", ours: `${lost} / ${s.failed}`, baseline: "—", ratio: "—", target: "0", pass: judge(lost === 0 && s.failed === 0) });
       notes.push(
-        `G8: ${fmt(s.perSecond, 1)} Macs/s; server step p50: enroll ${ms(s.steps.enrollMs.p50)}, Authenticate ${ms(s.steps.authenticateMs.p50)}, TokenUpdate ${ms(s.steps.tokenUpdateMs.p50)}; client (PKCS#12 open + 2 signatures) ${ms(s.clientMsPerMac)} per Mac on the same cores${s.errorSamples.length ? `; errors: ${s.errorSamples.join(" | ")}` : ""}`,
+        `G8: ${fmt(s.perSecond, 1)} Macs/s; server step p50: enroll ${ms(s.steps.enrollMs.p50)}, Authenticate ${ms(s.steps.authenticateMs.p50)}, TokenUpdate ${ms(s.steps.tokenUpdateMs.p50)}; client (PKCS#12 open + 2 signatures) ${ms(s.clientMsPerMac)} per Mac on the same cores; ${describeCheckpoints(out.checkpoints)}${s.errorSamples.length ? `; errors: ${s.errorSamples.join(" | ")}` : ""}`,
       );
     } catch (e) {
       failRow("G8 enrollment storm", target, e);

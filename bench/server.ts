@@ -75,7 +75,7 @@ const startAt = arg("--now");
 const clock = startAt ? createSimulatedClock({ start: new Date(startAt), scale: 1 }) : systemClock;
 const d = createDeps({ env: parseEnv({ POMONA_DB: dbFile, PORT: String(port), POMONA_DEMO: "0", POMONA_CLOCK: "system" }), clock, log, push: ipcPush });
 ensureDeviceCa(d);
-startCheckpoints(d.db, { onError: (e) => log.warn("WAL checkpoint failed", { error: e }) }); // as scripts/serve.ts
+const checkpoints = startCheckpoints(d.db, { onError: (e) => log.warn("WAL checkpoint failed", { error: e }) }); // as scripts/serve.ts
 live.deps = d;
 const sql = d.db.$client;
 
@@ -83,6 +83,7 @@ let ticking: { stop: boolean; durations: number[]; done: Promise<void> } | undef
 
 serveIpc({
   logCounts: () => ({ counts: log.counts, samples: log.samples }),
+  checkpointStats: () => checkpoints.stats(),
   deploy: async (m) => {
     const title = sql.prepare("select id from catalog_titles where bundle_id = ?").get(m.bundleId) as { id: number } | undefined;
     if (!title) throw new Error(`no catalog title ${String(m.bundleId)}`);

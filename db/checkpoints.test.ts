@@ -1,13 +1,13 @@
 // The server's WAL checkpoints between requests (db/checkpoints.ts): they copy the WAL into the database
 // while SQLite's own, inside a commit, never fires; they leave a transaction alone; SQLite's own still
-// bounds the WAL when the event loop is held; stop() stops them.
+// bounds the WAL when the event loop is held; slow checkpoints space out the next; stop() stops them.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
 import { afterEach, describe, expect, it } from "vitest";
 
-import { startCheckpoints, type Checkpoints } from "./checkpoints";
+import { nextCheckpointDelay, startCheckpoints, type Checkpoints } from "./checkpoints";
 import { createDb, WAL_AUTOCHECKPOINT_PAGES, type Db } from "./client";
 
 const PAGE = 4096;
@@ -95,5 +95,37 @@ describe("startCheckpoints", () => {
     write(100);
     await sleep(40);
     expect(size(file)).toBe(before);
+  });
+
+  it("counts what the checkpoints cost", async () => {
+    const { db, write, entry } = tempDb();
+    const checkpoints = (entry.checkpoints = startCheckpoints(db, { intervalMs: 5 }));
+    write(100);
+    await until(() => checkpoints.stats().count >= 3);
+    const stats = checkpoints.stats();
+    expect(stats.totalMs).toBeGreaterThan(0);
+    expect(stats.maxMs).toBeGreaterThan(0);
+    expect(stats.maxMs).toBeLessThanOrEqual(stats.totalMs);
+  });
+});
+
+describe("nextCheckpointDelay", () => {
+  const pacing = { intervalMs: 20, share: 0.1, maxGapMs: 1_000 };
+
+  it("waits the interval after a cheap checkpoint", () => {
+    expect(nextCheckpointDelay(0, pacing)).toBe(20);
+    expect(nextCheckpointDelay(1, pacing)).toBe(20);
+  });
+
+  it("spaces slow checkpoints so that they hold at most their share of the event loop", () => {
+    for (const tookMs of [3, 5, 12.5, 40]) {
+      const wait = nextCheckpointDelay(tookMs, pacing);
+      expect(tookMs / (tookMs + wait)).toBeCloseTo(0.1, 10);
+    }
+    expect(nextCheckpointDelay(5, { ...pacing, share: 0.05 })).toBeCloseTo(95, 10);
+  });
+
+  it("never waits longer than the longest gap", () => {
+    expect(nextCheckpointDelay(500, pacing)).toBe(1_000);
   });
 });

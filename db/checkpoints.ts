@@ -5,35 +5,82 @@
 // with the dirty pages (at the default 1,000 pages ~10 ms on this machine: fsync alone takes 3.3 ms per
 // 1,000 dirty pages, 0.2 ms per 10). G5's write p99 was that checkpoint.
 //
-// So the server runs a PASSIVE checkpoint every CHECKPOINT_INTERVAL_MS as a task of its own, between
-// requests and between an engine pass's slices: what 20 ms of writes dirtied (a few hundred pages at G1's
-// rate, about a millisecond), and nothing when there is nothing to copy. SQLite's automatic checkpoint stays
-// at its default as the bound while no timer can run (a long synchronous transaction).
+// So the server runs a PASSIVE checkpoint as a task of its own, between requests and between an engine
+// pass's slices, and nothing when there is nothing to copy. SQLite's automatic checkpoint stays at its
+// default as the bound while no timer can run (a long synchronous transaction) or writes outrun the pacing.
 //
-// Measured at 100k Macs: G5's write p99 10.6 → 2.4 ms; G2's p99 13.1 ms; G3's drain the same or better;
-// G1 5,151 → 4,811 req/s (4,917 with 100 ms: more checkpoints copy the same hot pages more often, and each
-// has its two fsyncs). Tried before: the automatic checkpoint at 100 pages (G5 4.5–5 ms, but G1 4,179 req/s
-// and G2's p99 19.7 ms); checkpoints on a worker thread with a connection of its own (p99.9 stalls of
-// 20 ms, and a WAL that only grows unless the main connection keeps a bound: a checkpoint racing the writer
-// never back-fills the last frames, and SQLite restarts the WAL only after one that does).
+// Pacing: CHECKPOINT_INTERVAL_MS apart at the least (what 20 ms of writes dirtied, about a millisecond at
+// G1's rate), and further apart when a checkpoint is slow, so that checkpoints hold at most CHECKPOINT_SHARE
+// of the event loop. A checkpoint costs about 0.5 ms plus ~40 µs per WAL frame (measured here), and the
+// frames of consecutive commits overlap (a table's last page, an index's hot leaves), so fewer, larger
+// checkpoints copy less: in the enrollment storm (G8), every 20 ms they took 22.5 % of the event loop.
+//
+// Measured at 100k Macs with a fixed 20 ms: G5's write p99 10.6 → 2.4 ms; G2's p99 13.1 ms. Tried before:
+// the automatic checkpoint at 100 pages (G5 4.5–5 ms, but G1 4,179 req/s and G2's p99 19.7 ms); checkpoints
+// on a worker thread with a connection of its own (p99.9 stalls of 20 ms, and a WAL that only grows unless
+// the main connection keeps a bound: a checkpoint racing the writer never back-fills the last frames, and
+// SQLite restarts the WAL only after one that does).
+import { performance } from "node:perf_hooks";
+
 import type { Db } from "./client";
 
 export const CHECKPOINT_INTERVAL_MS = 20;
+/** The most of the event loop's time that checkpoints may take while writes keep coming. */
+export const CHECKPOINT_SHARE = 0.1;
+/** The longest wait between two checkpoints (the automatic checkpoint bounds the WAL before then anyway). */
+export const CHECKPOINT_MAX_GAP_MS = 1_000;
 
-export type Checkpoints = { stop(): void };
+export type CheckpointStats = { count: number; totalMs: number; maxMs: number };
+export type Checkpoints = { stop(): void; stats(): CheckpointStats };
+export type CheckpointPacing = { intervalMs: number; share: number; maxGapMs: number };
 
-/** Starts the periodic checkpoint on `db`'s connection (nothing to do for an in-memory database). */
-export function startCheckpoints(db: Db, options: { intervalMs?: number; onError?: (error: unknown) => void } = {}): Checkpoints {
-  if (db.$client.memory) return { stop: () => {} };
+/**
+ * The wait before the next checkpoint after one that took `tookMs`: the interval, or longer so that a
+ * checkpoint and the wait after it hold the event loop for at most `share` of their time.
+ */
+export function nextCheckpointDelay(tookMs: number, pacing: CheckpointPacing): number {
+  const fair = (tookMs * (1 - pacing.share)) / pacing.share;
+  return Math.min(pacing.maxGapMs, Math.max(pacing.intervalMs, fair));
+}
+
+/** Starts the paced checkpoints on `db`'s connection (nothing to do for an in-memory database). */
+export function startCheckpoints(db: Db, options: Partial<CheckpointPacing> & { onError?: (error: unknown) => void } = {}): Checkpoints {
+  const stats: CheckpointStats = { count: 0, totalMs: 0, maxMs: 0 };
+  if (db.$client.memory) return { stop: () => {}, stats: () => stats };
+  const pacing: CheckpointPacing = {
+    intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS,
+    share: options.share ?? CHECKPOINT_SHARE,
+    maxGapMs: options.maxGapMs ?? CHECKPOINT_MAX_GAP_MS,
+  };
   const checkpoint = db.$client.prepare("PRAGMA wal_checkpoint(PASSIVE)");
-  const timer = setInterval(() => {
-    if (!db.$client.open || db.$client.inTransaction) return; // a transaction held across an await: next time
-    try {
-      checkpoint.get();
-    } catch (e) {
-      options.onError?.(e);
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const run = () => {
+    let tookMs = 0;
+    // A transaction held across an await is left alone: next time.
+    if (db.$client.open && !db.$client.inTransaction) {
+      const start = performance.now();
+      try {
+        checkpoint.get();
+      } catch (e) {
+        options.onError?.(e);
+      }
+      tookMs = performance.now() - start;
+      stats.count++;
+      stats.totalMs += tookMs;
+      if (tookMs > stats.maxMs) stats.maxMs = tookMs;
     }
-  }, options.intervalMs ?? CHECKPOINT_INTERVAL_MS);
-  timer.unref(); // never what keeps the process alive
-  return { stop: () => clearInterval(timer) };
+    if (stopped || !db.$client.open) return;
+    timer = setTimeout(run, nextCheckpointDelay(tookMs, pacing));
+    timer.unref(); // never what keeps the process alive
+  };
+  timer = setTimeout(run, pacing.intervalMs);
+  timer.unref();
+  return {
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+    stats: () => ({ ...stats }),
+  };
 }
