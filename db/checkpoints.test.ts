@@ -110,22 +110,32 @@ describe("startCheckpoints", () => {
 });
 
 describe("nextCheckpointDelay", () => {
-  const pacing = { intervalMs: 20, share: 0.1, maxGapMs: 1_000 };
+  const pacing = { intervalMs: 20, share: 0.1, maxGapMs: 250, maxFrames: 500 };
+  const idle = { frames: 0, sinceMs: 20 };
 
   it("waits the interval after a cheap checkpoint", () => {
-    expect(nextCheckpointDelay(0, pacing)).toBe(20);
-    expect(nextCheckpointDelay(1, pacing)).toBe(20);
+    expect(nextCheckpointDelay({ tookMs: 0, ...idle }, pacing)).toBe(20);
+    expect(nextCheckpointDelay({ tookMs: 1, ...idle }, pacing)).toBe(20);
   });
 
   it("spaces slow checkpoints so that they hold at most their share of the event loop", () => {
-    for (const tookMs of [3, 5, 12.5, 40]) {
-      const wait = nextCheckpointDelay(tookMs, pacing);
+    for (const tookMs of [3, 5, 12.5, 20]) {
+      const wait = nextCheckpointDelay({ tookMs, ...idle }, pacing);
       expect(tookMs / (tookMs + wait)).toBeCloseTo(0.1, 10);
     }
-    expect(nextCheckpointDelay(5, { ...pacing, share: 0.05 })).toBeCloseTo(95, 10);
+    expect(nextCheckpointDelay({ tookMs: 5, ...idle }, { ...pacing, share: 0.05 })).toBeCloseTo(95, 10);
+  });
+
+  it("comes before the WAL reaches the frames it may hold at the last write rate", () => {
+    // 100 frames in 20 ms: 500 frames in 100 ms, sooner than the 180 ms a 20 ms checkpoint's share allows.
+    expect(nextCheckpointDelay({ tookMs: 20, frames: 100, sinceMs: 20 }, pacing)).toBeCloseTo(100, 10);
+    // Slow writes leave the share to decide.
+    expect(nextCheckpointDelay({ tookMs: 5, frames: 10, sinceMs: 20 }, pacing)).toBeCloseTo(45, 10);
+    // Writes faster than any pacing: the interval, and SQLite's own checkpoint is the bound.
+    expect(nextCheckpointDelay({ tookMs: 5, frames: 2_000, sinceMs: 20 }, pacing)).toBe(20);
   });
 
   it("never waits longer than the longest gap", () => {
-    expect(nextCheckpointDelay(500, pacing)).toBe(1_000);
+    expect(nextCheckpointDelay({ tookMs: 500, ...idle }, pacing)).toBe(250);
   });
 });
