@@ -1,14 +1,13 @@
 // Where a G1 request's time goes, measured in-process on a copy of the snapshot (no HTTP, no load
 // generator): Pomona's signature check, its decoder, and the whole PUT /mdm handler with and without the
 // signature check (POMONA_DEVICE_AUTH=none is what the server offers for local experiments only). One call
-// at a time: the event loop's busy time per call is what bounds a server's throughput (the server checks
-// signatures on a signature thread, on another core; in-process, the two signature checks run on libuv's
-// pool); the process's CPU time per call includes the other threads' work, and the wall time per call
-// includes the hops to them and back.
+// at a time: the event loop's busy time per call is what bounds a server's throughput (the two signature checks
+// run on the thread pool, on another core); the process's CPU time per call includes the pool's work, and
+// the wall time per call includes the hops to the pool and back.
 import { performance } from "node:perf_hooks";
 
 import type { Deps } from "@/server/deps";
-import { verifyMdmSignature, type MdmSignatureResult } from "@/server/mdm/device-auth";
+import { verifyMdmSignature } from "@/server/mdm/device-auth";
 import { handleMdmRequest } from "@/server/mdm/endpoint";
 import { decodeReport } from "@/server/mdm/messages";
 import { ensureDeviceCa } from "@/server/services/pki";
@@ -17,7 +16,7 @@ import { REPORT_CONTENT_TYPE, type Fleet } from "./fleet";
 
 /** Per call: the event loop's busy time (ms), the whole process's CPU time (ms) and the wall time (ms). */
 export type CallCost = { busyMs: number; cpuMs: number; wallMs: number };
-export type RequestCosts = { verify: CallCost; verifyOnThread?: CallCost; decodeUs: number; handler: CallCost; handlerNoAuth: CallCost; samples: number };
+export type RequestCosts = { verify: CallCost; decodeUs: number; handler: CallCost; handlerNoAuth: CallCost; samples: number };
 
 async function perCall(n: number, fn: (i: number) => unknown): Promise<CallCost> {
   for (let i = 0; i < Math.min(20, n); i++) await fn(i);
@@ -36,21 +35,18 @@ export async function measureRequestCosts(deps: Deps, fleet: Fleet, samples: num
   const now = deps.clock.now();
   const macs = fleet.macs;
   const mac = (i: number) => macs[i % macs.length]!;
-  const check = (r: MdmSignatureResult) => {
+  const verify = await perCall(samples, async (i) => {
+    const r = await verifyMdmSignature(mac(i).idle.body, mac(i).idle.signature, ca, now);
     if (!r.ok) throw new Error(r.reason);
-  };
-  const verify = await perCall(samples, async (i) => check(await verifyMdmSignature(mac(i).idle.body, mac(i).idle.signature, ca, now)));
-  const threads = deps.signatures;
-  // Other Macs than the in-process run's: neither run starts from the other's certificate cache.
-  const verifyOnThread = threads && (await perCall(samples, async (i) => check(await threads.verify(mac(samples + i).idle.body, mac(samples + i).idle.signature, ca, now))));
+  });
   const text = mac(0).idle.body.toString("utf8");
   const decodeUs = (await perCall(samples * 10, () => decodeReport(text))).busyMs * 1000;
   const handle = (d: Deps, i: number) =>
     handleMdmRequest(d, { method: "PUT", contentType: REPORT_CONTENT_TYPE, body: mac(i).idle.body, signature: mac(i).idle.signature }).then((r) => {
       if (r.status !== 200) throw new Error(`PUT /mdm answered ${r.status}`);
     });
-  const handler = await perCall(samples, (i) => handle(deps, 2 * samples + i));
+  const handler = await perCall(samples, (i) => handle(deps, i));
   const noAuth: Deps = { ...deps, env: { ...deps.env, POMONA_DEVICE_AUTH: "none" } };
-  const handlerNoAuth = await perCall(samples * 5, (i) => handle(noAuth, 3 * samples + i));
-  return { verify, verifyOnThread, decodeUs, handler, handlerNoAuth, samples };
+  const handlerNoAuth = await perCall(samples * 5, (i) => handle(noAuth, samples + i));
+  return { verify, decodeUs, handler, handlerNoAuth, samples };
 }

@@ -13,7 +13,6 @@ import { generateMacSpecs } from "../simulator/catalog";
 import { createDeps } from "@/server/deps";
 import { parseEnv } from "@/server/env.js";
 import { silentLogger } from "@/server/log";
-import { createSignatureThreads } from "@/server/mdm/signature-threads";
 import { createLocalPushProvider } from "@/server/push/local";
 import { recordPass, startFullPass } from "@/server/services/engine-state";
 import { smartGroupsVersion } from "@/server/services/smart-groups";
@@ -271,11 +270,8 @@ async function main() {
     try {
       say("G1 cost of one Idle request, in-process (no HTTP)…");
       const db = copySnapshot("g1-costs");
-      // As the server: signatures checked on a signature thread.
-      const signatures = createSignatureThreads({ threads: 1, log: silentLogger });
-      const deps = createDeps({ env: parseEnv({ POMONA_DB: db, POMONA_DEMO: "0" }), log: silentLogger, push: createLocalPushProvider(), signatures });
+      const deps = createDeps({ env: parseEnv({ POMONA_DB: db, POMONA_DEMO: "0" }), log: silentLogger, push: createLocalPushProvider() });
       const costs = await measureRequestCosts(deps, fleet, mode === "smoke" ? 200 : 1000);
-      await signatures.close();
       deps.db.$client.close();
       dropCopy(db);
       results.g1Costs = costs;
@@ -288,7 +284,7 @@ async function main() {
         pass: "n/a",
       });
       notes.push(
-        `G1 in-process cost per Idle request, one at a time (each part timed on its own; event loop busy / process CPU incl. the thread pool / wall): whole handler (signatures on a signature thread, as the server) ${ms(costs.handler.busyMs)} / ${ms(costs.handler.cpuMs)} / ${ms(costs.handler.wallMs)}; the signature check alone on a signature thread ${costs.verifyOnThread ? `${ms(costs.verifyOnThread.busyMs)} / ${ms(costs.verifyOnThread.cpuMs)} / ${ms(costs.verifyOnThread.wallMs)}` : "—"}, in-process ${ms(costs.verify.busyMs)} / ${ms(costs.verify.cpuMs)} / ${ms(costs.verify.wallMs)} (verifyMdmSignature: its two signature checks, the Mac's P-256 and the CA's RSA, on libuv's pool); decodeReport ${fmt(costs.decodeUs)} µs; the same handler with POMONA_DEVICE_AUTH=none ${ms(costs.handlerNoAuth.busyMs)} / ${ms(costs.handlerNoAuth.cpuMs)} / ${ms(costs.handlerNoAuth.wallMs)}`,
+        `G1 in-process cost per Idle request, one at a time (each part timed on its own; event loop busy / process CPU incl. the thread pool / wall): whole handler ${ms(costs.handler.busyMs)} / ${ms(costs.handler.cpuMs)} / ${ms(costs.handler.wallMs)}; verifyMdmSignature alone ${ms(costs.verify.busyMs)} / ${ms(costs.verify.cpuMs)} / ${ms(costs.verify.wallMs)} (its two signature checks, the Mac's P-256 and the CA's RSA, run on the thread pool); decodeReport ${fmt(costs.decodeUs)} µs; the same handler with POMONA_DEVICE_AUTH=none ${ms(costs.handlerNoAuth.busyMs)} / ${ms(costs.handlerNoAuth.cpuMs)} / ${ms(costs.handlerNoAuth.wallMs)}`,
       );
     } catch (e) {
       failRow("G1 cost breakdown", "(where the time goes)", e);

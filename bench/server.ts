@@ -15,7 +15,6 @@ import { parseEnv } from "@/server/env.js";
 import { noteConnection } from "@/server/event-loop";
 import type { Logger, LogFields } from "@/server/log";
 import { handleMdmHttp, isMdmPath } from "@/server/mdm/http";
-import { createSignatureThreads } from "@/server/mdm/signature-threads";
 import type { PushProvider } from "@/server/push/provider";
 import { runSchedulerTick } from "@/server/scheduler/tick";
 import { createDeployment } from "@/server/services/deployments";
@@ -74,10 +73,7 @@ const port = (server.address() as { port: number }).port;
 // depended on the cache's age, not on the server.
 const startAt = arg("--now");
 const clock = startAt ? createSimulatedClock({ start: new Date(startAt), scale: 1 }) : systemClock;
-const env = parseEnv({ POMONA_DB: dbFile, PORT: String(port), POMONA_DEMO: "0", POMONA_CLOCK: "system", POMONA_SIGNATURE_THREADS: process.env.POMONA_SIGNATURE_THREADS });
-// As scripts/serve.ts: Mdm-Signature checks on worker threads unless POMONA_SIGNATURE_THREADS=0.
-const signatures = env.POMONA_SIGNATURE_THREADS > 0 ? createSignatureThreads({ threads: env.POMONA_SIGNATURE_THREADS, log }) : undefined;
-const d = createDeps({ env, clock, log, push: ipcPush, signatures });
+const d = createDeps({ env: parseEnv({ POMONA_DB: dbFile, PORT: String(port), POMONA_DEMO: "0", POMONA_CLOCK: "system" }), clock, log, push: ipcPush });
 ensureDeviceCa(d);
 const checkpoints = startCheckpoints(d.db, { onError: (e) => log.warn("WAL checkpoint failed", { error: e }) }); // as scripts/serve.ts
 live.deps = d;

@@ -11,9 +11,7 @@ import { CLIENT_IP_HEADER, clientIpFromSocket } from "@/server/auth/origins";
 import { createDeps, setDeps } from "@/server/deps";
 import { env } from "@/server/env.js";
 import { noteConnection } from "@/server/event-loop";
-import { createConsoleLogger } from "@/server/log";
 import { handleMdmHttp, isMdmPath } from "@/server/mdm/http";
-import { createSignatureThreads } from "@/server/mdm/signature-threads";
 import { startScheduler } from "@/server/scheduler/driver";
 import { syncCatalog } from "@/server/services/catalog";
 import { seedDemo } from "@/server/services/demo";
@@ -24,9 +22,7 @@ import { ensureDeviceCa, getPushTopic } from "@/server/services/pki";
 const dev = process.argv.includes("--dev");
 
 async function main() {
-  const log = createConsoleLogger();
-  const signatures = env.POMONA_SIGNATURE_THREADS > 0 ? createSignatureThreads({ threads: env.POMONA_SIGNATURE_THREADS, log }) : undefined;
-  const deps = createDeps({ env, log, signatures });
+  const deps = createDeps({ env });
   setDeps(deps);
   deps.log.info("database ready", { file: env.POMONA_DB, clock: env.POMONA_CLOCK });
   const checkpoints = startCheckpoints(deps.db, { onError: (e) => deps.log.warn("WAL checkpoint failed", { error: e }) });
@@ -71,7 +67,7 @@ async function main() {
     checkpoints.stop();
     void fleet?.stop();
     server.close(() => {
-      void Promise.all([deps.push.close(), deps.signatures?.close()]).finally(() => {
+      void deps.push.close().finally(() => {
         deps.db.$client.close();
         process.exit(0);
       });

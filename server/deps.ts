@@ -6,7 +6,6 @@ import { eq } from "drizzle-orm";
 import { createSimulatedClock, systemClock, type Clock } from "@/server/clock";
 import { env as processEnv, publicUrl, type Env } from "@/server/env.js";
 import { createConsoleLogger, type Logger } from "@/server/log";
-import type { SignatureVerifier } from "@/server/mdm/device-auth";
 import { createApnsProvider } from "@/server/push/apns";
 import { createLocalPushProvider } from "@/server/push/local";
 import type { PushProvider } from "@/server/push/provider";
@@ -24,11 +23,9 @@ export type Deps = {
   log: Logger;
   /** Wakes Macs: APNs when a push certificate is installed, else the local provider (virtual fleet, tests). */
   push: PushProvider;
-  /** Where PUT /mdm checks Mdm-Signature: worker threads in the server (scripts/serve.ts); unset, in-process. */
-  signatures?: SignatureVerifier;
 };
 
-export type CreateDepsOptions = { env: Env; db?: Db; clock?: Clock; log?: Logger; push?: PushProvider; signatures?: SignatureVerifier };
+export type CreateDepsOptions = { env: Env; db?: Db; clock?: Clock; log?: Logger; push?: PushProvider };
 
 function selectPushProvider(db: Db, log: Logger): PushProvider {
   const apns = db.select().from(credentials).where(eq(credentials.name, "apns_push")).get();
@@ -46,7 +43,7 @@ export function createDeps(options: CreateDepsOptions): Deps {
     options.clock ??
     (env.POMONA_CLOCK === "simulated" ? createSimulatedClock({ scale: env.POMONA_TIME_SCALE ?? 0, store: createDbClockStore(db) }) : systemClock);
   const log = options.log ?? createConsoleLogger();
-  return { env, publicUrl: publicUrl(env), db, clock, log, push: options.push ?? selectPushProvider(db, log), signatures: options.signatures };
+  return { env, publicUrl: publicUrl(env), db, clock, log, push: options.push ?? selectPushProvider(db, log) };
 }
 
 const globalForDeps = globalThis as unknown as { __pomonaDeps?: Deps };

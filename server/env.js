@@ -20,12 +20,6 @@ export const envSchema = z.object({
   POMONA_PUBLIC_URL: z.url({ protocol: /^https?$/, message: "POMONA_PUBLIC_URL must be an http(s) URL" }).optional(),
   POMONA_DEMO: toggle("POMONA_DEMO").default(true),
   POMONA_DEVICE_AUTH: z.enum(["signature", "none"], { message: "POMONA_DEVICE_AUTH must be 'signature' or 'none'" }).default("signature"),
-  POMONA_SIGNATURE_THREADS: z.coerce
-    .number({ message: "POMONA_SIGNATURE_THREADS must be a number" })
-    .int("POMONA_SIGNATURE_THREADS must be a whole number")
-    .min(0, "POMONA_SIGNATURE_THREADS must be 0 or more")
-    .max(16, "POMONA_SIGNATURE_THREADS must be at most 16")
-    .default(1),
 });
 
 /** @typedef {z.infer<typeof envSchema>} Env */

@@ -1,12 +1,6 @@
 // A minimal reader for the one CMS structure Pomona verifies: the detached SignedData of `Mdm-Signature`
 // (RFC 5652 §5). It walks DER and returns the raw pieces the verifier needs; it decides nothing itself.
 // Written for speed on the Macs' hot path (a general ASN.1 library spent ~3.8 ms per request here).
-import { createHash } from "node:crypto";
-
-/** Lowercase hex SHA-256 of a certificate's DER: the identity hash bound at Authenticate (NanoMDM cert-auth). */
-export function certificateSha256(der: Buffer): string {
-  return createHash("sha256").update(der).digest("hex");
-}
 
 export class DerError extends Error {}
 

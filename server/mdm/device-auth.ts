@@ -8,18 +8,11 @@
 // never a throw.
 import { createHash, createPublicKey, timingSafeEqual, verify, X509Certificate, type KeyObject } from "node:crypto";
 
-import { certificateSha256, DerError, parseSignedData, readCertificate, type CertificateParts } from "./cms";
+import { certificateSha256 } from "@/server/services/pki";
+
+import { DerError, parseSignedData, readCertificate, type CertificateParts } from "./cms";
 
 export type MdmSignatureResult = { ok: true; certificateDer: Buffer; certificateSha256: string } | { ok: false; reason: string };
-
-/**
- * Where PUT /mdm checks Mdm-Signature: on worker threads (signature-threads.ts, what scripts/serve.ts sets
- * up) or, when deps carry none, here with verifyMdmSignature.
- */
-export type SignatureVerifier = {
-  verify(body: Buffer, signatureHeader: string | undefined, caCertificatePem: string, now: Date): Promise<MdmSignatureResult>;
-  close(): Promise<void>;
-};
 
 /** A real Mdm-Signature is a few KiB; anything this large is refused before decoding. */
 const MAX_HEADER_LENGTH = 64 * 1024;

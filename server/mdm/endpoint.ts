@@ -44,9 +44,7 @@ export async function handleMdmRequest(deps: Deps, req: MdmRequest): Promise<Mdm
   try {
     let identity: Identity = { certificateSha256: null };
     if (deps.env.POMONA_DEVICE_AUTH !== "none") {
-      const ca = deviceCa(deps).certificatePem;
-      const now = deps.clock.now();
-      const verified = await (deps.signatures ? deps.signatures.verify(req.body, req.signature, ca, now) : verifyMdmSignature(req.body, req.signature, ca, now));
+      const verified = await verifyMdmSignature(req.body, req.signature, deviceCa(deps).certificatePem, deps.clock.now());
       if (!verified.ok) return refuse(verified.reason);
       identity = { certificateSha256: verified.certificateSha256 };
     }

@@ -335,5 +335,7 @@ export function getPushTopic(deps: Pick<Deps, "db" | "clock">): string {
   return isTopic(final) ? final : topic;
 }
 
-/** Lowercase hex SHA-256 of a certificate's DER (server/mdm/cms.ts): the identity hash bound at Authenticate. */
-export { certificateSha256 } from "@/server/mdm/cms";
+/** Lowercase hex SHA-256 of a certificate's DER: the identity hash bound at Authenticate (NanoMDM cert-auth). */
+export function certificateSha256(der: Buffer): string {
+  return createHash("sha256").update(der).digest("hex");
+}
