@@ -134,7 +134,7 @@ function enginePhase<T>(phase: "g4" | "g5", db: string, now: Date): Promise<T> {
   });
 }
 
-type Loaded = { load: LoadResult; rss: Rss[]; logs?: unknown; checkpoints?: CheckpointShare };
+type Loaded = { load: LoadResult; rss: Rss[]; logs?: unknown; checkpoints?: CheckpointShare; caSignatureChecks?: number };
 
 type CheckpointShare = { count: number; totalMs: number; maxMs: number; share: number };
 /** The server's WAL checkpoints between two readings of its stats, and their share of the wall time between. */
@@ -148,13 +148,15 @@ async function closedLoopOn(script: string, db: string | undefined, fleet: Fleet
   return withServer(script, db, async (s) => {
     const sampler = s.sampleRss(500);
     const before = script === OURS ? await s.request<CheckpointStats>("checkpointStats") : undefined;
+    const caChecksBefore = script === OURS ? await s.request<number>("caSignatureChecks") : undefined;
     const t0 = performance.now();
     const load = await closedLoop({ port: s.port, states: new MacStates(fleet), connections: config.g1.connections, warmupS: config.g1.warmupS, seconds });
     const wallMs = performance.now() - t0;
     const rss = await sampler.stop();
     const logs = script === OURS ? await s.request("logCounts") : undefined;
     const checkpoints = before && checkpointShare(before, await s.request<CheckpointStats>("checkpointStats"), wallMs);
-    return { load, rss, logs, checkpoints };
+    const caSignatureChecks = caChecksBefore === undefined ? undefined : (await s.request<number>("caSignatureChecks")) - caChecksBefore;
+    return { load, rss, logs, checkpoints, caSignatureChecks };
   });
 }
 
@@ -263,6 +265,8 @@ async function main() {
       notes.push(`G1 mix (ours): ${JSON.stringify(g1.load.byKind)}; B1: ${JSON.stringify(b1.load.byKind)}; latency ours p50 ${ms(g1.load.latencyMs.p50)} p99 ${ms(g1.load.latencyMs.p99)}, B1 p50 ${ms(b1.load.latencyMs.p50)} p99 ${ms(b1.load.latencyMs.p99)}`);
       notes.push(`G1 server event-loop delay max: ours ${ms(maxOf(g1.rss.map((x) => x.eventLoopMaxMs)))}, B1 ${ms(maxOf(b1.rss.map((x) => x.eventLoopMaxMs)))}`);
       if (g1.checkpoints) notes.push(`G1 server: ${describeCheckpoints(g1.checkpoints)}`);
+      if (g1.caSignatureChecks !== undefined)
+        notes.push(`G1 server: the device CA's signature checked on ${fmt(g1.caSignatureChecks)} certificates (each Mac's first request since the server started; later ones are remembered), over the warm-up and the ${fmt(g1.load.requests)} timed requests`);
       if (g1.load.errorSamples.length) notes.push(`G1 error samples: ${g1.load.errorSamples.join(" | ")}`);
     } catch (e) {
       failRow("G1 PUT /mdm req/s", target, e);

@@ -17,7 +17,7 @@ import { events } from "@/db/schema";
 import { derBytes, derChildren, derContent, readDer } from "@/simulator/der";
 import { createMdmSigner } from "@/simulator/signing";
 
-import { verifyMdmSignature, verifyMdmSignatureSync } from "./device-auth";
+import { caSignatureChecks, forgetCertificateKeys, verifyMdmSignature, verifyMdmSignatureSync } from "./device-auth";
 import { handleEnrollRequest } from "./enroll";
 import { decodePlist, type PlistValue } from "./plist";
 import { derOf, forgeCertificate, legacyRsaIdentity, openIdentity, rsaKey, SIGNATURE_OIDS, signedData, signLikeAMac, type Identity } from "./test-identity";
@@ -150,17 +150,21 @@ describe.each(["ec", "rsa"] as const)("[MDM][ENROLL] Mdm-Signature by a %s ident
     `<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict><key>MessageType</key><string>Authenticate</string><key>Topic</key><string>x</string><key>UDID</key><string>0000FE00-1234</string></dict></plist>\n`,
   );
 
-  beforeAll(async () => {
-    deps = createTestDeps({ POMONA_PUBLIC_URL: "https://mdm.example.com" });
+  /** A new identity of this key type from Pomona's device CA: an enrollment's, or a legacy RSA one. */
+  async function issueIdentity(): Promise<Identity> {
+    if (keyType === "rsa") {
+      const legacy = legacyRsaIdentity(deps, "Pomona device legacy");
+      return openIdentity(legacy.pkcs12.toString("base64"), legacy.password);
+    }
     const token = createEnrollmentToken(deps, { label: "Lab Macs" }, actingAs("alice")).token;
     const payloads = (decodePlist(String((await handleEnrollRequest(deps, token)).body)) as Dict).PayloadContent as Dict[];
     const p12 = payloads.find((p) => p.PayloadType === "com.apple.security.pkcs12")!;
-    if (keyType === "ec") {
-      identity = openIdentity(p12.PayloadContent as string, p12.Password as string);
-    } else {
-      const legacy = legacyRsaIdentity(deps, "Pomona device legacy");
-      identity = openIdentity(legacy.pkcs12.toString("base64"), legacy.password);
-    }
+    return openIdentity(p12.PayloadContent as string, p12.Password as string);
+  }
+
+  beforeAll(async () => {
+    deps = createTestDeps({ POMONA_PUBLIC_URL: "https://mdm.example.com" });
+    identity = await issueIdentity();
     expect(identity.privateKey.asymmetricKeyType).toBe(keyType);
     caPem = ensureDeviceCa(deps).certificatePem;
   });
@@ -173,6 +177,30 @@ describe.each(["ec", "rsa"] as const)("[MDM][ENROLL] Mdm-Signature by a %s ident
     expect(result.certificateDer.equals(identity.certificateDer)).toBe(true);
     expect(result.certificateSha256).toBe(certificateSha256(identity.certificateDer));
     expect(result.certificateSha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("checks the CA's signature on a certificate once: a Mac whose key was let go costs its own signature only", async () => {
+    const mac = await issueIdentity();
+    const now = deps.clock.now();
+    const start = caSignatureChecks.run;
+    expect(await verifyMdmSignature(body, signLikeAMac(body, mac, now), caPem, now)).toMatchObject({ ok: true });
+    expect(caSignatureChecks.run).toBe(start + 1);
+    forgetCertificateKeys();
+    expect(await verifyMdmSignature(body, signLikeAMac(body, mac, now), caPem, now)).toMatchObject({ ok: true, certificateSha256: certificateSha256(mac.certificateDer) });
+    expect(verifyMdmSignatureSync(body, signLikeAMac(body, mac, now), caPem, now)).toMatchObject({ ok: true });
+    expect(caSignatureChecks.run).toBe(start + 1);
+    // What is remembered is the CA's signature only: the body's signature, validity and the CA are still checked.
+    forgetCertificateKeys();
+    const tampered = Buffer.from(body);
+    tampered[60] = tampered[60]! ^ 0x01;
+    expect(await verifyMdmSignature(tampered, signLikeAMac(body, mac, now), caPem, now)).toEqual({ ok: false, reason: "Mdm-Signature does not match the body" });
+    const later = new Date(now.getTime() + 3 * 365 * DAY);
+    expect(await verifyMdmSignature(body, signLikeAMac(body, mac, later), caPem, later)).toEqual({ ok: false, reason: "signer certificate expired" });
+    // Another CA, even under the same name, remembers nothing the first one signed.
+    const otherCa = ensureDeviceCa(createTestDeps({ POMONA_PUBLIC_URL: "https://mdm.example.com" })).certificatePem;
+    expect(otherCa).not.toBe(caPem);
+    expect(await verifyMdmSignature(body, signLikeAMac(body, mac, now), otherCa, now)).toEqual({ ok: false, reason: "signer certificate is not issued by Pomona's device CA" });
+    expect(await verifyMdmSignature(body, signLikeAMac(body, mac, now), caPem, now)).toMatchObject({ ok: true });
   });
 
   it("refuses a body changed by one byte", async () => {

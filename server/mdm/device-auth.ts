@@ -3,9 +3,9 @@
 // exact request body. NanoMDM's `cryptoutil.VerifyMdmSignature` plus its chain check to the device CA.
 // The CMS and the signer's certificate are read by a small DER walker (cms.ts) and verified with node:crypto;
 // what depends only on the certificate (chain, validity, key usage) is cached per certificate, so a request
-// from a recently seen Mac costs a hash and one signature verification, and one from another Mac adds the
-// CA's signature check; the endpoint runs both on libuv's thread pool. Every failure is a one-line reason,
-// never a throw.
+// from a recently seen Mac costs a hash and one signature verification, and one from another Mac adds its
+// key's build and, the first time the CA sees that certificate, the CA's signature check; the endpoint runs
+// the checks on libuv's thread pool. Every failure is a one-line reason, never a throw.
 import { createHash, createPublicKey, timingSafeEqual, verify, X509Certificate, type KeyObject } from "node:crypto";
 
 import { certificateSha256 } from "@/server/services/pki";
@@ -64,7 +64,11 @@ const EC_CURVES: Record<string, { crv: string; size: number }> = {
   "1.3.132.0.35": { crv: "P-521", size: 66 },
 };
 
-export type CaFacts = { x509: X509Certificate; publicKey: KeyObject; subject: Buffer; notAfter: Date };
+/**
+ * The device CA as the checks use it. `id` names it in cache keys (its PEM's length and fingerprint);
+ * `issued` holds the SHA-256 of certificates whose signature by this CA verified (rememberIssued).
+ */
+export type CaFacts = { x509: X509Certificate; publicKey: KeyObject; subject: Buffer; notAfter: Date; id: string; issued: Set<string> };
 export type CertFacts = { sha256: string; publicKey: KeyObject; notBefore: Date; notAfter: Date; issuedByCa: boolean; clientAuth: boolean };
 
 const caCache = new Map<string, CaFacts>();
@@ -75,12 +79,23 @@ const caCache = new Map<string, CaFacts>();
  */
 const CERT_CACHE_LIMIT = 2_048;
 const certCache = new Map<string, CertFacts>();
+/**
+ * Certificates remembered as issued by the CA, beyond the keys kept: a Mac whose key was evicted costs its
+ * key's build and its own signature again, not the CA's RSA check and a trip to the thread pool as well (at
+ * 100,000 Macs in random order nearly every request missed the key cache and paid both). The check is a pure
+ * function of the certificate's bytes and the CA, and a SHA-256 names those bytes, so remembering its `true`
+ * is the check itself; validity and key usage are still read from the certificate every time. An entry is a
+ * 64-character string in a Set, about 100 bytes: the bound is 25 MB, first in, first out.
+ */
+export const ISSUED_MEMORY_LIMIT = 250_000;
+/** How many CA signature checks were run (not answered from memory): the benchmark's notes, and tests. */
+export const caSignatureChecks = { run: 0 };
 
 export function caFacts(pem: string): CaFacts {
   let facts = caCache.get(pem);
   if (!facts) {
     const x509 = new X509Certificate(pem);
-    facts = { x509, publicKey: x509.publicKey, subject: readCertificate(x509.raw).subject, notAfter: new Date(x509.validTo) };
+    facts = { x509, publicKey: x509.publicKey, subject: readCertificate(x509.raw).subject, notAfter: new Date(x509.validTo), id: `${pem.length}:${x509.fingerprint256}`, issued: new Set() };
     caCache.clear(); // one CA at a time: a new one replaces the old
     caCache.set(pem, facts);
   }
@@ -90,12 +105,13 @@ export function caFacts(pem: string): CaFacts {
 const allowsClientAuth = (usages: string[] | null | undefined) => !usages || usages.includes(EKU_CLIENT_AUTH) || usages.includes(EKU_ANY);
 
 /** One RSA or ECDSA signature to check: run here (sync) or on libuv's thread pool (the endpoint). */
-type SignatureCheck = { digest: string; data: Buffer; key: KeyObject; signature: Buffer };
+type SignatureCheck = { digest: string; data: Buffer; key: KeyObject; signature: Buffer; counter?: { run: number } };
 /** Facts whose CA signature may still need checking. */
 type CertReading = Omit<CertFacts, "issuedByCa"> & { issuedByCa: boolean | SignatureCheck };
 
 function checkNow(check: SignatureCheck | boolean): boolean {
   if (typeof check === "boolean") return check;
+  if (check.counter) check.counter.run++;
   try {
     return verify(check.digest, check.data, check.key, check.signature);
   } catch {
@@ -109,6 +125,7 @@ function checkNow(check: SignatureCheck | boolean): boolean {
  */
 function checkOnPool(check: SignatureCheck | boolean): Promise<boolean> | boolean {
   if (typeof check === "boolean") return check;
+  if (check.counter) check.counter.run++;
   return new Promise((resolve) => {
     try {
       verify(check.digest, check.data, check.key, check.signature, (error, valid) => resolve(!error && valid));
@@ -157,7 +174,7 @@ function readFactsFromDer(der: Buffer, sha256: string, ca: CaFacts): CertReading
   }
   if (!publicKey) return undefined;
   // As OpenSSL's X509_verify: the outer algorithm must equal the signed one, and the signature verify.
-  const issuedByCa = parts.algorithmsMatch && { digest, data: parts.tbs, key: ca.publicKey, signature: parts.signature };
+  const issuedByCa = parts.algorithmsMatch && (ca.issued.has(sha256) || { digest, data: parts.tbs, key: ca.publicKey, signature: parts.signature, counter: caSignatureChecks });
   return { sha256, publicKey, notBefore: parts.notBefore, notAfter: parts.notAfter, issuedByCa, clientAuth: allowsClientAuth(parts.extendedKeyUsages) };
 }
 
@@ -184,12 +201,24 @@ export function factsFromX509(der: Buffer, sha256: string, ca: CaFacts): CertFac
  * What a certificate alone decides, computed once per (certificate, CA) and kept, within a bound: a
  * reading that still has the CA's signature to check is kept by `remember` once that check has run.
  */
-function certReading(der: Buffer, ca: CaFacts, caPem: string): { reading: CertReading; key: string } {
+function certReading(der: Buffer, ca: CaFacts): { reading: CertReading; key: string } {
   const sha256 = certificateSha256(der);
-  const key = `${sha256}:${caPem.length}:${ca.x509.fingerprint256}`;
+  const key = `${sha256}:${ca.id}`;
   const cached = certCache.get(key);
   if (cached) return { reading: cached, key };
   return { reading: readFactsFromDer(der, sha256, ca) ?? factsFromX509(der, sha256, ca), key };
+}
+
+/** Notes that `ca` signed the certificate `sha256` names (a verified check only), within the bound. */
+function rememberIssued(ca: CaFacts, sha256: string) {
+  if (ca.issued.has(sha256)) return;
+  if (ca.issued.size >= ISSUED_MEMORY_LIMIT) ca.issued.delete(ca.issued.values().next().value!);
+  ca.issued.add(sha256);
+}
+
+/** Lets go of every kept certificate's facts and key, as the bound does to a Mac not seen lately (tests). */
+export function forgetCertificateKeys() {
+  certCache.clear();
 }
 
 function remember(key: string, reading: CertReading, issuedByCa: boolean) {
@@ -248,7 +277,7 @@ function prepareSignature(body: Buffer, signatureHeader: string | undefined, caC
   }
   let cert: { reading: CertReading; key: string };
   try {
-    cert = certReading(signer.certificate, ca, caCertificatePem);
+    cert = certReading(signer.certificate, ca);
   } catch {
     return fail("signer certificate cannot be read");
   }
@@ -269,6 +298,7 @@ function prepareSignature(body: Buffer, signatureHeader: string | undefined, caC
 function concludeSignature(prepared: PreparedSignature, signatureValid: boolean, issuedByCa: boolean, now: Date): MdmSignatureResult {
   const { ca, cert } = prepared;
   remember(prepared.cacheKey, cert, issuedByCa);
+  if (issuedByCa) rememberIssued(ca, cert.sha256);
   if (!signatureValid) return fail("Mdm-Signature does not match the body");
   if (!issuedByCa) return fail("signer certificate is not issued by Pomona's device CA");
   const at = now.getTime();
