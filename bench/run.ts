@@ -28,6 +28,7 @@ import { enrollmentStorm, type StormResult } from "./enroll";
 import { encodeBody, loadFleet, signFor, type Fleet } from "./fleet";
 import { childNodeArgs, POMONA_NODE_FLAGS, startServer, type Rss, type ServerHandle } from "./ipc";
 import { closedLoop, MacStates, openLoop, WakeDrain, type DrainResult, type LoadResult, type OpenLoopResult } from "./load";
+import { describeProbe, probeMachine } from "./machine";
 import { measureParsing, type ParseRow } from "./parse";
 import { ensureSnapshot, removeDb } from "./seed";
 
@@ -204,6 +205,8 @@ async function main() {
   say(`Pomona benchmark, ${mode} mode: ${fmt(config.macs)} Macs, ${config.smartGroups} smart groups, ${config.deployments} App Installers`);
   say(`machine: ${machine.cpus} cores (${machine.cpuModel}), load average ${machine.loadAverage.map((l) => l.toFixed(1)).join(" ")}, node ${machine.node}`);
   say(`${SHARED_CORES_NOTE}; other work runs on this machine too: figures are indicative`);
+  const probeAtStart = probeMachine(WORK_DIR);
+  say(`machine probe: ${describeProbe(probeAtStart)}`);
 
   const meta = await ensureSnapshot(config.macs, config.seed, { groups: config.smartGroups, deployments: config.deployments, queuedShare: config.queuedShare, log: say });
   const fleet = loadFleet(config.macs);
@@ -630,6 +633,11 @@ async function main() {
       failRow("G9 soak", target, e);
     }
   }
+
+  // The machine again: a period of it that changed during the run shows here.
+  const probeAtEnd = probeMachine(WORK_DIR);
+  results.machineProbe = { start: probeAtStart, end: probeAtEnd };
+  notes.push(`machine probe (bench/machine.ts) at the start: ${describeProbe(probeAtStart)}; at the end: ${describeProbe(probeAtEnd)}`);
 
   // Report.
   printTable();
