@@ -1,9 +1,11 @@
 // Where a G1 request's time goes, measured in-process on a copy of the snapshot (no HTTP, no load
 // generator): Pomona's signature check, its decoder, and the whole PUT /mdm handler with and without the
 // signature check (POMONA_DEVICE_AUTH=none is what the server offers for local experiments only). One call
-// at a time: the event loop's busy time per call is what bounds a server's throughput (the two signature checks
-// run on the thread pool, on another core); the process's CPU time per call includes the pool's work, and
-// the wall time per call includes the hops to the pool and back.
+// at a time: the event loop's busy time per call is what bounds a server's throughput (the signature checks
+// run on the thread pool, on another core: the Mac's own on every request, the CA's on a certificate the first
+// time the process sees it, so `verify` takes each Mac's first request and `handler` the same Macs again); the
+// process's CPU time per call includes the pool's work, and the wall time per call includes the hops to the
+// pool and back.
 import { performance } from "node:perf_hooks";
 
 import type { Deps } from "@/server/deps";
