@@ -1,14 +1,15 @@
 // What this machine charges for what a server does besides computing: entering the kernel, a fresh page of
-// memory, an fdatasync, a P-256 verification, plus a plain JavaScript loop as its CPU's own speed. Taken at
-// the start and at the end of every run, so that a run says which machine, and which period of it, it had.
+// memory, an fdatasync, a P-256 verification, a trip to the thread pool, and a plain JavaScript loop for the
+// CPU's own speed. Taken at the start and at the end of every run, so that a run says which machine, and
+// which period of it, it had.
 //
 // Why: the development VM changed under the benchmark (an Intel Xeon, then an AMD EPYC VM whose kernel runs
 // paravirtualized, "pvm" in its boot line), and on the second the same tree measured 2–4× slower on what
-// enters the kernel (G1 5,202 → 1,195 req/s) while plain JavaScript lost far less (B3 44.6 → 87.4 s). On it, a
-// system call costs ~1 µs and a first touch of a page ~10 µs (a bare-metal Linux: ~0.1 and ~0.25 µs), and
-// its speed swings within minutes (B1 1,432 → 891 req/s ten minutes apart). Figures from two runs compare
-// only with these beside them.
-import { verify, sign, generateKeyPairSync } from "node:crypto";
+// enters the kernel (G1 5,202 → 1,195 req/s) while plain JavaScript lost far less (B3 44.6 → 87.4 s). On it
+// a system call costs ~1 µs and a first touch of a page ~10 µs, measured in C (typical bare-metal Linux:
+// ~0.1 and ~0.25 µs), and its speed swings within minutes (B1 1,432 → 891 req/s ten minutes apart).
+// Figures from two runs compare only with these beside them.
+import { generateKeyPairSync, randomFill, sign, verify } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -24,6 +25,8 @@ export type MachineProbe = {
   p256VerifyUs: number;
   /** A fixed 20-million-step integer loop, ms: the CPU's speed for plain JavaScript. */
   jsLoopMs: number;
+  /** A trip to libuv's thread pool and back (a 1-byte randomFill), the median of 500, µs: a signature check's hop. */
+  poolHopUs: number;
 };
 
 const PAGE = 4096;
@@ -47,8 +50,19 @@ function jsLoop(steps: number): number {
   return x;
 }
 
+async function poolHops(n: number): Promise<number[]> {
+  const one = Buffer.alloc(1);
+  const hops: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await new Promise((resolve) => randomFill(one, resolve));
+    hops.push((performance.now() - t0) * 1000);
+  }
+  return hops;
+}
+
 /** Measures the machine; `dir` holds a small scratch file for the fdatasync (on the disk the phases use). */
-export function probeMachine(dir: string): MachineProbe {
+export async function probeMachine(dir: string): Promise<MachineProbe> {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `probe-${process.pid}.bin`);
   const fd = fs.openSync(file, "w+");
@@ -83,7 +97,10 @@ export function probeMachine(dir: string): MachineProbe {
     if (jsLoop(20_000_000) === 0.5) console.log("unreachable"); // keeps the result alive
     const jsLoopMs = performance.now() - t0;
 
-    return { syscallUs, pageFaultUs: median(faults), fdatasyncMs: median(syncs), p256VerifyUs, jsLoopMs };
+    await poolHops(100);
+    const poolHopUs = median(await poolHops(500));
+
+    return { syscallUs, pageFaultUs: median(faults), fdatasyncMs: median(syncs), p256VerifyUs, jsLoopMs, poolHopUs };
   } finally {
     fs.closeSync(fd);
     fs.rmSync(file, { force: true });
@@ -94,5 +111,5 @@ const fixed = (n: number, digits: number) => n.toFixed(digits);
 
 /** One line for the console and the notes. */
 export function describeProbe(p: MachineProbe): string {
-  return `fstat from JS ${fixed(p.syscallUs, 2)} µs, page fault ${fixed(p.pageFaultUs, 1)} µs, fdatasync ${fixed(p.fdatasyncMs, 2)} ms, P-256 verify ${fixed(p.p256VerifyUs, 0)} µs, JS loop ${fixed(p.jsLoopMs, 1)} ms`;
+  return `fstat from JS ${fixed(p.syscallUs, 2)} µs, page fault ${fixed(p.pageFaultUs, 1)} µs, fdatasync ${fixed(p.fdatasyncMs, 2)} ms, P-256 verify ${fixed(p.p256VerifyUs, 0)} µs, thread-pool round trip ${fixed(p.poolHopUs, 1)} µs, JS loop ${fixed(p.jsLoopMs, 1)} ms`;
 }

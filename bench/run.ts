@@ -205,7 +205,7 @@ async function main() {
   say(`Pomona benchmark, ${mode} mode: ${fmt(config.macs)} Macs, ${config.smartGroups} smart groups, ${config.deployments} App Installers`);
   say(`machine: ${machine.cpus} cores (${machine.cpuModel}), load average ${machine.loadAverage.map((l) => l.toFixed(1)).join(" ")}, node ${machine.node}`);
   say(`${SHARED_CORES_NOTE}; other work runs on this machine too: figures are indicative`);
-  const probeAtStart = probeMachine(WORK_DIR);
+  const probeAtStart = await probeMachine(WORK_DIR);
   say(`machine probe: ${describeProbe(probeAtStart)}`);
 
   const meta = await ensureSnapshot(config.macs, config.seed, { groups: config.smartGroups, deployments: config.deployments, queuedShare: config.queuedShare, log: say });
@@ -635,7 +635,7 @@ async function main() {
   }
 
   // The machine again: a period of it that changed during the run shows here.
-  const probeAtEnd = probeMachine(WORK_DIR);
+  const probeAtEnd = await probeMachine(WORK_DIR);
   results.machineProbe = { start: probeAtStart, end: probeAtEnd };
   notes.push(`machine probe (bench/machine.ts) at the start: ${describeProbe(probeAtStart)}; at the end: ${describeProbe(probeAtEnd)}`);
 
