@@ -15,8 +15,8 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 
 export type MachineProbe = {
-  /** One fstat(2) from JavaScript, µs (the binding's own cost included: ~0.2 µs on a fast machine). */
-  syscallUs: number;
+  /** One fstat(2) from JavaScript, µs: the system call, and the binding that makes its Stats object. */
+  fstatUs: number;
   /** One first write to a fresh 4 KiB page of a 64 MiB allocation, µs (a minor page fault). */
   pageFaultUs: number;
   /** 4 KiB written then fdatasync'd, the median of 40, ms. */
@@ -67,7 +67,7 @@ export async function probeMachine(dir: string): Promise<MachineProbe> {
   const file = path.join(dir, `probe-${process.pid}.bin`);
   const fd = fs.openSync(file, "w+");
   try {
-    const syscallUs = perCall(20_000, () => fs.fstatSync(fd)) * 1000;
+    const fstatUs = perCall(20_000, () => fs.fstatSync(fd)) * 1000;
 
     // Above glibc's mmap threshold, so the pages are new to the process; one byte written per page.
     const faults: number[] = [];
@@ -100,7 +100,7 @@ export async function probeMachine(dir: string): Promise<MachineProbe> {
     await poolHops(100);
     const poolHopUs = median(await poolHops(500));
 
-    return { syscallUs, pageFaultUs: median(faults), fdatasyncMs: median(syncs), p256VerifyUs, jsLoopMs, poolHopUs };
+    return { fstatUs, pageFaultUs: median(faults), fdatasyncMs: median(syncs), p256VerifyUs, jsLoopMs, poolHopUs };
   } finally {
     fs.closeSync(fd);
     fs.rmSync(file, { force: true });
@@ -111,5 +111,5 @@ const fixed = (n: number, digits: number) => n.toFixed(digits);
 
 /** One line for the console and the notes. */
 export function describeProbe(p: MachineProbe): string {
-  return `fstat from JS ${fixed(p.syscallUs, 2)} µs, page fault ${fixed(p.pageFaultUs, 1)} µs, fdatasync ${fixed(p.fdatasyncMs, 2)} ms, P-256 verify ${fixed(p.p256VerifyUs, 0)} µs, thread-pool round trip ${fixed(p.poolHopUs, 1)} µs, JS loop ${fixed(p.jsLoopMs, 1)} ms`;
+  return `fstat from JS ${fixed(p.fstatUs, 2)} µs, page fault ${fixed(p.pageFaultUs, 1)} µs, fdatasync ${fixed(p.fdatasyncMs, 2)} ms, P-256 verify ${fixed(p.p256VerifyUs, 0)} µs, thread-pool round trip ${fixed(p.poolHopUs, 1)} µs, JS loop ${fixed(p.jsLoopMs, 1)} ms`;
 }
