@@ -16,8 +16,8 @@ export type BenchConfig = {
   deployments: number;
   /** Closed loop (G1, B0, B1): connections, warm-up and measured seconds. */
   g1: { connections: number; warmupS: number; seconds: number };
-  /** Open loop (G2): requests per second and seconds. */
-  g2: { rate: number; seconds: number; maxInFlight: number; graceS: number };
+  /** Open loop (G2): requests per second and seconds, after a warm-up at the same rate (reported apart, not counted). */
+  g2: { rate: number; seconds: number; maxInFlight: number; graceS: number; warmupS: number };
   /** G3: drain budget, tick interval of the scheduler loop, push pacing and concurrent Mac sessions. */
   g3: { budgetS: number; tickMs: number; pushesPerSecond: number; sessions: number };
   /** G5: computers sampled. */
@@ -40,7 +40,7 @@ export function configFor(mode: Mode, overrides: { macs?: number } = {}): BenchC
     smartGroups: 200,
     deployments: 200,
     g1: { connections: 32, warmupS: smoke ? 1 : 5, seconds: smoke ? 6 : 60 },
-    g2: { rate: 1000, seconds: smoke ? 5 : 60, maxInFlight: 1024, graceS: smoke ? 3 : 10 },
+    g2: { rate: 1000, seconds: smoke ? 5 : 60, maxInFlight: 1024, graceS: smoke ? 3 : 10, warmupS: smoke ? 2 : 5 },
     g3: { budgetS: smoke ? 40 : 180, tickMs: 1000, pushesPerSecond: 1000, sessions: 64 },
     g5: { samples: smoke ? 1000 : 5000 },
     g6: { smallMacs: 200, seconds: smoke ? 6 : 60 },
