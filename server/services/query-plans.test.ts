@@ -37,6 +37,34 @@ describe("query plans of per-Mac statements", () => {
   });
 });
 
+describe("query plans of the histories", () => {
+  // events_computer_idx and events_deployment_idx are partial (`… is not null`): an enrollment's events with
+  // no deployment, or no computer yet, are in neither. The reads (listComputerHistory, listDeploymentEvents,
+  // listDeploymentActivity) compare with `=`, which implies not null, so SQLite still searches by them.
+  const planOf = (sql: string) => {
+    const deps = createTestDeps();
+    return (deps.db.$client.prepare(`explain query plan ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join("\n");
+  };
+
+  it("a computer's history and an App Installer's are searched through their partial indexes", () => {
+    expect(planOf("select id from events where computer_id = 1 order by at desc, id desc limit 200")).toContain("USING COVERING INDEX events_computer_idx (computer_id=?)");
+    expect(planOf("select id from events where deployment_id = 1 order by at desc, id desc limit 200")).toContain("USING COVERING INDEX events_deployment_idx (deployment_id=?)");
+    expect(planOf("select e.id, c.name from events e left join computers c on c.id = e.computer_id where e.deployment_id = 1 order by e.at desc, e.id desc limit 50")).toContain(
+      "SEARCH e USING INDEX events_deployment_idx (deployment_id=?)",
+    );
+  });
+
+  it("deleting a computer finds its events (ON DELETE SET NULL) through the partial index, not a scan of every event", () => {
+    const deps = createTestDeps();
+    const c = deps.db.$client;
+    const roots = new Map((c.prepare("select name, rootpage from sqlite_schema where tbl_name = 'events'").all() as { name: string; rootpage: number }[]).map((r) => [r.rootpage, r.name]));
+    const opened = (c.prepare("explain delete from computers where id = 1").all() as { opcode: string; p2: number }[])
+      .filter((op) => op.opcode === "OpenRead" && roots.has(op.p2))
+      .map((op) => roots.get(op.p2));
+    expect(opened).toContain("events_computer_idx");
+  });
+});
+
 describe("query plans of a computer's smart groups", () => {
   it("a computer's stored groups are read from a covering index, with or without a list of groups", () => {
     const deps = createTestDeps();
