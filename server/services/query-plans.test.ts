@@ -3,7 +3,13 @@
 // commands (100k rows after a fleet-wide one) for one Mac. Plans, not timings: timings live in `npm run bench`.
 import { describe, expect, it } from "vitest";
 
-import { createTestDeps } from "@/server/testing";
+import { syncCatalog } from "@/server/services/catalog";
+import { getComputerHistory } from "@/server/services/computers";
+import { listDeploymentActivity } from "@/server/services/deployment-activity";
+import { createDeployment, listDeploymentEvents } from "@/server/services/deployments";
+import { createSmartGroup } from "@/server/services/smart-groups";
+import { actingAs, createTestDeps } from "@/server/testing";
+import { catalogTitles, computers } from "@/db/schema";
 
 import { passStatements } from "./deployment-engine";
 import { deviceStatements } from "./devices";
@@ -39,19 +45,34 @@ describe("query plans of per-Mac statements", () => {
 
 describe("query plans of the histories", () => {
   // events_computer_idx and events_deployment_idx are partial (`… is not null`): an enrollment's events with
-  // no deployment, or no computer yet, are in neither. The reads (listComputerHistory, listDeploymentEvents,
-  // listDeploymentActivity) compare with `=`, which implies not null, so SQLite still searches by them.
-  const planOf = (sql: string) => {
+  // no deployment, or no computer yet, are in neither. The histories compare with `=`, which implies not
+  // null, so SQLite still searches by them: checked on the statements the services themselves prepare.
+  it("a computer's history and an App Installer's events and activity are searched through the partial indexes", async () => {
     const deps = createTestDeps();
-    return (deps.db.$client.prepare(`explain query plan ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join("\n");
-  };
+    await syncCatalog(deps);
+    const titleId = deps.db.select({ id: catalogTitles.id }).from(catalogTitles).limit(1).get()!.id;
+    const group = createSmartGroup(deps, { name: "Nobody", criteria: [{ field: "Computer Name", operator: "is", value: "no such Mac" }] }, actingAs("a"));
+    const { id: deploymentId } = await createDeployment(deps, { name: "Firefox", titleId, smartGroupId: group.id, distributionMethod: "self_service", updateMethod: "automatic" }, actingAs("a"));
+    const computerId = deps.db.insert(computers).values({ udid: "U1", name: "Mac", createdAt: deps.clock.now(), updatedAt: deps.clock.now() }).returning().get().id;
 
-  it("a computer's history and an App Installer's are searched through their partial indexes", () => {
-    expect(planOf("select id from events where computer_id = 1 order by at desc, id desc limit 200")).toContain("USING COVERING INDEX events_computer_idx (computer_id=?)");
-    expect(planOf("select id from events where deployment_id = 1 order by at desc, id desc limit 200")).toContain("USING COVERING INDEX events_deployment_idx (deployment_id=?)");
-    expect(planOf("select e.id, c.name from events e left join computers c on c.id = e.computer_id where e.deployment_id = 1 order by e.at desc, e.id desc limit 50")).toContain(
-      "SEARCH e USING INDEX events_deployment_idx (deployment_id=?)",
-    );
+    const client = deps.db.$client;
+    const prepared: string[] = [];
+    const prepare = client.prepare.bind(client);
+    client.prepare = (source: string) => {
+      prepared.push(source);
+      return prepare(source);
+    };
+    const plansOfEventReads = (read: () => unknown) => {
+      prepared.length = 0;
+      read();
+      return prepared
+        .filter((source) => /from "events"/.test(source))
+        .map((source) => (prepare(`explain query plan ${source}`).all(...Array.from(source.matchAll(/\?/g), () => 1)) as { detail: string }[]).map((r) => r.detail).join("\n"));
+    };
+
+    expect(plansOfEventReads(() => getComputerHistory(deps, { id: computerId }))).toEqual([expect.stringContaining("SEARCH events USING INDEX events_computer_idx (computer_id=?)")]);
+    expect(plansOfEventReads(() => listDeploymentEvents(deps, { id: deploymentId }))).toEqual([expect.stringContaining("SEARCH events USING INDEX events_deployment_idx (deployment_id=?)")]);
+    expect(plansOfEventReads(() => listDeploymentActivity(deps, { id: deploymentId }))).toEqual([expect.stringContaining("SEARCH events USING INDEX events_deployment_idx (deployment_id=?)")]);
   });
 
   it("deleting a computer finds its events (ON DELETE SET NULL) through the partial index, not a scan of every event", () => {
