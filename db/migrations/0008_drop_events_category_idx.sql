@@ -1,0 +1,1 @@
+DROP INDEX `events_category_idx`;
