@@ -210,6 +210,12 @@ async function main() {
 
   const meta = await ensureSnapshot(config.macs, config.seed, { groups: config.smartGroups, deployments: config.deployments, queuedShare: config.queuedShare, log: say });
   const fleet = loadFleet(config.macs);
+  // The load generator's own hygiene. Loading the fleet leaves its text and parsed lines behind (620 MB at
+  // 100,000 Macs), collected here. And `npm run bench` runs this process without V8's memory reducer, which
+  // about 100 s after that collection started one of its own to shrink the heap, an incremental mark-compact
+  // that stalled this process 71–323 ms in the 21st second of G2's measured minute in every full run
+  // (`--trace-gc` on the bench; the G2 note on slow seconds named the generator, not the server).
+  globalThis.gc?.();
   const seedNow = new Date(meta.seedNow);
   snapshotNow = seedNow;
   say(`Pomona's server clock starts at ${meta.seedNow}, the snapshot's instant, and runs at real speed (whatever the cached snapshot's age)`);
@@ -306,12 +312,30 @@ async function main() {
       // unoptimized, its caches empty and its heap growing (session 14's run: 251 and 95 ms p50 in the first two
       // seconds, 2 ms after). So each server first takes the same pace for a warm-up on the same Macs, whose
       // latency is reported apart as its cold start, then the measured seconds.
-      type Paced = OpenLoopResult & { coldStart: OpenLoopResult["latencyMs"] };
+      // Each measured second also records the longest event-loop delay of the server and of the load
+      // generator, so that a slow second says whose stall it was (a request's latency includes both).
+      type Stalls = { second: number; serverMs: number; generatorMs: number }[];
+      type Paced = OpenLoopResult & { coldStart: OpenLoopResult["latencyMs"]; stalls: Stalls };
       const pace = async (s: ServerHandle, seconds: number): Promise<Paced> => {
         const states = new MacStates(fleet);
         const options = { port: s.port, states, rate: config.g2.rate, maxInFlight: config.g2.maxInFlight, graceS: config.g2.graceS };
         const warm = await openLoop(Object.assign({ seconds: config.g2.warmupS }, options));
-        return Object.assign(await openLoop(Object.assign({ seconds }, options)), { coldStart: warm.latencyMs });
+        const stalls: Stalls = [];
+        const generatorLoop = monitorEventLoopDelay({ resolution: 5 });
+        await s.request<Rss>("rss"); // resets the server's event-loop delay
+        generatorLoop.enable();
+        const onSecond = (second: number) => {
+          if (second === 0) return;
+          const generatorMs = generatorLoop.max / 1e6;
+          generatorLoop.reset();
+          s.request<Rss>("rss").then(
+            (r) => stalls.push({ second: second - 1, serverMs: r.eventLoopMaxMs, generatorMs }),
+            () => {},
+          );
+        };
+        const measured = await openLoop(Object.assign({ seconds, onSecond }, options));
+        generatorLoop.disable();
+        return Object.assign(measured, { coldStart: warm.latencyMs, stalls });
       };
       const paced = async (script: string, name: string) => {
         const db = copySnapshot(name);
@@ -334,6 +358,18 @@ async function main() {
       notes.push(`G2: ours answered ${fmt(ours.requests)} of ${fmt(ours.intended)} (${fmt(ours.rps)} req/s achieved, ${ours.incomplete} unanswered by the end of a ${config.g2.graceS} s grace, counted with their wait so far), errors ${ours.errors}; B1 ${fmt(base.requests)} of ${fmt(base.intended)}, ${base.incomplete} unanswered`);
       const cold = (r: Paced) => `p50 ${ms(r.coldStart.p50)}, p99 ${ms(r.coldStart.p99)}`;
       notes.push(`G2 cold start (the ${config.g2.warmupS} s warm-up at the same pace, right after the server started, not in the figures above): ours ${cold(ours)}; B1 ${cold(base)}; B0 ${cold(floor)}`);
+      const slowSeconds = (r: Paced) => {
+        const slow = r.windows.map((w, second) => ({ second, p99: w.p99 })).filter((w) => w.p99 > 25);
+        if (slow.length === 0) return "none";
+        return slow
+          .map(({ second, p99 }) => {
+            const loop = r.stalls.find((x) => x.second === second);
+            return `${second}: p99 ${ms(p99)}${loop ? ` (loop max server ${ms(loop.serverMs)}, generator ${ms(loop.generatorMs)})` : ""}`;
+          })
+          .join("; ");
+      };
+      const loopMax = (r: Paced) => `server ${ms(maxOf(r.stalls.map((x) => x.serverMs)))}, generator ${ms(maxOf(r.stalls.map((x) => x.generatorMs)))}`;
+      notes.push(`G2 seconds whose p99 exceeded 25 ms, with the longest event-loop delay in that second: ours ${slowSeconds(ours)}; B1 ${slowSeconds(base)}. Longest event-loop delay over the minute: ours ${loopMax(ours)}; B1 ${loopMax(base)}`);
     } catch (e) {
       failRow("G2 latency at 1,000 req/s", target, e);
     }
