@@ -37,8 +37,11 @@ export function childNodeArgs(): string[] {
  * measured 1,842 B and 2,403 B per Mac on the same tree; 650 B with the minimum set). G5's process grows
  * them to 32 MB either way (3.0–3.7 ms collections with or without the minimum, by --trace-gc). The bench
  * gives them to Pomona's processes, not to the baselines.
+ * Without allocation-site pretenuring: V8 otherwise decides, from what survived at a site early on, to
+ * allocate that site's objects in the old generation from then on, and a Mac's key referenced from one of
+ * them was promoted and freed in a mark-compact, not a young collection (device-auth.ts, CERT_CACHE_LIMIT).
  */
-export const POMONA_NODE_FLAGS = ["--max-semi-space-size=32", "--min-semi-space-size=32"];
+export const POMONA_NODE_FLAGS = ["--max-semi-space-size=32", "--min-semi-space-size=32", "--no-allocation-site-pretenuring"];
 
 /** Starts `script` (a .ts file) as a child with tsx, passing `args`; resolves once it listens. */
 export function startServer(script: string, args: string[], options: { quiet?: boolean; nodeFlags?: string[] } = {}): Promise<ServerHandle> {

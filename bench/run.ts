@@ -11,6 +11,7 @@ import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { generateMacSpecs } from "../simulator/catalog";
 
 import { createDeps } from "@/server/deps";
+import { CERT_CACHE_LIMIT } from "@/server/mdm/device-auth";
 import { parseEnv } from "@/server/env.js";
 import { silentLogger } from "@/server/log";
 import { createLocalPushProvider } from "@/server/push/local";
@@ -135,7 +136,7 @@ function enginePhase<T>(phase: "g4" | "g5", db: string, now: Date): Promise<T> {
   });
 }
 
-type Loaded = { load: LoadResult; rss: Rss[]; logs?: unknown; checkpoints?: CheckpointShare; caSignatureChecks?: number };
+type Loaded = { load: LoadResult; rss: Rss[]; logs?: unknown; checkpoints?: CheckpointShare; caSignatureChecks?: number; certificateReads?: number };
 
 type CheckpointShare = { count: number; totalMs: number; maxMs: number; share: number };
 /** The server's WAL checkpoints between two readings of its stats, and their share of the wall time between. */
@@ -150,6 +151,7 @@ async function closedLoopOn(script: string, db: string | undefined, fleet: Fleet
     const sampler = s.sampleRss(500);
     const before = script === OURS ? await s.request<CheckpointStats>("checkpointStats") : undefined;
     const caChecksBefore = script === OURS ? await s.request<number>("caSignatureChecks") : undefined;
+    const readsBefore = script === OURS ? await s.request<number>("certificateReads") : undefined;
     const t0 = performance.now();
     const load = await closedLoop({ port: s.port, states: new MacStates(fleet), connections: config.g1.connections, warmupS: config.g1.warmupS, seconds });
     const wallMs = performance.now() - t0;
@@ -157,7 +159,8 @@ async function closedLoopOn(script: string, db: string | undefined, fleet: Fleet
     const logs = script === OURS ? await s.request("logCounts") : undefined;
     const checkpoints = before && checkpointShare(before, await s.request<CheckpointStats>("checkpointStats"), wallMs);
     const caSignatureChecks = caChecksBefore === undefined ? undefined : (await s.request<number>("caSignatureChecks")) - caChecksBefore;
-    return { load, rss, logs, checkpoints, caSignatureChecks };
+    const certificateReads = readsBefore === undefined ? undefined : (await s.request<number>("certificateReads")) - readsBefore;
+    return { load, rss, logs, checkpoints, caSignatureChecks, certificateReads };
   });
 }
 
@@ -276,6 +279,8 @@ async function main() {
       if (g1.checkpoints) notes.push(`G1 server: ${describeCheckpoints(g1.checkpoints)}`);
       if (g1.caSignatureChecks !== undefined)
         notes.push(`G1 server: the device CA's signature checked on ${fmt(g1.caSignatureChecks)} certificates (each Mac's first request since the server started; later ones are remembered), over the warm-up and the ${fmt(g1.load.requests)} timed requests`);
+      if (g1.certificateReads !== undefined)
+        notes.push(`G1 server: ${fmt(g1.certificateReads)} signer certificates read and their key built over the warm-up and the timed requests; the other requests found theirs among the last ${fmt(CERT_CACHE_LIMIT)} kept (device-auth.ts)`);
       if (g1.load.errorSamples.length) notes.push(`G1 error samples: ${g1.load.errorSamples.join(" | ")}`);
     } catch (e) {
       failRow("G1 PUT /mdm req/s", target, e);

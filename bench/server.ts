@@ -14,7 +14,7 @@ import { createDeps, type Deps } from "@/server/deps";
 import { parseEnv } from "@/server/env.js";
 import { noteConnection } from "@/server/event-loop";
 import type { Logger, LogFields } from "@/server/log";
-import { caSignatureChecks } from "@/server/mdm/device-auth";
+import { caSignatureChecks, certificateReads } from "@/server/mdm/device-auth";
 import { handleMdmHttp, isMdmPath } from "@/server/mdm/http";
 import type { PushProvider } from "@/server/push/provider";
 import { runSchedulerTick } from "@/server/scheduler/tick";
@@ -86,6 +86,7 @@ serveIpc({
   logCounts: () => ({ counts: log.counts, samples: log.samples }),
   checkpointStats: () => checkpoints.stats(),
   caSignatureChecks: () => caSignatureChecks.run,
+  certificateReads: () => certificateReads.run,
   deploy: async (m) => {
     const title = sql.prepare("select id from catalog_titles where bundle_id = ?").get(m.bundleId) as { id: number } | undefined;
     if (!title) throw new Error(`no catalog title ${String(m.bundleId)}`);

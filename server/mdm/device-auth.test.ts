@@ -17,7 +17,7 @@ import { events } from "@/db/schema";
 import { derBytes, derChildren, derContent, readDer } from "@/simulator/der";
 import { createMdmSigner } from "@/simulator/signing";
 
-import { caSignatureChecks, forgetCertificateKeys, verifyMdmSignature, verifyMdmSignatureSync } from "./device-auth";
+import { CERT_CACHE_LIMIT, caSignatureChecks, certificateReads, forgetCertificateKeys, verifyMdmSignature, verifyMdmSignatureSync } from "./device-auth";
 import { handleEnrollRequest } from "./enroll";
 import { decodePlist, type PlistValue } from "./plist";
 import { derOf, forgeCertificate, legacyRsaIdentity, openIdentity, rsaKey, SIGNATURE_OIDS, signedData, signLikeAMac, type Identity } from "./test-identity";
@@ -201,6 +201,39 @@ describe.each(["ec", "rsa"] as const)("[MDM][ENROLL] Mdm-Signature by a %s ident
     expect(otherCa).not.toBe(caPem);
     expect(await verifyMdmSignature(body, signLikeAMac(body, mac, now), otherCa, now)).toEqual({ ok: false, reason: "signer certificate is not issued by Pomona's device CA" });
     expect(await verifyMdmSignature(body, signLikeAMac(body, mac, now), caPem, now)).toMatchObject({ ok: true });
+  });
+
+  // The ring does not depend on the key type; a legacy RSA identity takes ~0.2 s to make, 129 of them too long.
+  it.runIf(keyType === "ec")("keeps the last Macs' keys in a ring: the one kept longest goes first, and each answer names its own certificate", async () => {
+    const macs: Identity[] = [];
+    for (let i = 0; i <= CERT_CACHE_LIMIT; i++) macs.push(await issueIdentity());
+    const now = deps.clock.now();
+    const reads = () => certificateReads.run;
+    const check = async (mac: Identity) =>
+      expect(await verifyMdmSignature(body, signLikeAMac(body, mac, now), caPem, now)).toMatchObject({ ok: true, certificateSha256: certificateSha256(mac.certificateDer) });
+    forgetCertificateKeys();
+    let start = reads();
+    for (const mac of macs.slice(0, CERT_CACHE_LIMIT)) await check(mac);
+    expect(reads()).toBe(start + CERT_CACHE_LIMIT);
+    // All kept, the ring full: no certificate is read again.
+    start = reads();
+    for (const mac of macs.slice(0, CERT_CACHE_LIMIT)) await check(mac);
+    expect(reads()).toBe(start);
+    // One more takes the slot of the first one kept.
+    await check(macs[CERT_CACHE_LIMIT]!);
+    expect(reads()).toBe(start + 1);
+    await check(macs[1]!);
+    await check(macs[CERT_CACHE_LIMIT]!);
+    expect(reads()).toBe(start + 1);
+    await check(macs[0]!); // read again, in the second Mac's slot
+    expect(reads()).toBe(start + 2);
+    await check(macs[1]!);
+    expect(reads()).toBe(start + 3);
+    // A forgotten ring reads every certificate again, each still under its own name.
+    forgetCertificateKeys();
+    start = reads();
+    for (const mac of macs.slice(0, 3)) await check(mac);
+    expect(reads()).toBe(start + 3);
   });
 
   it("refuses a body changed by one byte", async () => {

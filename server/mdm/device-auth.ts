@@ -73,12 +73,27 @@ export type CertFacts = { sha256: string; publicKey: KeyObject; notBefore: Date;
 
 const caCache = new Map<string, CaFacts>();
 /**
- * Certificates kept: a Mac's requests come in sessions of a few seconds, so the Macs of the last few
- * seconds are what pays. An entry holds an OpenSSL key, about 3.2 KB (measured): 20,000 entries were 64 MB,
- * a third of the server's memory at 100,000 Macs, for a 20 % hit rate in the benchmark's random order.
+ * Certificates kept, for the requests that follow one another within a Mac's session (the answer to the
+ * command just handed over). An entry holds an OpenSSL key, about 3.2 KB (measured), so only the last few
+ * Macs' keys are kept. Few, too, so that a key dies young: a `KeyObject` is freed by a weak callback, ~3 µs
+ * in a young collection, where a few hundred die at a time, but ~10 µs in a mark-compact, which frees all
+ * that died old since the last one in one pause. With 2,048 kept at 1,000 req/s (two seconds, four young
+ * collections) every key was promoted (`--trace-gc-nvp`: ~780 handles promoted per young collection), and
+ * each mark-compact spent 16–28 ms freeing them, most of G2's p99. 128 is a quarter of the ~500 requests
+ * between two young collections of the server's 32 MB semi-space.
+ *
+ * A ring of slots, not a Map used first in, first out: with a Map of 128 the keys were still promoted
+ * (~690 handles per young collection, measured in-process), and with this ring none were. The server also
+ * runs without allocation-site pretenuring (package.json): V8 otherwise chose, in some runs and not others,
+ * to allocate in the old generation what held the keys, and they died there whatever this bound.
  */
-const CERT_CACHE_LIMIT = 2_048;
-const certCache = new Map<string, CertFacts>();
+export const CERT_CACHE_LIMIT = 128;
+const certRing: (CertFacts | undefined)[] = new Array<CertFacts | undefined>(CERT_CACHE_LIMIT).fill(undefined);
+const certRingKeys: string[] = new Array<string>(CERT_CACHE_LIMIT).fill("");
+/** Cache key → its slot in the ring. */
+const certIndex = new Map<string, number>();
+/** The slot the next certificate takes, evicting the one kept longest. */
+let certNext = 0;
 /**
  * Certificates remembered as issued by the CA, beyond the keys kept: a Mac whose key was evicted costs its
  * key's build and its own signature again, not the CA's RSA check and a trip to the thread pool as well (in
@@ -90,6 +105,8 @@ const certCache = new Map<string, CertFacts>();
 export const ISSUED_MEMORY_LIMIT = 250_000;
 /** How many CA signature checks were run (not answered from memory): the benchmark's notes, and tests. */
 export const caSignatureChecks = { run: 0 };
+/** How many certificates were read and their key built (not found kept): the benchmark's notes, and tests. */
+export const certificateReads = { run: 0 };
 
 export function caFacts(pem: string): CaFacts {
   let facts = caCache.get(pem);
@@ -204,8 +221,10 @@ export function factsFromX509(der: Buffer, sha256: string, ca: CaFacts): CertFac
 function certReading(der: Buffer, ca: CaFacts): { reading: CertReading; key: string } {
   const sha256 = certificateSha256(der);
   const key = `${sha256}:${ca.id}`;
-  const cached = certCache.get(key);
+  const at = certIndex.get(key);
+  const cached = at === undefined ? undefined : certRing[at];
   if (cached) return { reading: cached, key };
+  certificateReads.run++;
   return { reading: readFactsFromDer(der, sha256, ca) ?? factsFromX509(der, sha256, ca), key };
 }
 
@@ -218,13 +237,19 @@ function rememberIssued(ca: CaFacts, sha256: string) {
 
 /** Lets go of every kept certificate's facts and key, as the bound does to a Mac not seen lately (tests). */
 export function forgetCertificateKeys() {
-  certCache.clear();
+  certIndex.clear();
+  certRing.fill(undefined);
+  certRingKeys.fill("");
 }
 
 function remember(key: string, reading: CertReading, issuedByCa: boolean) {
-  if (certCache.has(key)) return;
-  if (certCache.size >= CERT_CACHE_LIMIT) certCache.delete(certCache.keys().next().value!);
-  certCache.set(key, Object.assign({}, reading, { issuedByCa }));
+  if (certIndex.has(key)) return;
+  const evicted = certRingKeys[certNext]!;
+  if (evicted !== "") certIndex.delete(evicted);
+  certRing[certNext] = Object.assign({}, reading, { issuedByCa });
+  certRingKeys[certNext] = key;
+  certIndex.set(key, certNext);
+  certNext = (certNext + 1) % CERT_CACHE_LIMIT;
 }
 
 /** A signature whose parsing and cheap checks passed, with its two signatures still to check. */
