@@ -12,6 +12,7 @@ import { performance } from "node:perf_hooks";
 import type { MacSpec } from "../simulator/catalog";
 import { arrayAt, booleanAt, decodePlist, dictAt, isPlistDict, stringAt, type PlistInputDict } from "../simulator/plist";
 
+import { cpuWindow, type CpuPerRequest } from "./cpu";
 import { deviceInformationAnswer, encodeBody, REPORT_CONTENT_TYPE, signFor, type Fleet, type FleetMac } from "./fleet";
 
 // ---------------------------------------------------------------------------------------------------------
@@ -191,6 +192,8 @@ export type LoadResult = {
   latencyMs: ReturnType<Histogram["summary"]>;
   signedOnTheFly: number;
   signMsPerRequest: number;
+  /** CPU per timed request: the server's process and main thread, and this load generator (where /proc is). */
+  cpu?: CpuPerRequest;
 };
 
 function recordError(samples: string[], e: unknown) {
@@ -202,7 +205,7 @@ function recordError(samples: string[], e: unknown) {
 // Closed loop (G1, B0, B1)
 // ---------------------------------------------------------------------------------------------------------
 
-export async function closedLoop(options: { port: number; states: MacStates; connections: number; warmupS: number; seconds: number }): Promise<LoadResult> {
+export async function closedLoop(options: { port: number; states: MacStates; connections: number; warmupS: number; seconds: number; serverPid?: number }): Promise<LoadResult> {
   const { port, states, connections } = options;
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   let measuring = false;
@@ -247,9 +250,11 @@ export async function closedLoop(options: { port: number; states: MacStates; con
   const signedBefore = states.signedOnTheFly;
   const signMsBefore = states.signMs;
   measuring = true;
+  const cpu = options.serverPid === undefined ? undefined : cpuWindow(options.serverPid);
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, options.seconds * 1000));
   measuring = false;
+  const cpuPerRequest = cpu?.end(hist.count);
   const elapsed = (performance.now() - t0) / 1000;
   stop = true;
   await Promise.all(running);
@@ -265,6 +270,7 @@ export async function closedLoop(options: { port: number; states: MacStates; con
     latencyMs: hist.summary(),
     signedOnTheFly: signed,
     signMsPerRequest: signed ? (states.signMs - signMsBefore) / signed : 0,
+    cpu: cpuPerRequest,
   };
 }
 

@@ -23,6 +23,7 @@ import { migrateDb } from "@/db/migrate";
 import { deployments } from "@/db/schema";
 
 import { configFor, RESULTS_DIR, snapshotPath, WORK_DIR, type BenchConfig } from "./config";
+import type { CpuPerRequest } from "./cpu";
 import { measureRequestCosts } from "./costs";
 import type { G4Result, G5Result } from "./engine";
 import { enrollmentStorm, type StormResult } from "./enroll";
@@ -144,6 +145,9 @@ function checkpointShare(before: CheckpointStats, after: CheckpointStats, wallMs
   const totalMs = after.totalMs - before.totalMs;
   return { count: after.count - before.count, totalMs, maxMs: after.maxMs, share: totalMs / wallMs };
 }
+/** CPU per request of a server and the load generator, and the rate their sum allows on this machine's cores. */
+const describeCpu = (name: string, c: CpuPerRequest) =>
+  `${name} server ${fmt(c.serverUs)} µs (main thread ${fmt(c.serverMainUs)} µs) + load generator ${fmt(c.loaderUs)} µs = ${fmt(c.serverUs + c.loaderUs)} µs, at most ${fmt((os.availableParallelism() * 1e6) / (c.serverUs + c.loaderUs))} req/s on ${os.availableParallelism()} cores`;
 const describeCheckpoints = (c: CheckpointShare) => `${fmt(c.count)} WAL checkpoints took ${fmt(c.totalMs)} ms, ${fmt(100 * c.share, 1)} % of the server's event loop (longest ${ms(c.maxMs)})`;
 
 async function closedLoopOn(script: string, db: string | undefined, fleet: Fleet, seconds = config.g1.seconds): Promise<Loaded> {
@@ -153,7 +157,7 @@ async function closedLoopOn(script: string, db: string | undefined, fleet: Fleet
     const caChecksBefore = script === OURS ? await s.request<number>("caSignatureChecks") : undefined;
     const readsBefore = script === OURS ? await s.request<number>("certificateReads") : undefined;
     const t0 = performance.now();
-    const load = await closedLoop({ port: s.port, states: new MacStates(fleet), connections: config.g1.connections, warmupS: config.g1.warmupS, seconds });
+    const load = await closedLoop({ port: s.port, states: new MacStates(fleet), connections: config.g1.connections, warmupS: config.g1.warmupS, seconds, serverPid: s.pid });
     const wallMs = performance.now() - t0;
     const rss = await sampler.stop();
     const logs = script === OURS ? await s.request("logCounts") : undefined;
@@ -276,6 +280,8 @@ async function main() {
       if (b0) row({ goal: "B0 HTTP ceiling req/s (same loader)", ours: fmt(g1.load.rps), baseline: `B0 ${fmt(b0.load.rps)}`, ratio: ratio(g1.load.rps / b0.load.rps), target: "(reference)", pass: "n/a" });
       notes.push(`G1 mix (ours): ${JSON.stringify(g1.load.byKind)}; B1: ${JSON.stringify(b1.load.byKind)}; latency ours p50 ${ms(g1.load.latencyMs.p50)} p99 ${ms(g1.load.latencyMs.p99)}, B1 p50 ${ms(b1.load.latencyMs.p50)} p99 ${ms(b1.load.latencyMs.p99)}`);
       notes.push(`G1 server event-loop delay max: ours ${ms(maxOf(g1.rss.map((x) => x.eventLoopMaxMs)))}, B1 ${ms(maxOf(b1.rss.map((x) => x.eventLoopMaxMs)))}`);
+      const cpuNotes = [["Pomona", g1.load.cpu], ["B1", b1.load.cpu], ["B0", b0?.load.cpu]].filter((x): x is [string, CpuPerRequest] => x[1] !== undefined).map(([name, c]) => describeCpu(name, c));
+      if (cpuNotes.length) notes.push(`G1 CPU per timed request (from /proc; the server's process includes its thread pool): ${cpuNotes.join("; ")}`);
       if (g1.checkpoints) notes.push(`G1 server: ${describeCheckpoints(g1.checkpoints)}`);
       if (g1.caSignatureChecks !== undefined)
         notes.push(`G1 server: the device CA's signature checked on ${fmt(g1.caSignatureChecks)} certificates (each Mac's first request since the server started; later ones are remembered), over the warm-up and the ${fmt(g1.load.requests)} timed requests`);
