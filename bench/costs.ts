@@ -2,10 +2,11 @@
 // generator): Pomona's signature check, its decoder, and the whole PUT /mdm handler with and without the
 // signature check (POMONA_DEVICE_AUTH=none is what the server offers for local experiments only). One call
 // at a time: the event loop's busy time per call is what bounds a server's throughput (the signature checks
-// run on the thread pool, on another core: the Mac's own on every request, the CA's on a certificate the first
-// time the process sees it, so `verify` takes each Mac's first request and `handler` the same Macs again, each
-// Mac's key built again, since only the last 128 are kept, as for ~90 % of G1's requests); the process's CPU
-// time per call includes the pool's work, and the wall time per call includes the hops to the pool and back.
+// run off the event loop, on another core: the Mac's own on every request, its key built there too, on the
+// verifier's thread (ec-verifier.ts); the CA's on libuv's pool, on a certificate the first time the process
+// sees it; so `verify` takes each Mac's first request and `handler` the same Macs again, each Mac's
+// certificate read again, since only the last 128 are kept, as for ~90 % of G1's requests); the process's CPU
+// time per call includes the other threads' work, and the wall time per call includes the hops there and back.
 import { performance } from "node:perf_hooks";
 
 import type { Deps } from "@/server/deps";

@@ -286,7 +286,7 @@ async function main() {
       if (g1.caSignatureChecks !== undefined)
         notes.push(`G1 server: the device CA's signature checked on ${fmt(g1.caSignatureChecks)} certificates (each Mac's first request since the server started; later ones are remembered), over the warm-up and the ${fmt(g1.load.requests)} timed requests`);
       if (g1.certificateReads !== undefined)
-        notes.push(`G1 server: ${fmt(g1.certificateReads)} signer certificates read and their key built over the warm-up and the timed requests; the other requests found theirs among the last ${fmt(CERT_CACHE_LIMIT)} kept (device-auth.ts)`);
+        notes.push(`G1 server: ${fmt(g1.certificateReads)} signer certificates read (an EC key is built on the verifier's thread, which keeps the last 64) over the warm-up and the timed requests; the other requests found theirs among the last ${fmt(CERT_CACHE_LIMIT)} kept (device-auth.ts)`);
       if (g1.load.errorSamples.length) notes.push(`G1 error samples: ${g1.load.errorSamples.join(" | ")}`);
     } catch (e) {
       failRow("G1 PUT /mdm req/s", target, e);

@@ -4,13 +4,17 @@
 // The CMS and the signer's certificate are read by a small DER walker (cms.ts) and verified with node:crypto;
 // what depends only on the certificate (chain, validity, key usage) is cached per certificate, so a request
 // from a recently seen Mac costs a hash and one signature verification, and one from another Mac adds its
-// key's build and, the first time the CA sees that certificate, the CA's signature check; the endpoint runs
-// the checks on libuv's thread pool. Every failure is a one-line reason, never a throw.
+// certificate's reading and, the first time the CA sees that certificate, the CA's signature check. The
+// endpoint runs an EC signer's check (every identity Pomona issues), its key's build included, on the
+// verifier's thread (ec-verifier.ts), and the others on libuv's thread pool. Every failure is a one-line
+// reason, never a throw.
 import { createHash, createPublicKey, timingSafeEqual, verify, X509Certificate, type KeyObject } from "node:crypto";
 
 import { certificateSha256 } from "@/server/services/pki";
 
 import { DerError, parseSignedData, readCertificate, type CertificateParts } from "./cms";
+import { checkEcSignature, isWorkerCheck, type EcOutcome } from "./ec-verifier";
+import { ecPublicKey } from "./ec-verifier.worker.mjs";
 
 export type MdmSignatureResult = { ok: true; certificateDer: Buffer; certificateSha256: string } | { ok: false; reason: string };
 
@@ -70,12 +74,19 @@ const EC_CURVES: Record<string, { crv: string; size: number }> = {
  */
 export type CaFacts = { x509: X509Certificate; publicKey: KeyObject; subject: Buffer; notAfter: Date; id: string; issued: Set<string> };
 export type CertFacts = { sha256: string; publicKey: KeyObject; notBefore: Date; notAfter: Date; issuedByCa: boolean; clientAuth: boolean };
+/**
+ * A signer's key as the checks take it: built (an RSA key, or any key X509Certificate read), or an EC key's
+ * curve and uncompressed point, built where its signature is checked (ec-verifier.ts) and never on the event
+ * loop. `type` is the key's type (`asymmetricKeyType`).
+ */
+type SignerKey = { type: string; object: KeyObject; crv?: undefined; point?: undefined } | { type: "ec"; crv: string; point: Buffer; object?: undefined };
 
 const caCache = new Map<string, CaFacts>();
 /**
  * Certificates kept, for the requests that follow one another within a Mac's session (the answer to the
- * command just handed over). An entry holds an OpenSSL key, about 3.2 KB (measured), so only the last few
- * Macs' keys are kept. Few, too, so that a key dies young: a `KeyObject` is freed by a weak callback, ~3 µs
+ * command just handed over). An EC identity's entry holds its facts and point; its key is kept, if at all, by
+ * the verifier's thread. An RSA identity's entry holds an OpenSSL key, about 3.2 KB (measured), so only the
+ * last few Macs' are kept. Few, too, so that such a key dies young: a `KeyObject` is freed by a weak callback, ~3 µs
  * in a young collection, where a few hundred die at a time, but ~10 µs in a mark-compact, which frees all
  * that died old since the last one in one pause. With 2,048 kept at 1,000 req/s (two seconds, four young
  * collections) every key was promoted (`--trace-gc-nvp`: ~780 handles promoted per young collection), and
@@ -88,7 +99,7 @@ const caCache = new Map<string, CaFacts>();
  * to allocate in the old generation what held the keys, and they died there whatever this bound.
  */
 export const CERT_CACHE_LIMIT = 128;
-const certRing: (CertFacts | undefined)[] = new Array<CertFacts | undefined>(CERT_CACHE_LIMIT).fill(undefined);
+const certRing: (CertReading | undefined)[] = new Array<CertReading | undefined>(CERT_CACHE_LIMIT).fill(undefined);
 const certRingKeys: string[] = new Array<string>(CERT_CACHE_LIMIT).fill("");
 /** Cache key → its slot in the ring. */
 const certIndex = new Map<string, number>();
@@ -96,7 +107,7 @@ const certIndex = new Map<string, number>();
 let certNext = 0;
 /**
  * Certificates remembered as issued by the CA, beyond the keys kept: a Mac whose key was evicted costs its
- * key's build and its own signature again, not the CA's RSA check and a trip to the thread pool as well (in
+ * certificate's reading, its key's build and its own signature again, not the CA's RSA check as well (in
  * the benchmark's G1, 100,000 Macs in turn, every request missed the key cache and paid both). The check is
  * a pure function of the certificate's bytes and the CA, and a SHA-256 names those bytes, so remembering its
  * `true` is the check itself; validity and key usage are still read from the certificate every time. An
@@ -105,7 +116,7 @@ let certNext = 0;
 export const ISSUED_MEMORY_LIMIT = 250_000;
 /** How many CA signature checks were run (not answered from memory): the benchmark's notes, and tests. */
 export const caSignatureChecks = { run: 0 };
-/** How many certificates were read and their key built (not found kept): the benchmark's notes, and tests. */
+/** How many certificates were read (not found kept): the benchmark's notes, and tests. */
 export const certificateReads = { run: 0 };
 
 export function caFacts(pem: string): CaFacts {
@@ -123,8 +134,8 @@ const allowsClientAuth = (usages: string[] | null | undefined) => !usages || usa
 
 /** One RSA or ECDSA signature to check: run here (sync) or on libuv's thread pool (the endpoint). */
 type SignatureCheck = { digest: string; data: Buffer; key: KeyObject; signature: Buffer; counter?: { run: number } };
-/** Facts whose CA signature may still need checking. */
-type CertReading = Omit<CertFacts, "issuedByCa"> & { issuedByCa: boolean | SignatureCheck };
+/** Facts whose CA signature may still need checking, with the signer's key as the checks take it. */
+type CertReading = Omit<CertFacts, "issuedByCa" | "publicKey"> & { key: SignerKey; issuedByCa: boolean | SignatureCheck };
 
 function checkNow(check: SignatureCheck | boolean): boolean {
   if (typeof check === "boolean") return check;
@@ -153,24 +164,28 @@ function checkOnPool(check: SignatureCheck | boolean): Promise<boolean> | boolea
 }
 
 /**
- * A signer's public key from its certificate's key bytes, built the cheapest way node:crypto has (OpenSSL's
- * SPKI decoder costs ~0.1 ms for either): an RSA key from its PKCS#1 bytes (~0.01 ms), an EC key on a named
- * curve from its uncompressed point as a JWK (~0.06 ms; OpenSSL checks the point is on the curve).
+ * A signer's public key from its certificate's key bytes, the cheapest way node:crypto has (OpenSSL's SPKI
+ * decoder costs ~0.1 ms for either): an RSA key built from its PKCS#1 bytes (~0.01 ms); an EC key on a named
+ * curve left as its uncompressed point (a copy: the certificate's bytes are the request's), which ecPublicKey
+ * builds as a JWK (~0.06 ms; OpenSSL checks the point is on the curve) where the signature is checked.
  * Undefined for anything else.
  */
-function publicKeyOf(parts: CertificateParts): KeyObject | undefined {
-  if (parts.publicKeyAlgorithm === RSA_ENCRYPTION) return createPublicKey({ key: parts.publicKey, format: "der", type: "pkcs1" });
+function signerKeyOf(parts: CertificateParts): SignerKey | undefined {
+  if (parts.publicKeyAlgorithm === RSA_ENCRYPTION) return { type: "rsa", object: createPublicKey({ key: parts.publicKey, format: "der", type: "pkcs1" }) };
   const curve = parts.publicKeyAlgorithm === EC_PUBLIC_KEY && parts.publicKeyParameters ? EC_CURVES[parts.publicKeyParameters] : undefined;
   const point = parts.publicKey;
   if (!curve || point.length !== 1 + 2 * curve.size || point[0] !== 4) return undefined;
-  const x = point.subarray(1, 1 + curve.size).toString("base64url");
-  const y = point.subarray(1 + curve.size).toString("base64url");
-  return createPublicKey({ key: { kty: "EC", crv: curve.crv, x, y }, format: "jwk" });
+  return { type: "ec", crv: curve.crv, point: Buffer.from(point) };
+}
+
+/** The signer's key built (an EC point's here, on the calling thread); throws for a point off its curve. */
+function keyObjectOf(key: SignerKey): KeyObject {
+  return key.object ?? ecPublicKey(key.crv, key.point);
 }
 
 /**
  * A certificate's facts read by cms.ts's DER walker: about 0.03 ms where OpenSSL's X509Certificate takes
- * 0.1 ms, and the key built by publicKeyOf. Undefined for anything this path does not cover (another key
+ * 0.1 ms, and the key as signerKeyOf leaves it. Undefined for anything this path does not cover (another key
  * type or curve, another algorithm, an issuer name not byte-equal to the CA's subject): `factsFromX509`
  * decides those. The CA's signature is left as a check to run.
  */
@@ -183,22 +198,29 @@ function readFactsFromDer(der: Buffer, sha256: string, ca: CaFacts): CertReading
   }
   const digest = CERTIFICATE_SIGNATURES[parts.signatureAlgorithm];
   if (!digest || !parts.issuer.equals(ca.subject)) return undefined;
-  let publicKey: KeyObject | undefined;
+  let key: SignerKey | undefined;
   try {
-    publicKey = publicKeyOf(parts);
+    key = signerKeyOf(parts);
   } catch {
     return undefined;
   }
-  if (!publicKey) return undefined;
+  if (!key) return undefined;
   // As OpenSSL's X509_verify: the outer algorithm must equal the signed one, and the signature verify.
   const issuedByCa = parts.algorithmsMatch && (ca.issued.has(sha256) || { digest, data: parts.tbs, key: ca.publicKey, signature: parts.signature, counter: caSignatureChecks });
-  return { sha256, publicKey, notBefore: parts.notBefore, notAfter: parts.notAfter, issuedByCa, clientAuth: allowsClientAuth(parts.extendedKeyUsages) };
+  return { sha256, key, notBefore: parts.notBefore, notAfter: parts.notAfter, issuedByCa, clientAuth: allowsClientAuth(parts.extendedKeyUsages) };
 }
 
-/** readFactsFromDer with the CA's signature checked. */
+/** readFactsFromDer with the signer's key built and the CA's signature checked (undefined for a key OpenSSL refuses). */
 export function factsFromDer(der: Buffer, sha256: string, ca: CaFacts): CertFacts | undefined {
   const reading = readFactsFromDer(der, sha256, ca);
-  return reading && Object.assign({}, reading, { issuedByCa: checkNow(reading.issuedByCa) });
+  if (!reading) return undefined;
+  let publicKey: KeyObject;
+  try {
+    publicKey = keyObjectOf(reading.key);
+  } catch {
+    return undefined;
+  }
+  return { sha256: reading.sha256, publicKey, notBefore: reading.notBefore, notAfter: reading.notAfter, issuedByCa: checkNow(reading.issuedByCa), clientAuth: reading.clientAuth };
 }
 
 /** The same facts through OpenSSL's X509Certificate: the reference, and the path for what factsFromDer leaves. */
@@ -225,7 +247,13 @@ function certReading(der: Buffer, ca: CaFacts): { reading: CertReading; key: str
   const cached = at === undefined ? undefined : certRing[at];
   if (cached) return { reading: cached, key };
   certificateReads.run++;
-  return { reading: readFactsFromDer(der, sha256, ca) ?? factsFromX509(der, sha256, ca), key };
+  return { reading: readFactsFromDer(der, sha256, ca) ?? readingOf(factsFromX509(der, sha256, ca)), key };
+}
+
+/** X509Certificate's facts as a reading (its key already built). */
+function readingOf(facts: CertFacts): CertReading {
+  const { publicKey, ...rest } = facts;
+  return Object.assign(rest, { key: { type: publicKey.asymmetricKeyType ?? "unknown", object: publicKey } });
 }
 
 /** Notes that `ca` signed the certificate `sha256` names (a verified check only), within the bound. */
@@ -252,8 +280,12 @@ function remember(key: string, reading: CertReading, issuedByCa: boolean) {
   certNext = (certNext + 1) % CERT_CACHE_LIMIT;
 }
 
+/** The signer's signature over the signed attributes (or the body), with its key as the reading holds it. */
+type SignerCheck = { digest: string; data: Buffer; key: SignerKey; signature: Buffer };
 /** A signature whose parsing and cheap checks passed, with its two signatures still to check. */
-type PreparedSignature = { ca: CaFacts; cert: CertReading; cacheKey: string; signer: SignatureCheck; certificateDer: Buffer };
+type PreparedSignature = { ca: CaFacts; cert: CertReading; cacheKey: string; signer: SignerCheck; certificateDer: Buffer };
+/** The signer's check's outcome: `unreadable-key` for an EC point OpenSSL refuses (not on its curve). */
+type SignerOutcome = EcOutcome;
 
 /**
  * Verifies `Mdm-Signature` against the body and Pomona's device CA at the instant `now`, and returns the
@@ -264,15 +296,39 @@ type PreparedSignature = { ca: CaFacts; cert: CertReading; cacheKey: string; sig
 export async function verifyMdmSignature(body: Buffer, signatureHeader: string | undefined, caCertificatePem: string, now: Date): Promise<MdmSignatureResult> {
   const prepared = prepareSignature(body, signatureHeader, caCertificatePem);
   if ("ok" in prepared) return prepared;
-  const [signatureValid, issuedByCa] = await Promise.all([checkOnPool(prepared.signer), checkOnPool(prepared.cert.issuedByCa)]);
-  return concludeSignature(prepared, signatureValid, issuedByCa, now);
+  const [signer, issuedByCa] = await Promise.all([checkSignerAway(prepared.signer), checkOnPool(prepared.cert.issuedByCa)]);
+  return concludeSignature(prepared, signer, issuedByCa, now);
 }
+
+/** The signer's check off the event loop: an EC key's on the verifier's thread, another on libuv's pool. */
+function checkSignerAway(check: SignerCheck): Promise<SignerOutcome> | SignerOutcome {
+  const { key } = check;
+  if (key.object) {
+    const valid = checkOnPool({ digest: check.digest, data: check.data, key: key.object, signature: check.signature });
+    return typeof valid === "boolean" ? outcomeOf(valid) : valid.then(outcomeOf);
+  }
+  const ec = { digest: check.digest, crv: key.crv, point: key.point, data: check.data, signature: check.signature };
+  return isWorkerCheck(ec) ? checkEcSignature(ec) : checkSignerHere(check);
+}
+
+/** The signer's check on the calling thread, its key built here. */
+function checkSignerHere(check: SignerCheck): SignerOutcome {
+  let key: KeyObject;
+  try {
+    key = keyObjectOf(check.key);
+  } catch {
+    return "unreadable-key";
+  }
+  return outcomeOf(checkNow({ digest: check.digest, data: check.data, key, signature: check.signature }));
+}
+
+const outcomeOf = (valid: boolean): SignerOutcome => (valid ? "valid" : "invalid");
 
 /** verifyMdmSignature with both checks on the calling thread (tests, and the fuzz suite's many mutants). */
 export function verifyMdmSignatureSync(body: Buffer, signatureHeader: string | undefined, caCertificatePem: string, now: Date): MdmSignatureResult {
   const prepared = prepareSignature(body, signatureHeader, caCertificatePem);
   if ("ok" in prepared) return prepared;
-  return concludeSignature(prepared, checkNow(prepared.signer), checkNow(prepared.cert.issuedByCa), now);
+  return concludeSignature(prepared, checkSignerHere(prepared.signer), checkNow(prepared.cert.issuedByCa), now);
 }
 
 function prepareSignature(body: Buffer, signatureHeader: string | undefined, caCertificatePem: string): PreparedSignature | MdmSignatureResult {
@@ -306,7 +362,7 @@ function prepareSignature(body: Buffer, signatureHeader: string | undefined, caC
   } catch {
     return fail("signer certificate cannot be read");
   }
-  if (cert.reading.publicKey.asymmetricKeyType !== algorithm.key) return fail("Mdm-Signature's algorithm does not fit the signer certificate's key");
+  if (cert.reading.key.type !== algorithm.key) return fail("Mdm-Signature's algorithm does not fit the signer certificate's key");
 
   // The signature covers the signed attributes, whose messageDigest must be this body's digest; any
   // content carried inside the CMS is ignored, so a signature over another message cannot pass.
@@ -317,14 +373,17 @@ function prepareSignature(body: Buffer, signatureHeader: string | undefined, caC
     if (!got || got.length !== expected.length || !timingSafeEqual(got, expected)) return fail("Mdm-Signature does not match the body");
     signed = signer.signedAttributes;
   }
-  return { ca, cert: cert.reading, cacheKey: cert.key, signer: { digest, data: signed, key: cert.reading.publicKey, signature: signer.signature }, certificateDer: signer.certificate };
+  return { ca, cert: cert.reading, cacheKey: cert.key, signer: { digest, data: signed, key: cert.reading.key, signature: signer.signature }, certificateDer: signer.certificate };
 }
 
-function concludeSignature(prepared: PreparedSignature, signatureValid: boolean, issuedByCa: boolean, now: Date): MdmSignatureResult {
+function concludeSignature(prepared: PreparedSignature, signer: SignerOutcome, issuedByCa: boolean, now: Date): MdmSignatureResult {
   const { ca, cert } = prepared;
-  remember(prepared.cacheKey, cert, issuedByCa);
   if (issuedByCa) rememberIssued(ca, cert.sha256);
-  if (!signatureValid) return fail("Mdm-Signature does not match the body");
+  // As before the key's build moved to where it is checked: a key OpenSSL cannot build is a certificate that
+  // cannot be read (and is not kept).
+  if (signer === "unreadable-key") return fail("signer certificate cannot be read");
+  remember(prepared.cacheKey, cert, issuedByCa);
+  if (signer !== "valid") return fail("Mdm-Signature does not match the body");
   if (!issuedByCa) return fail("signer certificate is not issued by Pomona's device CA");
   const at = now.getTime();
   if (at < cert.notBefore.getTime()) return fail("signer certificate is not valid yet");
