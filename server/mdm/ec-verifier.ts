@@ -26,10 +26,15 @@ export function isWorkerCheck(check: Omit<EcCheck, "data" | "signature">): boole
 
 type Batch = { checks: EcCheck[]; answers: ((outcome: EcOutcome) => void)[] };
 
-/** Per process: one verifier thread, the batch being filled in this turn, the batches sent and not answered. */
-type Verifier = { worker?: Worker; filling?: Batch; sent: Batch[]; started: number; failures: number; checksSent: number; checksHere: number };
+/**
+ * A verifier thread and the batches sent to it and not answered, in order. Each thread has its own: a late
+ * answer from a thread already given up on must not be taken for the answer to another thread's batch.
+ */
+type Thread = { worker: Worker; sent: Batch[] };
+/** Per process: the verifier thread, the batch being filled in this turn, and counts. */
+type Verifier = { thread?: Thread; filling?: Batch; started: number; failures: number; checksSent: number; checksHere: number };
 const state = globalThis as unknown as { __pomonaEcVerifier?: Verifier };
-const verifier = (state.__pomonaEcVerifier ??= { sent: [], started: 0, failures: 0, checksSent: 0, checksHere: 0 });
+const verifier = (state.__pomonaEcVerifier ??= { started: 0, failures: 0, checksSent: 0, checksHere: 0 });
 
 /** Checks an ECDSA signature on the verifier's thread. Never rejects. */
 export function checkEcSignature(check: EcCheck): Promise<EcOutcome> {
@@ -48,17 +53,17 @@ function send() {
   const batch = verifier.filling;
   verifier.filling = undefined;
   if (!batch) return;
-  const worker = verifierThread();
-  if (!worker) return answerHere(batch);
+  const thread = verifierThread();
+  if (!thread) return answerHere(batch);
   const packed = pack(batch.checks);
-  verifier.sent.push(batch);
+  thread.sent.push(batch);
   verifier.checksSent += batch.checks.length;
-  worker.ref(); // checks in hand keep the process alive, as a trip to libuv's pool does
-  worker.postMessage(packed, [packed.buffer]);
+  thread.worker.ref(); // checks in hand keep the process alive, as a trip to libuv's pool does
+  thread.worker.postMessage(packed, [packed.buffer]);
 }
 
-function verifierThread(): Worker | undefined {
-  if (verifier.worker) return verifier.worker;
+function verifierThread(): Thread | undefined {
+  if (verifier.thread) return verifier.thread;
   let worker: Worker;
   try {
     // Plain JavaScript, so without the process's loaders (tsx). Its isolate takes the process's V8 flags,
@@ -68,22 +73,25 @@ function verifierThread(): Worker | undefined {
     return undefined;
   }
   verifier.started++;
+  const thread: Thread = { worker, sent: [] };
   worker.on("message", (outcomes: Uint8Array) => {
-    const batch = verifier.sent.shift();
-    if (verifier.sent.length === 0) worker.unref();
-    if (batch) for (let i = 0; i < batch.answers.length; i++) batch.answers[i]!(OUTCOMES[outcomes[i]!] ?? "invalid");
+    const batch = thread.sent.shift();
+    if (thread.sent.length === 0) worker.unref();
+    if (!batch) return;
+    if (outcomes.length !== batch.answers.length) return answerHere(batch); // not this batch's answer: never guess
+    for (let i = 0; i < batch.answers.length; i++) batch.answers[i]!(OUTCOMES[outcomes[i]!] ?? "invalid");
   });
   const failed = () => {
-    if (verifier.worker !== worker) return;
-    verifier.worker = undefined;
+    if (verifier.thread !== thread) return;
+    verifier.thread = undefined;
     verifier.failures++;
-    for (const batch of verifier.sent.splice(0)) answerHere(batch);
+    for (const batch of thread.sent.splice(0)) answerHere(batch);
   };
   worker.on("error", failed);
   worker.on("exit", failed);
   worker.unref(); // idle, it does not hold the process open (after the listeners, which would)
-  verifier.worker = worker;
-  return worker;
+  verifier.thread = thread;
+  return thread;
 }
 
 /** A batch as the thread reads it (checkBatch in ec-verifier.worker.mjs). */
@@ -127,10 +135,10 @@ function answerHere(batch: Batch) {
 
 /** Verifier threads started and failed, and checks sent to one or answered here (tests). */
 export function ecVerifierStats() {
-  return { started: verifier.started, failures: verifier.failures, running: verifier.worker !== undefined, checksSent: verifier.checksSent, checksHere: verifier.checksHere };
+  return { started: verifier.started, failures: verifier.failures, running: verifier.thread !== undefined, checksSent: verifier.checksSent, checksHere: verifier.checksHere };
 }
 
 /** Ends the verifier's thread, as a crash would (tests): the checks it holds are answered here, the next start a new one. */
 export async function stopEcVerifierForTests() {
-  await verifier.worker?.terminate();
+  await verifier.thread?.worker.terminate();
 }
