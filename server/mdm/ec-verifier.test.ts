@@ -15,7 +15,7 @@ import { createTestDeps } from "@/server/testing";
 
 import { createLeafIssuer } from "../../bench/certs";
 import { verifyMdmSignature, verifyMdmSignatureSync } from "./device-auth";
-import { checkEcSignature, ecVerifierStats, stopEcVerifierForTests } from "./ec-verifier";
+import { checkEcSignature, ecVerifierStats, isWorkerCheck, stopEcVerifierForTests } from "./ec-verifier";
 import { signLikeAMac, type Identity } from "./test-identity";
 
 type Case = { body: Buffer; header: string; expected: "ok" | "forged" };
@@ -77,6 +77,19 @@ describe("EC signatures checked on the verifier's thread", () => {
     expect(verifyMdmSignatureSync(body, header, caPem, now)).toEqual({ ok: false, reason: "signer certificate cannot be read" });
     const point = bad.subarray(at - 1, at + 64);
     expect(await checkEcSignature({ digest: "sha256", crv: "P-256", point, data: body, signature: Buffer.alloc(8) })).toBe("unreadable-key");
+  });
+
+  it("takes only checks a record can hold: a known digest and curve, a point of the curve's size, 16-bit fields", () => {
+    const point = Buffer.alloc(65, 1);
+    point[0] = 4;
+    const check = { digest: "sha256", crv: "P-256", point, data: Buffer.alloc(100), signature: Buffer.alloc(72) };
+    expect(isWorkerCheck(check)).toBe(true);
+    expect(isWorkerCheck({ ...check, data: Buffer.alloc(0x10000) })).toBe(false);
+    expect(isWorkerCheck({ ...check, signature: Buffer.alloc(0x10000) })).toBe(false);
+    expect(isWorkerCheck({ ...check, digest: "md5" })).toBe(false);
+    expect(isWorkerCheck({ ...check, crv: "secp256k1" })).toBe(false);
+    expect(isWorkerCheck({ ...check, crv: "P-384" })).toBe(false);
+    expect(isWorkerCheck({ ...check, point: Buffer.concat([Buffer.from([2]), point.subarray(1)]) })).toBe(false);
   });
 
   it("a thread that dies with checks in hand: they are answered here, and the next check starts a new thread", async () => {

@@ -18,10 +18,24 @@ const OUTCOMES: Record<number, EcOutcome> = { [VALID]: "valid", [INVALID]: "inva
 const digestCode = new Map(DIGEST_CODES.map((name, code) => [name, code]));
 const curveCode = new Map(CURVE_CODES.map((c, code) => [c.crv, code]));
 
-/** Whether the verifier's thread can take this check (a digest and a curve it knows, a point of the curve's size). */
-export function isWorkerCheck(check: Omit<EcCheck, "data" | "signature">): boolean {
+/** A record gives the signed data's and the signature's lengths in 16 bits. */
+const MAX_FIELD = 0xffff;
+
+/**
+ * Whether the verifier's thread can take this check: a digest and a curve it knows, a point of the curve's
+ * size, and fields a record can hold (Mdm-Signature's 64 KiB bound keeps them under it; a check that is not
+ * is run on the calling thread rather than fail in pack(), outside any request).
+ */
+export function isWorkerCheck(check: EcCheck): boolean {
   const curve = curveCode.get(check.crv);
-  return digestCode.has(check.digest) && curve !== undefined && check.point.length === 1 + 2 * CURVE_CODES[curve]!.size && check.point[0] === 4;
+  return (
+    digestCode.has(check.digest) &&
+    curve !== undefined &&
+    check.point.length === 1 + 2 * CURVE_CODES[curve]!.size &&
+    check.point[0] === 4 &&
+    check.data.length <= MAX_FIELD &&
+    check.signature.length <= MAX_FIELD
+  );
 }
 
 type Batch = { checks: EcCheck[]; answers: ((outcome: EcOutcome) => void)[] };
