@@ -18,6 +18,7 @@ import { createLocalPushProvider } from "@/server/push/local";
 import { recordPass, startFullPass } from "@/server/services/engine-state";
 import { smartGroupsVersion } from "@/server/services/smart-groups";
 import type { CheckpointStats } from "@/db/checkpoints";
+import type { CommitGroupStats } from "@/db/commit-group";
 import { createDb } from "@/db/client";
 import { migrateDb } from "@/db/migrate";
 import { deployments } from "@/db/schema";
@@ -139,21 +140,31 @@ function enginePhase<T>(phase: "g4" | "g5", db: string, now: Date): Promise<T> {
 
 type Loaded = { load: LoadResult; rss: Rss[]; logs?: unknown; checkpoints?: CheckpointShare; caSignatureChecks?: number; certificateReads?: number };
 
-type CheckpointShare = { count: number; totalMs: number; maxMs: number; share: number };
-/** The server's WAL checkpoints between two readings of its stats, and their share of the wall time between. */
-function checkpointShare(before: CheckpointStats, after: CheckpointStats, wallMs: number): CheckpointShare {
+/** The server's writes as its `writeStats` reports them: WAL checkpoints and commit groups (db/commit-group.ts). */
+type WriteStats = CheckpointStats & { commitGroups: CommitGroupStats };
+type CheckpointShare = { count: number; totalMs: number; maxMs: number; share: number; commitGroups: number; groupedRequests: number };
+/** The server's WAL checkpoints between two readings of its stats, their share of the wall time between, and the commits its requests shared. */
+function checkpointShare(before: WriteStats, after: WriteStats, wallMs: number): CheckpointShare {
   const totalMs = after.totalMs - before.totalMs;
-  return { count: after.count - before.count, totalMs, maxMs: after.maxMs, share: totalMs / wallMs };
+  return {
+    count: after.count - before.count,
+    totalMs,
+    maxMs: after.maxMs,
+    share: totalMs / wallMs,
+    commitGroups: after.commitGroups.groups - before.commitGroups.groups,
+    groupedRequests: after.commitGroups.members - before.commitGroups.members,
+  };
 }
 /** CPU per request of a server and the load generator, and the rate their sum allows on this machine's cores. */
 const describeCpu = (name: string, c: CpuPerRequest) =>
   `${name} server ${fmt(c.serverUs)} µs (main thread ${fmt(c.serverMainUs)} µs) + load generator ${fmt(c.loaderUs)} µs = ${fmt(c.serverUs + c.loaderUs)} µs, at most ${fmt((os.availableParallelism() * 1e6) / (c.serverUs + c.loaderUs))} req/s on ${os.availableParallelism()} cores`;
-const describeCheckpoints = (c: CheckpointShare) => `${fmt(c.count)} WAL checkpoints took ${fmt(c.totalMs)} ms, ${fmt(100 * c.share, 1)} % of the server's event loop (longest ${ms(c.maxMs)})`;
+const describeCheckpoints = (c: CheckpointShare) =>
+  `${fmt(c.count)} WAL checkpoints took ${fmt(c.totalMs)} ms, ${fmt(100 * c.share, 1)} % of the server's event loop (longest ${ms(c.maxMs)}); ${fmt(c.groupedRequests)} requests' writes in ${fmt(c.commitGroups)} commits, ${fmt(c.groupedRequests / c.commitGroups, 1)} per commit (db/commit-group.ts)`;
 
 async function closedLoopOn(script: string, db: string | undefined, fleet: Fleet, seconds = config.g1.seconds): Promise<Loaded> {
   return withServer(script, db, async (s) => {
     const sampler = s.sampleRss(500);
-    const before = script === OURS ? await s.request<CheckpointStats>("checkpointStats") : undefined;
+    const before = script === OURS ? await s.request<WriteStats>("writeStats") : undefined;
     const caChecksBefore = script === OURS ? await s.request<number>("caSignatureChecks") : undefined;
     const readsBefore = script === OURS ? await s.request<number>("certificateReads") : undefined;
     const t0 = performance.now();
@@ -161,7 +172,7 @@ async function closedLoopOn(script: string, db: string | undefined, fleet: Fleet
     const wallMs = performance.now() - t0;
     const rss = await sampler.stop();
     const logs = script === OURS ? await s.request("logCounts") : undefined;
-    const checkpoints = before && checkpointShare(before, await s.request<CheckpointStats>("checkpointStats"), wallMs);
+    const checkpoints = before && checkpointShare(before, await s.request<WriteStats>("writeStats"), wallMs);
     const caSignatureChecks = caChecksBefore === undefined ? undefined : (await s.request<number>("caSignatureChecks")) - caChecksBefore;
     const certificateReads = readsBefore === undefined ? undefined : (await s.request<number>("certificateReads")) - readsBefore;
     return { load, rss, logs, checkpoints, caSignatureChecks, certificateReads };
@@ -576,9 +587,9 @@ async function main() {
       const out = await withServer(OURS, db, async (s) => {
         const token = await s.request<string>("enrollToken");
         say(`G8 enrollment storm: ${fmt(config.g8.enrollments)} new Macs, ${config.g8.concurrency} at a time, budget ${config.g8.budgetS} s…`);
-        const before = await s.request<CheckpointStats>("checkpointStats");
+        const before = await s.request<WriteStats>("writeStats");
         const storm: StormResult = await enrollmentStorm({ port: s.port, token, count: config.g8.enrollments, budgetS: config.g8.budgetS, concurrency: config.g8.concurrency, seed: config.seed });
-        const checkpoints = checkpointShare(before, await s.request<CheckpointStats>("checkpointStats"), storm.seconds * 1000);
+        const checkpoints = checkpointShare(before, await s.request<WriteStats>("writeStats"), storm.seconds * 1000);
         const stored = await s.request<number>("countEnrolled", { udids: storm.udids });
         return { storm: { ...storm, udids: undefined }, stored, checkpoints };
       });

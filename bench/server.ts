@@ -8,6 +8,7 @@ import http from "node:http";
 import { performance } from "node:perf_hooks";
 
 import { startCheckpoints } from "@/db/checkpoints";
+import { commitGroupStats } from "@/db/commit-group";
 import { SYSTEM } from "@/server/auth/actor";
 import { createSimulatedClock, systemClock } from "@/server/clock";
 import { createDeps, type Deps } from "@/server/deps";
@@ -84,7 +85,7 @@ let ticking: { stop: boolean; durations: number[]; done: Promise<void> } | undef
 
 serveIpc({
   logCounts: () => ({ counts: log.counts, samples: log.samples }),
-  checkpointStats: () => checkpoints.stats(),
+  writeStats: () => ({ ...checkpoints.stats(), commitGroups: commitGroupStats(d.db) }),
   caSignatureChecks: () => caSignatureChecks.run,
   certificateReads: () => certificateReads.run,
   deploy: async (m) => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { getComputerHistory } from "@/server/services/computers";
 import { createTestDeps, type TestDeps } from "@/server/testing";
+import { commitGroupStats } from "@/db/commit-group";
 import { commands, computers, events, installedApps } from "@/db/schema";
 
 import { handleMdmRequest, MAX_MDM_BODY_BYTES } from "./endpoint";
@@ -125,6 +126,21 @@ describe("PUT /mdm: enrollment, inventory and the queue", () => {
       ["DeviceInformation", "acknowledged"],
     ]);
     expect(history.events.map((e) => e.type)).toEqual(expect.arrayContaining(["device.authenticate", "device.enrolled"]));
+  });
+
+  it("the requests of one event-loop turn share one commit, and each is answered after it", async () => {
+    const deps = noAuth();
+    const macs = ["GROUP-1", "GROUP-2", "GROUP-3"].map((udid) => fakeMac(deps, udid));
+    for (const mac of macs) await mac.enroll();
+    const before = commitGroupStats(deps.db);
+    const answers = await Promise.all([...macs.map((mac) => mac.idle()), fakeMac(deps, "NEVER-ENROLLED").idle()]);
+    expect(answers.slice(0, 3).map((a) => commandIn(a)?.Command.RequestType)).toEqual(["DeviceInformation", "DeviceInformation", "DeviceInformation"]);
+    expect(answers[3]?.status).toBe(400);
+    const after = commitGroupStats(deps.db);
+    expect({ groups: after.groups - before.groups, members: after.members - before.members, failedGroups: after.failedGroups }).toEqual({ groups: 1, members: 4, failedGroups: 0 });
+    expect(deps.db.$client.inTransaction).toBe(false);
+    const sent = deps.db.select().from(commands).where(eq(commands.requestType, "DeviceInformation")).all();
+    expect(sent.map((c) => c.status)).toEqual(["sent", "sent", "sent"]);
   });
 
   it("an Intel Mac's architecture comes from IsAppleSilicon false; an old macOS's from its model identifier", async () => {

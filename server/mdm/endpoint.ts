@@ -18,6 +18,7 @@ import {
 } from "@/server/services/devices";
 import { deviceCa } from "@/server/services/pki";
 import { pushComputers } from "@/server/services/push";
+import { inCommitGroup } from "@/db/commit-group";
 import type { Computer } from "@/db/schema";
 
 import { encodeQueuedCommand } from "./commands";
@@ -49,14 +50,16 @@ export async function handleMdmRequest(deps: Deps, req: MdmRequest): Promise<Mdm
       identity = { certificateSha256: verified.certificateSha256 };
     }
     const text = req.body.toString("utf8");
+    // The state changes share a commit with the other requests of this event-loop turn (db/commit-group.ts);
+    // the answer waits for that commit, so a 200 still means everything the request changed is stored.
     if (req.contentType.toLowerCase().startsWith(CHECKIN_CONTENT_TYPE)) {
       const decoded = decodeCheckin(text);
       if (!decoded.ok) return refuse(decoded.reason);
-      return handleCheckin(deps, decoded.message, identity);
+      return await inCommitGroup(deps.db, () => handleCheckin(deps, decoded.message, identity));
     }
     const decoded = decodeReport(text);
     if (!decoded.ok) return refuse(decoded.reason);
-    return handleReport(deps, decoded.message, decoded.raw, identity);
+    return await inCommitGroup(deps.db, () => handleReport(deps, decoded.message, decoded.raw, identity));
   } catch (e) {
     deps.log.error("PUT /mdm failed", { error: e, cause: (e as Error).cause });
     return refuse("internal error", 500);
@@ -115,39 +118,35 @@ function handleReport(deps: Deps, report: CommandReport, raw: string, identity: 
   if (!computer.enrolled) return refuse("device is not enrolled: send TokenUpdate first");
 
   if (report.Status === "Idle" || report.CommandUUID === undefined) {
-    // A poll: the check-in stamp commits on its own, and most polls find an empty queue without a write.
+    // A poll: the check-in stamp, and most polls find an empty queue without another write.
     touchCheckin(deps, computer);
     // Pomona sends no commands on user channels.
     if (report.UserID !== undefined) return empty();
     return answerWithNext(deps, computer, false);
   }
-  // An answer: one transaction, the steps' own transactions nested in it as savepoints. The report, the
+  // An answer: all of it in the request's savepoint of its commit group (inCommitGroup, above), so an
+  // error undoes the whole report; the steps' own transactions nest in it as savepoints. The report, the
   // slice a verifying answer runs and the command served next dirty many of the same pages (the computer's
   // row, its commands and their indexes), which three commits wrote to the WAL up to three times over.
   const { CommandUUID: commandUuid, Status: status } = report;
-  return deps.db.transaction(
-    () => {
-      const outcome = recordCommandReport(deps, computer, {
-        commandUuid,
-        status,
-        errorChain: report.ErrorChain,
-        raw,
-        result: report.QueryResponses ? { QueryResponses: report.QueryResponses } : undefined,
-        queryResponses: report.QueryResponses,
-        installedApplications: report.InstalledApplicationList,
-      });
-      if (outcome.kind === "unknown") {
-        recordUnknownCommandReport(deps, computer, commandUuid, status);
-        return refuse(`CommandUUID ${commandUuid.slice(0, 64)} was never sent to this device`);
-      }
-      // A repeat of a report already recorded: 200, and nothing changes (not even what is sent next).
-      if (outcome.kind === "duplicate") return empty();
-      deps.log.debug("report", { udid: computer.udid, commandUuid, status });
-      if (isVerifyingAnswer(outcome.command)) runVerifyingSlice(deps, computer.id, outcome.command.deploymentId);
-      return answerWithNext(deps, computer, status === "NotNow");
-    },
-    { behavior: "immediate" },
-  );
+  const outcome = recordCommandReport(deps, computer, {
+    commandUuid,
+    status,
+    errorChain: report.ErrorChain,
+    raw,
+    result: report.QueryResponses ? { QueryResponses: report.QueryResponses } : undefined,
+    queryResponses: report.QueryResponses,
+    installedApplications: report.InstalledApplicationList,
+  });
+  if (outcome.kind === "unknown") {
+    recordUnknownCommandReport(deps, computer, commandUuid, status);
+    return refuse(`CommandUUID ${commandUuid.slice(0, 64)} was never sent to this device`);
+  }
+  // A repeat of a report already recorded: 200, and nothing changes (not even what is sent next).
+  if (outcome.kind === "duplicate") return empty();
+  deps.log.debug("report", { udid: computer.udid, commandUuid, status });
+  if (isVerifyingAnswer(outcome.command)) runVerifyingSlice(deps, computer.id, outcome.command.deploymentId);
+  return answerWithNext(deps, computer, status === "NotNow");
 }
 
 function answerWithNext(deps: Deps, computer: Computer, afterNotNow: boolean): MdmHttpResult {

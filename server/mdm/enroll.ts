@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import type { Deps } from "@/server/deps";
 import { recordEnrollmentProfileIssued, redeemEnrollmentToken } from "@/server/services/enrollment";
 import { certificateSha256, getPushTopic, issueDeviceIdentity } from "@/server/services/pki";
+import { inCommitGroup } from "@/db/commit-group";
 
 import { buildEnrollmentProfile } from "./enrollment-profile";
 import type { MdmHttpResult } from "./http-result";
@@ -15,7 +16,9 @@ export const ENROLLMENT_PROFILE_FILENAME = "pomona-enroll.mobileconfig";
 
 /** Answers GET /mdm/enroll: 403 with one generic line for a bad token, else the enrollment profile. */
 export async function handleEnrollRequest(deps: Deps, token: string | null): Promise<MdmHttpResult> {
-  const redeemed = redeemEnrollmentToken(deps, token);
+  // Both writes share a commit with the other requests of their event-loop turn (db/commit-group.ts), and the
+  // answer waits for the second's commit.
+  const redeemed = await inCommitGroup(deps.db, () => redeemEnrollmentToken(deps, token));
   if (!redeemed.ok) {
     // The Mac (or whoever holds the URL) learns only that the token was refused; the log says why.
     deps.log.warn("enrollment refused", { reason: redeemed.reason });
@@ -29,7 +32,7 @@ export async function handleEnrollRequest(deps: Deps, token: string | null): Pro
   const commonName = `Pomona device ${randomBytes(4).toString("hex")}`;
   const identity = await issueDeviceIdentity(deps, { commonName });
   const profile = buildEnrollmentProfile({ publicUrl: deps.publicUrl, topic: getPushTopic(deps), identity });
-  recordEnrollmentProfileIssued(deps, { label: redeemed.label, commonName, certificateSha256: certificateSha256(identity.certificateDer) });
+  await inCommitGroup(deps.db, () => recordEnrollmentProfileIssued(deps, { label: redeemed.label, commonName, certificateSha256: certificateSha256(identity.certificateDer) }));
   deps.log.debug("enrollment profile issued", { token: redeemed.label, identity: commonName });
 
   return {
