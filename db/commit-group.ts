@@ -33,6 +33,8 @@ export type CommitGroupStats = { groups: number; members: number; failedGroups: 
 type Member = { resolve: () => void; reject: (error: unknown) => void };
 type Group = { members: Member[]; failure?: { error: unknown } };
 
+const lost = () => ({ error: new Error("the group's transaction was rolled back before it could commit") });
+
 class CommitGroups {
   readonly stats: CommitGroupStats = { groups: 0, members: 0, failedGroups: 0 };
   private open: Group | undefined;
@@ -67,8 +69,9 @@ class CommitGroups {
   /** The open group, opening one if needed; undefined inside a transaction that is not a group's. */
   private join(): Group | undefined {
     if (this.open !== undefined && !this.sqlite.inTransaction) {
-      // Rolled back outside any member's work (nothing here does that; kept for safety): the group is lost.
-      this.open.failure ??= { error: new Error("the group's transaction was rolled back before it could commit") };
+      // The open group's transaction is gone (SQLite rolled it back in an earlier member's work, which
+      // recorded why): its members will be rejected, and this one starts a new group.
+      this.open.failure ??= lost();
       this.open = undefined;
     }
     if (this.open !== undefined) return this.open;
@@ -85,7 +88,7 @@ class CommitGroups {
     if (this.open === group) this.open = undefined;
     let failure = group.failure;
     if (failure === undefined) {
-      if (!this.sqlite.inTransaction) failure = { error: new Error("the group's transaction was rolled back before it could commit") };
+      if (!this.sqlite.inTransaction) failure = lost();
       else {
         try {
           this.commitStatement.run();
