@@ -345,8 +345,9 @@ export const commands = sqliteTable(
     result: text("result", { mode: "json" }).$type<Record<string, unknown>>(), // parsed response keys that matter
   },
   (t) => [
-    uniqueIndex("commands_computer_uuid_unique").on(t.computerId, t.uuid),
-    uniqueIndex("commands_idempotency_unique").on(t.idempotencyKey),
+    // Partial: only commands queued with a key are in it (none of the engine's), so a fan-out's hundred
+    // thousand commands do not each add a NULL entry to an index no lookup reads.
+    uniqueIndex("commands_idempotency_unique").on(t.idempotencyKey).where(sql`${t.idempotencyKey} is not null`),
     uniqueIndex("commands_seq_unique").on(t.seq),
     index("commands_next_idx").on(t.computerId, t.status, t.priority, t.seq),
     index("commands_deployment_idx").on(t.deploymentId),

@@ -8,6 +8,7 @@ import { getComputerHistory } from "@/server/services/computers";
 import { listDeploymentActivity } from "@/server/services/deployment-activity";
 import { createDeployment, listDeploymentEvents } from "@/server/services/deployments";
 import { createSmartGroup } from "@/server/services/smart-groups";
+import { enqueueCommand } from "@/server/queue/queue";
 import { actingAs, createTestDeps } from "@/server/testing";
 import { catalogTitles, computers } from "@/db/schema";
 
@@ -33,6 +34,33 @@ describe("query plans of per-Mac statements", () => {
     expect(plan).toContain("SEARCH computers USING INDEX computers_inventory_checked_idx (<expr><?)");
     expect(plan).not.toContain("TEMP B-TREE"); // ordered by the index itself, so LIMIT stops the walk
     expect(plan).toContain("commands_next_idx (computer_id=?");
+  });
+
+  // Migration 0009: commands_idempotency_unique is partial (`… is not null`, engine commands have no key) and
+  // commands_computer_uuid_unique is gone (the uuid is the primary key); each added a leaf per command queued.
+  it("a keyed enqueue finds an earlier command with that key through the partial index, and a Mac's command history reads its own index rows", () => {
+    const deps = createTestDeps();
+    const computerId = deps.db.insert(computers).values({ udid: "U1", name: "Mac", createdAt: deps.clock.now(), updatedAt: deps.clock.now() }).returning().get().id;
+    const client = deps.db.$client;
+    const prepared: string[] = [];
+    const prepare = client.prepare.bind(client);
+    client.prepare = (source: string) => {
+      prepared.push(source);
+      return prepare(source);
+    };
+    const planOf = (source: string) => (prepare(`explain query plan ${source}`).all(...Array.from(source.matchAll(/\?/g), () => 1)) as { detail: string }[]).map((r) => r.detail).join("\n");
+    const commandReads = (where: RegExp) => prepared.filter((source) => /^select .* from "commands"/.test(source) && where.test(source)).map(planOf);
+
+    const command = { RequestType: "DeviceInformation" as const, Queries: ["OSVersion"] };
+    const first = enqueueCommand(deps.db, { computerId, command, purpose: "admin", idempotencyKey: "k1" }, deps.clock.now());
+    expect(enqueueCommand(deps.db, { computerId, command, purpose: "admin", idempotencyKey: "k1" }, deps.clock.now()).uuid).toBe(first.uuid);
+    const byKey = commandReads(/"idempotency_key" = \?/);
+    expect(byKey).toHaveLength(2);
+    for (const plan of byKey) expect(plan).toContain("SEARCH commands USING INDEX commands_idempotency_unique (idempotency_key=?)");
+
+    prepared.length = 0;
+    getComputerHistory(deps, { id: computerId });
+    expect(commandReads(/"computer_id" = \?/)).toEqual([expect.stringContaining("SEARCH commands USING INDEX commands_next_idx (computer_id=?)")]);
   });
 
   it("Authenticate finds another Mac holding the same certificate through the certificate's index", () => {
