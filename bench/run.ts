@@ -24,7 +24,7 @@ import { migrateDb } from "@/db/migrate";
 import { deployments } from "@/db/schema";
 
 import { configFor, RESULTS_DIR, snapshotPath, WORK_DIR, type BenchConfig } from "./config";
-import type { CpuPerRequest } from "./cpu";
+import { coreWindow, describeCores, type CpuPerRequest } from "./cpu";
 import { measureRequestCosts } from "./costs";
 import type { G4Result, G5Result } from "./engine";
 import { enrollmentStorm, type StormResult } from "./enroll";
@@ -460,6 +460,7 @@ async function main() {
         loaderLoop.enable();
         await s.request("startTicks", { intervalMs: config.g3.tickMs });
         const writesBefore = await s.request<WriteStats>("writeStats");
+        const cores = coreWindow(s.pid);
         const start = performance.now();
         let status = { total: deployed.targets, done: 0, byStatus: [] as unknown[] };
         let lastSay = 0;
@@ -474,13 +475,14 @@ async function main() {
           if (status.total > 0 && status.done >= status.total) break;
         }
         const drainS = (performance.now() - start) / 1000;
+        const coreShares = cores.end();
         const writes = checkpointShare(writesBefore, await s.request<WriteStats>("writeStats"), drainS * 1000);
         status = { ...status, byStatus: (await s.request<typeof status>("deploymentStatus", { deploymentId: deployed.deploymentId, byStatus: true })).byStatus };
         const ticks = await s.request<{ ticks: number; maxMs: number; meanMs: number }>("stopTicks");
         const drained: DrainResult = await drain.stop();
         const rss = await s.request<Rss>("rss");
         loaderLoop.disable();
-        return { deployed, status, drainS, ticks, drained, eventLoopMaxMs: rss.eventLoopMaxMs, loaderEventLoopMaxMs: loaderLoop.max / 1e6, fanOutEventLoopMaxMs: fanOutLoop.eventLoopMaxMs, writes };
+        return { deployed, status, drainS, ticks, drained, eventLoopMaxMs: rss.eventLoopMaxMs, loaderEventLoopMaxMs: loaderLoop.max / 1e6, fanOutEventLoopMaxMs: fanOutLoop.eventLoopMaxMs, writes, cores: coreShares };
       });
       dropCopy(db);
       results.g3 = out;
@@ -497,7 +499,7 @@ async function main() {
       });
       row({ goal: "G3 slowest request during drain", ours: ms(out.drained.latencyMs.max), baseline: "—", ratio: "—", target: "≤ 1 s each", pass: judge(out.drained.latencyMs.max <= 1000 && out.drained.errors === 0) });
       notes.push(
-        `G3: ${fmt(out.drained.sessions)} wake sessions, ${fmt(out.drained.requests)} requests (${JSON.stringify(out.drained.byRequestType)}), ${out.drained.over1s} over 1 s, ${out.drained.errors} errors; request p50 ${ms(out.drained.latencyMs.p50)} p99 ${ms(out.drained.latencyMs.p99)}; scheduler ticks ${out.ticks.ticks}, mean ${ms(out.ticks.meanMs)}, max ${ms(out.ticks.maxMs)} (run on the event loop); server event-loop delay max during the fan-out ${ms(out.fanOutEventLoopMaxMs)} (Macs woken by the tick before it were being served); event-loop delay max during the drain: server ${ms(out.eventLoopMaxMs)}, load generator ${ms(out.loaderEventLoopMaxMs)} (a request's latency includes both); pushes paced at ${fmt(config.g3.pushesPerSecond)}/s, ${config.g3.sessions} concurrent sessions; load-generator signing ${fmt(out.drained.signMs / 1000, 1)} s of CPU; during the drain, ${describeCheckpoints(out.writes)}`,
+        `G3: ${fmt(out.drained.sessions)} wake sessions, ${fmt(out.drained.requests)} requests (${JSON.stringify(out.drained.byRequestType)}), ${out.drained.over1s} over 1 s, ${out.drained.errors} errors; request p50 ${ms(out.drained.latencyMs.p50)} p99 ${ms(out.drained.latencyMs.p99)}; scheduler ticks ${out.ticks.ticks}, mean ${ms(out.ticks.meanMs)}, max ${ms(out.ticks.maxMs)} (run on the event loop); server event-loop delay max during the fan-out ${ms(out.fanOutEventLoopMaxMs)} (Macs woken by the tick before it were being served); event-loop delay max during the drain: server ${ms(out.eventLoopMaxMs)}, load generator ${ms(out.loaderEventLoopMaxMs)} (a request's latency includes both); pushes paced at ${fmt(config.g3.pushesPerSecond)}/s, ${config.g3.sessions} concurrent sessions; load-generator signing ${fmt(out.drained.signMs / 1000, 1)} s of CPU; during the drain, ${describeCheckpoints(out.writes)}${out.cores ? `; during the drain, ${describeCores(out.cores)}` : ""}`,
       );
       if (out.drained.errorSamples.length) notes.push(`G3 error samples: ${out.drained.errorSamples.join(" | ")}`);
       if (out.drained.slowSamples.length) notes.push(`G3 requests over 1 s (first ${out.drained.slowSamples.length}; the drain begins with the tick before the deploy): ${out.drained.slowSamples.join(" | ")}`);
@@ -590,10 +592,12 @@ async function main() {
         const token = await s.request<string>("enrollToken");
         say(`G8 enrollment storm: ${fmt(config.g8.enrollments)} new Macs, ${config.g8.concurrency} at a time, budget ${config.g8.budgetS} s…`);
         const before = await s.request<WriteStats>("writeStats");
+        const cores = coreWindow(s.pid);
         const storm: StormResult = await enrollmentStorm({ port: s.port, token, count: config.g8.enrollments, budgetS: config.g8.budgetS, concurrency: config.g8.concurrency, seed: config.seed });
+        const coreShares = cores.end();
         const checkpoints = checkpointShare(before, await s.request<WriteStats>("writeStats"), storm.seconds * 1000);
         const stored = await s.request<number>("countEnrolled", { udids: storm.udids });
-        return { storm: { ...storm, udids: undefined }, stored, checkpoints };
+        return { storm: { ...storm, udids: undefined }, stored, checkpoints, cores: coreShares };
       });
       dropCopy(db);
       results.g8 = out;
@@ -610,7 +614,7 @@ async function main() {
       });
       row({ goal: "G8 lost (answered 200, not enrolled) / failed", ours: `${lost} / ${s.failed}`, baseline: "—", ratio: "—", target: "0", pass: judge(lost === 0 && s.failed === 0) });
       notes.push(
-        `G8: ${fmt(s.perSecond, 1)} Macs/s; server step p50: enroll ${ms(s.steps.enrollMs.p50)}, Authenticate ${ms(s.steps.authenticateMs.p50)}, TokenUpdate ${ms(s.steps.tokenUpdateMs.p50)}; client (PKCS#12 open + 2 signatures) ${ms(s.clientMsPerMac)} per Mac on the same cores; ${describeCheckpoints(out.checkpoints)}${s.errorSamples.length ? `; errors: ${s.errorSamples.join(" | ")}` : ""}`,
+        `G8: ${fmt(s.perSecond, 1)} Macs/s; server step p50: enroll ${ms(s.steps.enrollMs.p50)}, Authenticate ${ms(s.steps.authenticateMs.p50)}, TokenUpdate ${ms(s.steps.tokenUpdateMs.p50)}; client (PKCS#12 open + 2 signatures) ${ms(s.clientMsPerMac)} per Mac on the same cores; ${describeCheckpoints(out.checkpoints)}${out.cores ? `; during the storm, ${describeCores(out.cores)}` : ""}${s.errorSamples.length ? `; errors: ${s.errorSamples.join(" | ")}` : ""}`,
       );
     } catch (e) {
       failRow("G8 enrollment storm", target, e);
