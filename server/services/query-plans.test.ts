@@ -10,6 +10,7 @@ import { createDeployment, listDeploymentEvents } from "@/server/services/deploy
 import { createSmartGroup } from "@/server/services/smart-groups";
 import { enqueueCommand } from "@/server/queue/queue";
 import { actingAs, createTestDeps } from "@/server/testing";
+import type { Db } from "@/db/client";
 import { catalogTitles, computers } from "@/db/schema";
 
 import { passStatements } from "./deployment-engine";
@@ -17,6 +18,28 @@ import { deviceStatements } from "./devices";
 import { DUE_TARGETS_SQL, timeCriteriaSql } from "./engine-passes";
 import { DIRTY_COMPUTERS_SQL } from "./engine-state";
 import { smartGroupStatements } from "./smart-groups";
+
+/**
+ * The query plans of the statements matching `which` that SQLite prepared while `read` ran: the services build
+ * some of their statements per call, so their plans are checked on the SQL they actually prepare.
+ */
+function plansOfStatementsPrepared(db: Db, which: RegExp, read: () => unknown): string[] {
+  const client = db.$client;
+  const prepared: string[] = [];
+  const prepare = client.prepare.bind(client);
+  client.prepare = (source: string) => {
+    prepared.push(source);
+    return prepare(source);
+  };
+  try {
+    read();
+  } finally {
+    delete (client as { prepare?: unknown }).prepare; // the prototype's again
+  }
+  return prepared
+    .filter((source) => which.test(source))
+    .map((source) => (prepare(`explain query plan ${source}`).all(...Array.from(source.matchAll(/\?/g), () => 1)) as { detail: string }[]).map((r) => r.detail).join("\n"));
+}
 
 describe("query plans of per-Mac statements", () => {
   it("cancelling one Mac's unsent commands of a deployment searches that Mac's open commands", () => {
@@ -41,26 +64,18 @@ describe("query plans of per-Mac statements", () => {
   it("a keyed enqueue finds an earlier command with that key through the partial index, and a Mac's command history reads its own index rows", () => {
     const deps = createTestDeps();
     const computerId = deps.db.insert(computers).values({ udid: "U1", name: "Mac", createdAt: deps.clock.now(), updatedAt: deps.clock.now() }).returning().get().id;
-    const client = deps.db.$client;
-    const prepared: string[] = [];
-    const prepare = client.prepare.bind(client);
-    client.prepare = (source: string) => {
-      prepared.push(source);
-      return prepare(source);
-    };
-    const planOf = (source: string) => (prepare(`explain query plan ${source}`).all(...Array.from(source.matchAll(/\?/g), () => 1)) as { detail: string }[]).map((r) => r.detail).join("\n");
-    const commandReads = (where: RegExp) => prepared.filter((source) => /^select .* from "commands"/.test(source) && where.test(source)).map(planOf);
-
     const command = { RequestType: "DeviceInformation" as const, Queries: ["OSVersion"] };
-    const first = enqueueCommand(deps.db, { computerId, command, purpose: "admin", idempotencyKey: "k1" }, deps.clock.now());
-    expect(enqueueCommand(deps.db, { computerId, command, purpose: "admin", idempotencyKey: "k1" }, deps.clock.now()).uuid).toBe(first.uuid);
-    const byKey = commandReads(/"idempotency_key" = \?/);
+    let first = "";
+    const byKey = plansOfStatementsPrepared(deps.db, /^select .* from "commands" .*"idempotency_key" = \?/, () => {
+      first = enqueueCommand(deps.db, { computerId, command, purpose: "admin", idempotencyKey: "k1" }, deps.clock.now()).uuid;
+      expect(enqueueCommand(deps.db, { computerId, command, purpose: "admin", idempotencyKey: "k1" }, deps.clock.now()).uuid).toBe(first);
+    });
     expect(byKey).toHaveLength(2);
     for (const plan of byKey) expect(plan).toContain("SEARCH commands USING INDEX commands_idempotency_unique (idempotency_key=?)");
 
-    prepared.length = 0;
-    getComputerHistory(deps, { id: computerId });
-    expect(commandReads(/"computer_id" = \?/)).toEqual([expect.stringContaining("SEARCH commands USING INDEX commands_next_idx (computer_id=?)")]);
+    expect(plansOfStatementsPrepared(deps.db, /^select .* from "commands" .*"computer_id" = \?/, () => getComputerHistory(deps, { id: computerId }))).toEqual([
+      expect.stringContaining("SEARCH commands USING INDEX commands_next_idx (computer_id=?)"),
+    ]);
   });
 
   it("Authenticate finds another Mac holding the same certificate through the certificate's index", () => {
@@ -83,20 +98,7 @@ describe("query plans of the histories", () => {
     const { id: deploymentId } = await createDeployment(deps, { name: "Firefox", titleId, smartGroupId: group.id, distributionMethod: "self_service", updateMethod: "automatic" }, actingAs("a"));
     const computerId = deps.db.insert(computers).values({ udid: "U1", name: "Mac", createdAt: deps.clock.now(), updatedAt: deps.clock.now() }).returning().get().id;
 
-    const client = deps.db.$client;
-    const prepared: string[] = [];
-    const prepare = client.prepare.bind(client);
-    client.prepare = (source: string) => {
-      prepared.push(source);
-      return prepare(source);
-    };
-    const plansOfEventReads = (read: () => unknown) => {
-      prepared.length = 0;
-      read();
-      return prepared
-        .filter((source) => /from "events"/.test(source))
-        .map((source) => (prepare(`explain query plan ${source}`).all(...Array.from(source.matchAll(/\?/g), () => 1)) as { detail: string }[]).map((r) => r.detail).join("\n"));
-    };
+    const plansOfEventReads = (read: () => unknown) => plansOfStatementsPrepared(deps.db, /from "events"/, read);
 
     expect(plansOfEventReads(() => getComputerHistory(deps, { id: computerId }))).toEqual([expect.stringContaining("SEARCH events USING INDEX events_computer_idx (computer_id=?)")]);
     expect(plansOfEventReads(() => listDeploymentEvents(deps, { id: deploymentId }))).toEqual([expect.stringContaining("SEARCH events USING INDEX events_deployment_idx (deployment_id=?)")]);
