@@ -77,13 +77,16 @@ type ThreadShare = { run: number; wait: number };
 export type CoreShares = { seconds: number; cores: number; serverMain: ThreadShare; serverCores: number; loaderMain: ThreadShare; loaderCores: number; machineBusy: number };
 
 function readWindowPoint(serverPid: number) {
+  const server = readCpu(serverPid);
+  const loader = readCpu(process.pid);
+  if (!server || !loader) return undefined;
   try {
     return {
       at: performance.now(),
       serverMain: schedMsOf(fs.readFileSync(`/proc/${serverPid}/task/${serverPid}/schedstat`, "utf8")),
       loaderMain: schedMsOf(fs.readFileSync(`/proc/${process.pid}/task/${process.pid}/schedstat`, "utf8")),
-      server: readCpu(serverPid)!,
-      loader: readCpu(process.pid)!,
+      server,
+      loader,
       machine: machineTicksOf(fs.readFileSync("/proc/stat", "utf8")),
     };
   } catch {
@@ -97,7 +100,7 @@ export function coreWindow(serverPid: number): { end(): CoreShares | undefined }
   return {
     end() {
       const to = readWindowPoint(serverPid);
-      if (!from || !to || !to.server || !to.loader || !from.server || !from.loader) return undefined;
+      if (!from || !to) return undefined;
       const wall = to.at - from.at;
       if (wall <= 0) return undefined;
       const share = (a: { runMs: number; waitMs: number }, b: { runMs: number; waitMs: number }) => ({ run: (b.runMs - a.runMs) / wall, wait: (b.waitMs - a.waitMs) / wall });
