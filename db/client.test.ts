@@ -14,6 +14,7 @@ const EXPECTED_TABLES = [
   "catalog_profiles",
   "catalog_titles",
   "catalog_versions",
+  "change_stamps",
   "clock_state",
   "commands",
   "computers",

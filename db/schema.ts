@@ -422,6 +422,20 @@ export const engineState = sqliteTable(
   (t) => [check("engine_state_singleton", sql`${t.id} = 1`)],
 );
 
+/**
+ * A stamp per kind of definition the engine compiles, replaced with a fresh random value by triggers on
+ * every write to the tables behind it (migration 0010). A verifying answer's slice asks whether its
+ * compiled smart groups, its pass context (App Installers and the catalog) and its settings are still
+ * current: one primary-key read each, where an aggregate over each table was ~3 % of the 100k drain's main
+ * thread. Triggers see every writer (an admin, a script, a second process). Random, not a counter: a
+ * rolled-back write restores the old value, and a counter would then hand the next committed write the
+ * number a cache may have read inside the rolled-back transaction.
+ */
+export const changeStamps = sqliteTable("change_stamps", {
+  name: text("name", { enum: ["smart_groups", "pass_context", "settings"] }).primaryKey(),
+  stamp: integer("stamp").notNull(),
+});
+
 /** The simulated clock's anchor (one row), so every part of the process and a restart read the same time. */
 export const clockState = sqliteTable(
   "clock_state",

@@ -13,6 +13,7 @@ import { newestVersion } from "@/server/engine/versions";
 import type { Deps } from "@/server/deps";
 import { buildInstalledApplicationList, buildInstallEnterpriseApplication, buildInstallProfile } from "@/server/queue/commands";
 import { commandBatch, retireInstall } from "@/server/queue/queue";
+import { changeStamp } from "@/server/services/change-stamps";
 import { insertEvents } from "@/server/services/events";
 import { versionManifest, type VersionManifest } from "@/server/services/manifests";
 import type { Settings } from "@/server/services/settings";
@@ -461,9 +462,9 @@ export type PassContext = {
   groupIds: number[];
 };
 
-/** Changes whenever an App Installer or the catalog is created or edited. */
+/** Changes whenever an App Installer or the catalog (a title, a version, a supporting profile) is written. */
 function contextStamp(db: Db): string {
-  return passStatements(db).contextStamp.get() as string;
+  return `context:${changeStamp(db, "pass_context")}`;
 }
 
 /** Loads a pass's context: every App Installer, or those of `titleIds`. */
@@ -553,13 +554,6 @@ function preparePass(db: Db) {
       "update commands set status = 'canceled', completed_at = @now where computer_id = @computerId and status in ('queued', 'not_now') and +deployment_id = @deploymentId",
     ),
     deleteTarget: db.delete(deploymentTargets).where(eq(deploymentTargets.id, sql.placeholder("id"))).prepare(),
-    contextStamp: db.$client
-      .prepare(
-        `select (select count(*) || ':' || ifnull(max(id), '') || ':' || ifnull(max(updated_at), '') from deployments)
-           || '|' || (select count(*) || ':' || ifnull(max(id), '') || ':' || ifnull(max(updated_at), '') from catalog_versions)
-           || '|' || (select count(*) || ':' || ifnull(max(id), '') || ':' || ifnull(max(updated_at), '') from catalog_profiles)`,
-      )
-      .pluck(),
     // New targets in one INSERT … SELECT over a JSON array of rows (insertTargets): a fan-out writes one
     // target (and one event, events.ts) per Mac, and binding sixteen values per row cost more than the rows.
     insertTargets: db.$client.prepare(

@@ -5,6 +5,7 @@ import { DAY, HOUR, MINUTE } from "@/server/clock";
 import type { Principal } from "@/server/auth/actor";
 import type { Deps } from "@/server/deps";
 import { recordAdminAction } from "@/server/services/audit";
+import { changeStamp } from "@/server/services/change-stamps";
 import { requestFullPass } from "@/server/services/engine-state";
 import { settings } from "@/db/schema";
 
@@ -41,8 +42,19 @@ function settingsStatement(db: Deps["db"]) {
   return statement;
 }
 
-/** The current settings: stored values over DESIGN's defaults (a stored value that no longer validates is ignored). */
-export function getSettings(deps: Pick<Deps, "db">): Settings {
+/** The last settings read from each database, and the settings' change stamp they were read at. */
+const current = new WeakMap<Deps["db"], { stamp: number; settings: Readonly<Settings> }>();
+
+/**
+ * The current settings: stored values over DESIGN's defaults (a stored value that no longer validates is
+ * ignored). Read again only when a settings row was written since (change-stamps.ts): every verifying
+ * answer asks, and reading and validating them each time was ~0.7 % of the 100k drain's main thread.
+ * Frozen, since callers share one object.
+ */
+export function getSettings(deps: Pick<Deps, "db">): Readonly<Settings> {
+  const stamp = changeStamp(deps.db, "settings");
+  const known = current.get(deps.db);
+  if (known?.stamp === stamp) return known.settings;
   const stored: Record<string, unknown> = {};
   for (const row of settingsStatement(deps.db).all()) stored[row.key] = row.value;
   const merged = { ...DEFAULT_SETTINGS };
@@ -50,7 +62,9 @@ export function getSettings(deps: Pick<Deps, "db">): Settings {
     const parsed = ZSettings.shape[key].safeParse(stored[key]);
     if (parsed.success) merged[key] = parsed.data;
   }
-  return merged;
+  const settings = Object.freeze(merged);
+  current.set(deps.db, { stamp, settings });
+  return settings;
 }
 
 /** Writes the given settings and one audit event, in one transaction. */

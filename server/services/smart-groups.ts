@@ -21,6 +21,7 @@ import type { Principal } from "@/server/auth/actor";
 import type { Deps } from "@/server/deps";
 import { AppError } from "@/server/errors";
 import { recordAdminAction } from "@/server/services/audit";
+import { changeStamp } from "@/server/services/change-stamps";
 import { markComputersDirty, TARGETS_CHANGED } from "@/server/services/engine-state";
 import type { Db } from "@/db/client";
 import { inJson } from "@/db/sql";
@@ -72,13 +73,6 @@ function prepare(db: Db) {
         "select smart_group_id, computer_id from smart_group_members where smart_group_id in (select value from json_each(?)) and computer_id in (select value from json_each(?))",
       )
       .raw(),
-    // One prepared statement: an inventory answer checks it before regrouping its computer.
-    version: db.$client
-      .prepare(
-        `select (select count(*) || ':' || ifnull(max(updated_at), '') || ':' || ifnull(max(id), '') from smart_groups)
-           || '|' || (select count(*) || ':' || ifnull(max(id), '') from smart_group_criteria)`,
-      )
-      .pluck(),
     removeMember: db
       .delete(smartGroupMembers)
       .where(and(eq(smartGroupMembers.smartGroupId, sql.placeholder("groupId")), eq(smartGroupMembers.computerId, sql.placeholder("computerId"))))
@@ -276,7 +270,7 @@ export function markGroupsCalculated(db: Db, now: Date) {
 
 /** Changes whenever a group or a criterion is created, edited or deleted (a pass recompiles when it does). */
 export function smartGroupsVersion(db: Db): string {
-  return smartGroupStatements(db).version.get() as string;
+  return `groups:${changeStamp(db, "smart_groups")}`;
 }
 
 /**
