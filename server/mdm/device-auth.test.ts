@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 
 import { DAY, HOUR } from "@/server/clock";
 import { createEnrollmentToken } from "@/server/services/enrollment";
-import { certificateSha256, ensureDeviceCa } from "@/server/services/pki";
+import { certificateSha256, ensureDeviceCa, issueDeviceIdentity } from "@/server/services/pki";
 import { createTestDeps, type TestDeps, actingAs } from "@/server/testing";
 import { events } from "@/db/schema";
 import { derBytes, derChildren, derContent, readDer } from "@/simulator/der";
@@ -130,6 +130,22 @@ describe("[MDM][ENROLL] enrollment profile and Mdm-Signature", () => {
     expect(content.find((p) => p.PayloadType === "com.apple.mdm")?.Topic).toBe(mdmPayload.Topic);
   });
 
+  it("notes the identity it issued as the CA's: the Mac's first request checks its own signature, not the CA's again", async () => {
+    const body = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict><key>MessageType</key><string>Authenticate</string></dict></plist>\n`);
+    const now = deps.clock.now();
+    const start = caSignatureChecks.run;
+    expect(await verifyMdmSignature(body, signLikeAMac(body, identity, now), caPem, now)).toMatchObject({ ok: true, certificateSha256: certificateSha256(identity.certificateDer) });
+    expect(caSignatureChecks.run).toBe(start);
+    // Only the CA's signature is taken as done: a changed body, an expired certificate and another CA still fail.
+    const tampered = Buffer.from(body);
+    tampered[60] = tampered[60]! ^ 0x01;
+    expect(await verifyMdmSignature(tampered, signLikeAMac(body, identity, now), caPem, now)).toEqual({ ok: false, reason: "Mdm-Signature does not match the body" });
+    const later = new Date(now.getTime() + 3 * 365 * DAY);
+    expect(await verifyMdmSignature(body, signLikeAMac(body, identity, later), caPem, later)).toEqual({ ok: false, reason: "signer certificate expired" });
+    const otherCa = ensureDeviceCa(createTestDeps({ POMONA_PUBLIC_URL: "https://mdm.example.com" })).certificatePem;
+    expect(await verifyMdmSignature(body, signLikeAMac(body, identity, now), otherCa, now)).toEqual({ ok: false, reason: "signer certificate is not issued by Pomona's device CA" });
+  });
+
   it("refuses an enrollment without a valid token, saying only that", async () => {
     for (const bad of [null, "", "enr_wrong"]) {
       const result = await handleEnrollRequest(deps, bad);
@@ -162,6 +178,16 @@ describe.each(["ec", "rsa"] as const)("[MDM][ENROLL] Mdm-Signature by a %s ident
     return openIdentity(p12.PayloadContent as string, p12.Password as string);
   }
 
+  /**
+   * The same, signed by the CA but not issued by this process's enrollment, as a Mac enrolled before a
+   * restart is seen: nothing remembers its CA signature yet.
+   */
+  async function identityFromBeforeARestart(): Promise<Identity> {
+    if (keyType === "rsa") return issueIdentity();
+    const issued = await issueDeviceIdentity(deps, { commonName: "Pomona device before a restart" });
+    return openIdentity(issued.pkcs12.toString("base64"), issued.password);
+  }
+
   beforeAll(async () => {
     deps = createTestDeps({ POMONA_PUBLIC_URL: "https://mdm.example.com" });
     identity = await issueIdentity();
@@ -180,7 +206,7 @@ describe.each(["ec", "rsa"] as const)("[MDM][ENROLL] Mdm-Signature by a %s ident
   });
 
   it("checks the CA's signature on a certificate once: a Mac whose key was let go costs its own signature only", async () => {
-    const mac = await issueIdentity();
+    const mac = await identityFromBeforeARestart();
     const now = deps.clock.now();
     const start = caSignatureChecks.run;
     expect(await verifyMdmSignature(body, signLikeAMac(body, mac, now), caPem, now)).toMatchObject({ ok: true });

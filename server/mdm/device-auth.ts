@@ -263,6 +263,15 @@ function rememberIssued(ca: CaFacts, sha256: string) {
   ca.issued.add(sha256);
 }
 
+/**
+ * Notes a certificate the device CA signed a moment ago in this process (GET /mdm/enroll), so that its
+ * Mac's Authenticate does not check the CA's signature again: Pomona made that signature itself. Every
+ * other check of the request still runs (the Mac's own signature, validity, key usage, the algorithms).
+ */
+export function rememberIssuedCertificate(caCertificatePem: string, certificateDer: Buffer) {
+  rememberIssued(caFacts(caCertificatePem), certificateSha256(certificateDer));
+}
+
 /** Lets go of every kept certificate's facts and key, as the bound does to a Mac not seen lately (tests). */
 export function forgetCertificateKeys() {
   certIndex.clear();

@@ -1,13 +1,15 @@
 // GET /mdm/enroll?token=T (DESIGN §4.1): checks the enrollment token, issues a device identity from
 // Pomona's CA and answers the enrollment profile. The identity (server/services/pki.ts) costs the event loop
-// a P-256 key and its DER; the CA's RSA signature runs on libuv's thread pool.
+// a P-256 key and its DER; the CA's RSA signature runs on libuv's thread pool. The certificate is noted as
+// the CA's, so the Mac's Authenticate does not check that signature again.
 import { randomBytes } from "node:crypto";
 
 import type { Deps } from "@/server/deps";
 import { recordEnrollmentProfileIssued, redeemEnrollmentToken } from "@/server/services/enrollment";
-import { certificateSha256, getPushTopic, issueDeviceIdentity } from "@/server/services/pki";
+import { certificateSha256, deviceCa, getPushTopic, issueDeviceIdentity } from "@/server/services/pki";
 import { inCommitGroup } from "@/db/commit-group";
 
+import { rememberIssuedCertificate } from "./device-auth";
 import { buildEnrollmentProfile } from "./enrollment-profile";
 import type { MdmHttpResult } from "./http-result";
 
@@ -31,6 +33,7 @@ export async function handleEnrollRequest(deps: Deps, token: string | null): Pro
 
   const commonName = `Pomona device ${randomBytes(4).toString("hex")}`;
   const identity = await issueDeviceIdentity(deps, { commonName });
+  rememberIssuedCertificate(deviceCa(deps).certificatePem, identity.certificateDer);
   const profile = buildEnrollmentProfile({ publicUrl: deps.publicUrl, topic: getPushTopic(deps), identity });
   await inCommitGroup(deps.db, () => recordEnrollmentProfileIssued(deps, { label: redeemed.label, commonName, certificateSha256: certificateSha256(identity.certificateDer) }));
   deps.log.debug("enrollment profile issued", { token: redeemed.label, identity: commonName });
