@@ -592,12 +592,14 @@ async function main() {
         const token = await s.request<string>("enrollToken");
         say(`G8 enrollment storm: ${fmt(config.g8.enrollments)} new Macs, ${config.g8.concurrency} at a time, budget ${config.g8.budgetS} s…`);
         const before = await s.request<WriteStats>("writeStats");
+        const caChecksBefore = await s.request<number>("caSignatureChecks");
         const cores = coreWindow(s.pid);
         const storm: StormResult = await enrollmentStorm({ port: s.port, token, count: config.g8.enrollments, budgetS: config.g8.budgetS, concurrency: config.g8.concurrency, seed: config.seed });
         const coreShares = cores.end();
         const checkpoints = checkpointShare(before, await s.request<WriteStats>("writeStats"), storm.seconds * 1000);
+        const caSignatureChecks = (await s.request<number>("caSignatureChecks")) - caChecksBefore;
         const stored = await s.request<number>("countEnrolled", { udids: storm.udids });
-        return { storm: { ...storm, udids: undefined }, stored, checkpoints, cores: coreShares };
+        return { storm: { ...storm, udids: undefined }, stored, checkpoints, caSignatureChecks, cores: coreShares };
       });
       dropCopy(db);
       results.g8 = out;
@@ -614,7 +616,7 @@ async function main() {
       });
       row({ goal: "G8 lost (answered 200, not enrolled) / failed", ours: `${lost} / ${s.failed}`, baseline: "—", ratio: "—", target: "0", pass: judge(lost === 0 && s.failed === 0) });
       notes.push(
-        `G8: ${fmt(s.perSecond, 1)} Macs/s; server step p50: enroll ${ms(s.steps.enrollMs.p50)}, Authenticate ${ms(s.steps.authenticateMs.p50)}, TokenUpdate ${ms(s.steps.tokenUpdateMs.p50)}; client (PKCS#12 open + 2 signatures) ${ms(s.clientMsPerMac)} per Mac on the same cores; ${describeCheckpoints(out.checkpoints)}${out.cores ? `; during the storm, ${describeCores(out.cores)}` : ""}${s.errorSamples.length ? `; errors: ${s.errorSamples.join(" | ")}` : ""}`,
+        `G8: ${fmt(s.perSecond, 1)} Macs/s; server step p50: enroll ${ms(s.steps.enrollMs.p50)}, Authenticate ${ms(s.steps.authenticateMs.p50)}, TokenUpdate ${ms(s.steps.tokenUpdateMs.p50)}; client (PKCS#12 open + 2 signatures) ${ms(s.clientMsPerMac)} per Mac on the same cores; the device CA's signature checked on ${fmt(out.caSignatureChecks)} certificates (an identity enrollment issued is known as the CA's); ${describeCheckpoints(out.checkpoints)}${out.cores ? `; during the storm, ${describeCores(out.cores)}` : ""}${s.errorSamples.length ? `; errors: ${s.errorSamples.join(" | ")}` : ""}`,
       );
     } catch (e) {
       failRow("G8 enrollment storm", target, e);
