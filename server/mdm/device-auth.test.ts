@@ -56,6 +56,21 @@ function makeForeignIdentity(now: Date): Identity {
   return { privateKey: leaf.privateKey, certificateDer: derOf(cert) };
 }
 
+/**
+ * What a remembered CA signature leaves checked, for `mac`'s certificate whose CA signature `caPem` has on
+ * record: a changed body, an expired certificate, and another CA (even under the same name) still fail.
+ */
+async function expectOnlyTheCaSignatureRemembered(body: Buffer, mac: Identity, caPem: string, now: Date) {
+  const tampered = Buffer.from(body);
+  tampered[60] = tampered[60]! ^ 0x01;
+  expect(await verifyMdmSignature(tampered, signLikeAMac(body, mac, now), caPem, now)).toEqual({ ok: false, reason: "Mdm-Signature does not match the body" });
+  const later = new Date(now.getTime() + 3 * 365 * DAY);
+  expect(await verifyMdmSignature(body, signLikeAMac(body, mac, later), caPem, later)).toEqual({ ok: false, reason: "signer certificate expired" });
+  const otherCa = ensureDeviceCa(createTestDeps({ POMONA_PUBLIC_URL: "https://mdm.example.com" })).certificatePem;
+  expect(otherCa).not.toBe(caPem);
+  expect(await verifyMdmSignature(body, signLikeAMac(body, mac, now), otherCa, now)).toEqual({ ok: false, reason: "signer certificate is not issued by Pomona's device CA" });
+}
+
 describe("[MDM][ENROLL] enrollment profile and Mdm-Signature", () => {
   let deps: TestDeps;
   let caPem: string;
@@ -136,14 +151,7 @@ describe("[MDM][ENROLL] enrollment profile and Mdm-Signature", () => {
     const start = caSignatureChecks.run;
     expect(await verifyMdmSignature(body, signLikeAMac(body, identity, now), caPem, now)).toMatchObject({ ok: true, certificateSha256: certificateSha256(identity.certificateDer) });
     expect(caSignatureChecks.run).toBe(start);
-    // Only the CA's signature is taken as done: a changed body, an expired certificate and another CA still fail.
-    const tampered = Buffer.from(body);
-    tampered[60] = tampered[60]! ^ 0x01;
-    expect(await verifyMdmSignature(tampered, signLikeAMac(body, identity, now), caPem, now)).toEqual({ ok: false, reason: "Mdm-Signature does not match the body" });
-    const later = new Date(now.getTime() + 3 * 365 * DAY);
-    expect(await verifyMdmSignature(body, signLikeAMac(body, identity, later), caPem, later)).toEqual({ ok: false, reason: "signer certificate expired" });
-    const otherCa = ensureDeviceCa(createTestDeps({ POMONA_PUBLIC_URL: "https://mdm.example.com" })).certificatePem;
-    expect(await verifyMdmSignature(body, signLikeAMac(body, identity, now), otherCa, now)).toEqual({ ok: false, reason: "signer certificate is not issued by Pomona's device CA" });
+    await expectOnlyTheCaSignatureRemembered(body, identity, caPem, now);
   });
 
   it("refuses an enrollment without a valid token, saying only that", async () => {
@@ -215,17 +223,8 @@ describe.each(["ec", "rsa"] as const)("[MDM][ENROLL] Mdm-Signature by a %s ident
     expect(await verifyMdmSignature(body, signLikeAMac(body, mac, now), caPem, now)).toMatchObject({ ok: true, certificateSha256: certificateSha256(mac.certificateDer) });
     expect(verifyMdmSignatureSync(body, signLikeAMac(body, mac, now), caPem, now)).toMatchObject({ ok: true });
     expect(caSignatureChecks.run).toBe(start + 1);
-    // What is remembered is the CA's signature only: the body's signature, validity and the CA are still checked.
     forgetCertificateKeys();
-    const tampered = Buffer.from(body);
-    tampered[60] = tampered[60]! ^ 0x01;
-    expect(await verifyMdmSignature(tampered, signLikeAMac(body, mac, now), caPem, now)).toEqual({ ok: false, reason: "Mdm-Signature does not match the body" });
-    const later = new Date(now.getTime() + 3 * 365 * DAY);
-    expect(await verifyMdmSignature(body, signLikeAMac(body, mac, later), caPem, later)).toEqual({ ok: false, reason: "signer certificate expired" });
-    // Another CA, even under the same name, remembers nothing the first one signed.
-    const otherCa = ensureDeviceCa(createTestDeps({ POMONA_PUBLIC_URL: "https://mdm.example.com" })).certificatePem;
-    expect(otherCa).not.toBe(caPem);
-    expect(await verifyMdmSignature(body, signLikeAMac(body, mac, now), otherCa, now)).toEqual({ ok: false, reason: "signer certificate is not issued by Pomona's device CA" });
+    await expectOnlyTheCaSignatureRemembered(body, mac, caPem, now);
     expect(await verifyMdmSignature(body, signLikeAMac(body, mac, now), caPem, now)).toMatchObject({ ok: true });
   });
 
