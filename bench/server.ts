@@ -24,6 +24,7 @@ import { createEnrollmentToken } from "@/server/services/enrollment";
 import { ensureDeviceCa } from "@/server/services/pki";
 
 import { announceReady, serveIpc } from "./ipc";
+import { countProgress } from "./progress.worker.mjs";
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(name);
@@ -129,22 +130,12 @@ serveIpc({
     const total = t.durations.reduce((a, b) => a + b, 0);
     return { ticks: t.durations.length, maxMs: Math.max(0, ...t.durations), meanMs: t.durations.length ? total / t.durations.length : 0 };
   },
+  // At the end of the drain only: while Macs are served, the parent counts the progress on a thread of its own
+  // (bench/progress.ts), not on this event loop.
   deploymentStatus: (m) => {
     const id = Number(m.deploymentId);
-    // The breakdown only when asked (the end of the drain): the parent polls the rest while Macs are served.
-    const byStatus = m.byStatus
-      ? (sql.prepare("select status, phase, count(*) n from deployment_targets where deployment_id = ? group by status, phase").all(id) as { status: string; phase: string; n: number }[])
-      : [];
-    const total = (sql.prepare("select count(*) n from deployment_targets where deployment_id = ?").get(id) as { n: number }).n;
-    const done = (
-      sql
-        .prepare(
-          `select count(*) n from deployment_targets t left join commands c on c.uuid = t.install_command_uuid
-           where t.deployment_id = ? and (t.status in ('installed', 'failed', 'unqualified') or c.status = 'acknowledged')`,
-        )
-        .get(id) as { n: number }
-    ).n;
-    return { total, done, byStatus };
+    const byStatus = sql.prepare("select status, phase, count(*) n from deployment_targets where deployment_id = ? group by status, phase").all(id) as { status: string; phase: string; n: number }[];
+    return { ...countProgress(sql, id), byStatus };
   },
   enrollToken: () => createEnrollmentToken(d, { label: "bench storm" }, SYSTEM).token,
   countEnrolled: (m) => {
