@@ -478,6 +478,29 @@ export class WakeDrain {
     };
   }
 
+  /**
+   * One session for this Mac now, outside the pushes' pace (a Mac that checks in on its own): the commands it
+   * was sent, and how long the session took. Undefined when the Mac is in a session already.
+   */
+  async probe(udid: string): Promise<{ commands: string[]; ms: number } | undefined> {
+    const i = this.byUdid.get(udid);
+    if (i === undefined || this.inSession[i]) return undefined;
+    this.inSession[i] = 1;
+    const commands: string[] = [];
+    const t0 = performance.now();
+    try {
+      await this.session(i, commands);
+    } finally {
+      this.inSession[i] = 0;
+      // A push that arrived meanwhile is served as any other (push() left it for the session in progress).
+      if (this.again[i]) {
+        this.again[i] = 0;
+        this.push([udid]);
+      }
+    }
+    return { commands, ms: performance.now() - t0 };
+  }
+
   private async take(): Promise<number | undefined> {
     while (!this.stopped) {
       const now = performance.now();
@@ -528,7 +551,7 @@ export class WakeDrain {
     return { body: encoded, signature, type };
   }
 
-  private async session(i: number) {
+  private async session(i: number, sent?: string[]) {
     const mac = this.options.fleet.macs[i]!;
     const spec = this.options.specs[i]!;
     this.sessions++;
@@ -563,6 +586,7 @@ export class WakeDrain {
       }
       if (reply.text.length === 0) return;
       next = this.answer(mac, spec, reply.text);
+      if (next) sent?.push(next.type);
     }
   }
 }

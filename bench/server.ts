@@ -19,7 +19,8 @@ import { caSignatureChecks, certificateReads } from "@/server/mdm/device-auth";
 import { handleMdmHttp, isMdmPath } from "@/server/mdm/http";
 import type { PushProvider } from "@/server/push/provider";
 import { runSchedulerTick } from "@/server/scheduler/tick";
-import { createDeployment } from "@/server/services/deployments";
+import { commitDeployment } from "@/server/services/deployments";
+import { checkinScopeVisits, runPendingScopes, type EnginePassResult } from "@/server/services/engine-passes";
 import { createEnrollmentToken } from "@/server/services/enrollment";
 import { ensureDeviceCa } from "@/server/services/pki";
 
@@ -82,6 +83,7 @@ const checkpoints = startCheckpoints(d.db, { onError: (e) => log.warn("WAL check
 live.deps = d;
 const sql = d.db.$client;
 
+let scoping: Promise<{ pass: EnginePassResult; ms: number; checkinVisits: number }> | undefined;
 let ticking: { stop: boolean; durations: number[]; done: Promise<void> } | undefined;
 
 serveIpc({
@@ -89,15 +91,32 @@ serveIpc({
   writeStats: () => ({ ...checkpoints.stats(), commitGroups: commitGroupStats(d.db) }),
   caSignatureChecks: () => caSignatureChecks.run,
   certificateReads: () => certificateReads.run,
-  deploy: async (m) => {
+  // The admin's change as createDeployment makes it, split where it awaits: the commit (from which the App
+  // Installer is in effect: a Mac that checks in gets its work in that request) and the pass behind it, which
+  // writes every target and first command in slices while Macs are served (`scoped`).
+  deploy: (m) => {
     const title = sql.prepare("select id from catalog_titles where bundle_id = ?").get(m.bundleId) as { id: number } | undefined;
     if (!title) throw new Error(`no catalog title ${String(m.bundleId)}`);
     const t0 = performance.now();
-    const { id } = await createDeployment(d, { name: "G3 fan-out", titleId: title.id, smartGroupId: Number(m.groupId), distributionMethod: "install_automatically", updateMethod: "automatic" }, SYSTEM);
+    const { id } = commitDeployment(d, { name: "G3 fan-out", titleId: title.id, smartGroupId: Number(m.groupId), distributionMethod: "install_automatically", updateMethod: "automatic" }, SYSTEM);
     const ms = performance.now() - t0;
+    const visitsBefore = checkinScopeVisits.run;
+    scoping = runPendingScopes(d).then((pass) => ({ pass, ms: performance.now() - t0, checkinVisits: checkinScopeVisits.run - visitsBefore }));
+    scoping.catch(() => undefined); // reported by `scoped`
+    // The group's member the pass reaches last: the parent checks it in at once (G3's probe).
+    const lastMember = sql
+      .prepare("select c.udid from smart_group_members m join computers c on c.id = m.computer_id where m.smart_group_id = ? order by m.computer_id desc limit 1")
+      .pluck()
+      .get(Number(m.groupId)) as string | undefined;
+    return { deploymentId: id, ms, lastMember };
+  },
+  scoped: async (m) => {
+    if (!scoping) throw new Error("no deploy to wait for");
+    const { pass, ms, checkinVisits } = await scoping;
+    const id = Number(m.deploymentId);
     const targets = (sql.prepare("select count(*) n from deployment_targets where deployment_id = ?").get(id) as { n: number }).n;
     const commands = (sql.prepare("select count(*) n from commands where deployment_id = ?").get(id) as { n: number }).n;
-    return { deploymentId: id, ms, targets, commands };
+    return { ms, targets, commands, pushed: pass.pushed, checkinVisits };
   },
   // One scheduler tick, as a server in service has run before an admin acts (whatever falls due at the
   // snapshot's instant is done before the deploy, not during it).

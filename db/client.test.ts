@@ -26,6 +26,7 @@ const EXPECTED_TABLES = [
   "events",
   "installed_apps",
   "login_failures",
+  "pending_scopes",
   "session",
   "settings",
   "smart_group_criteria",

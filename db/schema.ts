@@ -423,6 +423,26 @@ export const engineState = sqliteTable(
 );
 
 /**
+ * A title whose App Installers changed (created, edited, enabled or disabled) and whose computers the
+ * engine has not all visited since (DESIGN §3): written in the admin's transaction, so the change is in
+ * effect from its commit. A pass over the title's computers runs in slices behind it, in ascending computer
+ * id, and moves `cursor` to the last computer of each slice it commits; a computer above the cursor that
+ * checks in first is visited in its own request. The row goes with the pass's last slice; one left behind
+ * by a crash is resumed from its cursor by the scheduler. `request` tells a pass whether a newer change of
+ * the same title restarted the scope meanwhile (that change's own pass visits every computer again).
+ */
+export const pendingScopes = sqliteTable("pending_scopes", {
+  titleId: integer("title_id")
+    .primaryKey()
+    .references(() => catalogTitles.id, { onDelete: "cascade" }),
+  request: integer("request").notNull(),
+  requestedAt: instant("requested_at").notNull(),
+  cursor: integer("cursor").notNull().default(0),
+  visited: integer("visited").notNull().default(0),
+  total: integer("total"),
+});
+
+/**
  * A stamp per kind of definition the engine compiles, replaced with a fresh random value by triggers on
  * every write to the tables behind it (migration 0010). A verifying answer's slice asks whether its
  * compiled smart groups, its pass context (App Installers and the catalog) and its settings are still

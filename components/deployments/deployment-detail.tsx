@@ -39,6 +39,13 @@ export function DeploymentDetail({ initial, initialTargets }: { initial: Deploym
           {setEnabled.error.message}
         </p>
       ) : null}
+      {d.scoping ? (
+        <p role="status" className="mb-4 rounded-md border border-sky-200 bg-sky-50 px-3 py-2 text-sm text-sky-900">
+          Updating computers for the latest change
+          {d.scoping.total ? `: ${d.scoping.visited.toLocaleString("en-US")} of ${d.scoping.total.toLocaleString("en-US")}` : ""}. The change is already in effect: a computer
+          not yet counted below gets its status and commands when it checks in.
+        </p>
+      ) : null}
       {!d.enabled ? (
         <p className="mb-4 rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900">This App Installer is disabled: it sends nothing new to any computer.</p>
       ) : null}

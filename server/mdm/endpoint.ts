@@ -4,7 +4,7 @@
 // line and changes nothing; never 401, which can make a Mac unenroll.
 import type { Deps } from "@/server/deps";
 import { nextCommand } from "@/server/queue/queue";
-import { markForScheduledPass, runVerifyingSliceNow } from "@/server/services/engine-passes";
+import { markForScheduledPass, pendingTitlesFor, runPendingScopesFor, runVerifyingSliceNow } from "@/server/services/engine-passes";
 import {
   findComputerByUdid,
   findOtherComputerWithCertificate,
@@ -150,6 +150,10 @@ function handleReport(deps: Deps, report: CommandReport, raw: string, identity: 
 }
 
 function answerWithNext(deps: Deps, computer: Computer, afterNotNow: boolean): MdmHttpResult {
+  // An App Installer changed and the pass behind the change has not reached this Mac yet: its targets are
+  // stepped now, so what the change queues for it is what this request answers with.
+  const pending = pendingTitlesFor(deps.db, computer.id);
+  if (pending.length > 0) runSliceInRequest(deps, computer.id, "engine slice for a pending App Installer change failed; its pass will visit the computer", () => runPendingScopesFor(deps, computer.id, pending));
   const next = nextCommand(deps.db, computer.id, { afterNotNow }, deps.clock.now());
   return next ? plist(encodeQueuedCommand(next)) : empty();
 }
@@ -165,13 +169,21 @@ function isVerifyingAnswer(command: { status: string; requestType: string; deplo
  * scheduler's next pass, which does the same work.
  */
 function runVerifyingSlice(deps: Deps, computerId: number, deploymentId: number) {
+  runSliceInRequest(deps, computerId, "engine slice after an InstalledApplicationList failed; the scheduler will retry", () => runVerifyingSliceNow(deps, computerId, deploymentId));
+}
+
+/**
+ * Engine work inside a device's request, in a savepoint: a failure undoes that work alone, the request's own
+ * writes are kept and the computer is marked for the scheduler's next pass.
+ */
+function runSliceInRequest(deps: Deps, computerId: number, failure: string, work: () => unknown) {
   try {
-    deps.db.transaction(() => runVerifyingSliceNow(deps, computerId, deploymentId)); // a savepoint: a failure undoes the slice alone
+    deps.db.transaction(work);
   } catch (e) {
     // An error after which SQLite rolled back the whole transaction (a full disk, I/O): nothing is left to
     // keep, so the request fails and the Mac sends its report again.
     if (!deps.db.$client.inTransaction) throw e;
-    deps.log.error("engine slice after an InstalledApplicationList failed; the scheduler will retry", { computerId, error: e });
+    deps.log.error(failure, { computerId, error: e });
     markForScheduledPass(deps.db, computerId);
   }
 }

@@ -8,7 +8,8 @@ import type { Deps } from "@/server/deps";
 import { AppError } from "@/server/errors";
 import { recordAdminAction } from "@/server/services/audit";
 import { decideScope, targetVersionOf } from "@/server/services/deployment-engine";
-import { runEnginePassNow } from "@/server/services/engine-passes";
+import { runEnginePassNow, runPendingScopes } from "@/server/services/engine-passes";
+import { requestTitleScopes, scopeProgress } from "@/server/services/pending-scopes";
 import { evaluateStoredComputers, loadGroupDefinitions } from "@/server/services/smart-groups";
 import {
   catalogTitles,
@@ -79,13 +80,18 @@ function getRow(deps: Pick<Deps, "db">, id: number): Deployment {
   return row;
 }
 
-/** Creates an App Installer and runs an engine pass at once, so its targets exist when this returns. */
-export async function createDeployment(deps: DeploymentDeps, input: TDeploymentFields, by: Principal) {
+/**
+ * Creates an App Installer: in effect from this transaction's commit (its title's scope is pending, so a Mac
+ * that checks in gets its work in that request), with the pass that writes every computer's target to follow
+ * (`runPendingScopes`). createDeployment does both.
+ */
+export function commitDeployment(deps: DeploymentDeps, input: TDeploymentFields, by: Principal) {
   const now = deps.clock.now();
   const values = validate(deps, input);
   const id = deps.db.transaction(
     (tx) => {
       const row = tx.insert(deployments).values({ ...values, createdAt: now, updatedAt: now }).returning({ id: deployments.id }).get();
+      requestTitleScopes(deps.db, [values.titleId], now);
       recordAdminAction(tx, now, by, {
         action: "deployment.created",
         target: { type: "deployment", id: row.id, name: values.name },
@@ -97,8 +103,14 @@ export async function createDeployment(deps: DeploymentDeps, input: TDeploymentF
     },
     { behavior: "immediate" },
   );
-  await runEnginePassNow(deps, { titleIds: [values.titleId] });
   return { id };
+}
+
+/** Creates an App Installer and runs its pass at once, so every target exists when this returns. */
+export async function createDeployment(deps: DeploymentDeps, input: TDeploymentFields, by: Principal) {
+  const created = commitDeployment(deps, input, by);
+  await runPendingScopes(deps);
+  return created;
 }
 
 /** The fields an edit results in: the stored App Installer with the given changes applied. */
@@ -132,6 +144,8 @@ export async function updateDeployment(deps: DeploymentDeps, input: TUpdateDeplo
   deps.db.transaction(
     (tx) => {
       tx.update(deployments).set({ ...values, updatedAt: now }).where(eq(deployments.id, input.id)).run();
+      // Both titles when the title changed: the old one's other App Installers may win where this one left.
+      requestTitleScopes(deps.db, [current.titleId, values.titleId], now);
       const changed = Object.keys(changes).length > 0;
       recordAdminAction(tx, now, by, {
         action: "deployment.updated",
@@ -143,8 +157,7 @@ export async function updateDeployment(deps: DeploymentDeps, input: TUpdateDeplo
     },
     { behavior: "immediate" },
   );
-  // Both titles when the title changed: the old one's other App Installers may win where this one left.
-  await runEnginePassNow(deps, { titleIds: [...new Set([current.titleId, values.titleId])] });
+  await runPendingScopes(deps);
   return { id: input.id };
 }
 
@@ -156,7 +169,10 @@ export async function setDeploymentEnabled(deps: DeploymentDeps, input: { id: nu
     (tx) => {
       const verb = input.enabled ? "enabled" : "disabled";
       const changed = current.enabled !== input.enabled;
-      if (changed) tx.update(deployments).set({ enabled: input.enabled, updatedAt: now }).where(eq(deployments.id, input.id)).run();
+      if (changed) {
+        tx.update(deployments).set({ enabled: input.enabled, updatedAt: now }).where(eq(deployments.id, input.id)).run();
+        requestTitleScopes(deps.db, [current.titleId], now);
+      }
       recordAdminAction(tx, now, by, {
         action: `deployment.${verb}`,
         target: { type: "deployment", id: input.id, name: current.name },
@@ -169,7 +185,7 @@ export async function setDeploymentEnabled(deps: DeploymentDeps, input: { id: nu
     { behavior: "immediate" },
   );
   // Enabling deploys; disabling sends nothing new for it, but its title's other App Installers may now win.
-  if (switched) await runEnginePassNow(deps, { titleIds: [current.titleId] });
+  if (switched) await runPendingScopes(deps);
   return { id: input.id, enabled: input.enabled };
 }
 
@@ -233,7 +249,14 @@ export function getDeployment(deps: Pick<Deps, "db">, id: number) {
   if (!row) throw new AppError("NOT_FOUND", `No App Installer with id ${id}`);
   const versions = deps.db.select().from(catalogVersions).where(eq(catalogVersions.titleId, row.titleId)).all();
   const target = targetVersionOf(row, versions);
-  return { ...row, targetVersion: target?.version ?? null, counts: statusCounts(deps, [id])(id) };
+  // While the pass behind a change of this title runs, the counts cover the computers it has reached.
+  const scoping = scopeProgress(deps.db, row.titleId);
+  return {
+    ...row,
+    targetVersion: target?.version ?? null,
+    counts: statusCounts(deps, [id])(id),
+    scoping: scoping ? { visited: scoping.visited, total: scoping.total, requestedAt: scoping.requestedAt.toISOString() } : null,
+  };
 }
 
 /** The per-computer table of one App Installer, filterable by status (DESIGN §4.2 `deployments.targets`). */

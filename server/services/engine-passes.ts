@@ -12,6 +12,7 @@ import type { Deps } from "@/server/deps";
 import { yieldToRequests } from "@/server/event-loop";
 import { freshPassContext, loadPassContext, runDeploymentPass, type PassContext, type PassResult } from "@/server/services/deployment-engine";
 import { clearComputersDirty, dirtyComputers, dirtyLevelOf, FACTS_CHANGED, markComputersDirty, markRegrouped, readEngineState, recordPass, startFullPass } from "@/server/services/engine-state";
+import { advanceScope, finishScope, pendingScopes, startScope, type PendingScope } from "@/server/services/pending-scopes";
 import { pushComputers } from "@/server/services/push";
 import { getSettings } from "@/server/services/settings";
 import { loadGroupDefinitions, markGroupsCalculated, recalculateMembershipFor, smartGroupsVersion, storedMembershipFor } from "@/server/services/smart-groups";
@@ -47,11 +48,15 @@ const inlineCache = new WeakMap<Db, { groups: string; compiled: CompiledGroups; 
  * targets are the scheduler's: the answer marked the computer, and a group change marks it again.
  */
 export function runVerifyingSliceNow(deps: Pick<Deps, "db" | "clock" | "publicUrl">, computerId: number, deploymentId: number): PassResult {
+  const titleId = titleOfDeployment(deps.db, deploymentId);
+  if (titleId === undefined) return { targetsCreated: 0, targetsRemoved: 0, statusChanges: 0, commandsQueued: 0, wake: [] };
+  return runComputerSliceNow(deps, computerId, titleId);
+}
+
+/** One computer's targets of one title, now, in the caller's request: a verifying answer's, or a check-in a pending scope has not reached. */
+function runComputerSliceNow(deps: Pick<Deps, "db" | "clock" | "publicUrl">, computerId: number, titleId: number): PassResult {
   const { db } = deps;
   const now = deps.clock.now();
-  const titleId = titleOfDeployment(db, deploymentId);
-  const empty: PassResult = { targetsCreated: 0, targetsRemoved: 0, statusChanges: 0, commandsQueued: 0, wake: [] };
-  if (titleId === undefined) return empty;
   const groups = smartGroupsVersion(db);
   let cached = inlineCache.get(db);
   if (!cached || cached.groups !== groups) inlineCache.set(db, (cached = { groups, compiled: compileSmartGroups(loadGroupDefinitions(deps)), contexts: new Map() }));
@@ -72,6 +77,54 @@ export function runVerifyingSliceNow(deps: Pick<Deps, "db" | "clock" | "publicUr
   });
 }
 
+/** Check-ins a pending scope had not reached, visited in their own request (the bench's G3 counts them). */
+export const checkinScopeVisits = { run: 0 };
+
+/**
+ * The computers a check-in already stepped, per pending scope (by its request): one visit after the change
+ * is all a scope asks, and a session's later requests (its answers) would step the same targets again.
+ * Memory only: a computer stepped twice (after a restart, or by a second process) ends where it was.
+ */
+const steppedAtCheckin = new WeakMap<Db, Map<number, Set<number>>>();
+
+/**
+ * Before a check-in's next command is chosen: the titles whose scope the pass behind an admin's change has
+ * not reached this computer in yet, nor its own earlier check-in (pending-scopes.ts). Most check-ins find
+ * no scope pending: one read of an empty table.
+ */
+export function pendingTitlesFor(db: Db, computerId: number): number[] {
+  const scopes = pendingScopes(db);
+  let stepped = steppedAtCheckin.get(db);
+  if (scopes.length === 0) {
+    stepped?.clear();
+    return [];
+  }
+  if (!stepped) steppedAtCheckin.set(db, (stepped = new Map<number, Set<number>>()));
+  for (const request of stepped.keys()) if (!scopes.some((s) => s.request === request)) stepped.delete(request);
+  const titles: number[] = [];
+  for (const scope of scopes) {
+    if (computerId <= scope.cursor) continue;
+    let computers = stepped.get(scope.request);
+    if (!computers) stepped.set(scope.request, (computers = new Set()));
+    if (computers.has(computerId)) continue;
+    computers.add(computerId);
+    titles.push(scope.titleId);
+  }
+  return titles;
+}
+
+/**
+ * Steps a computer's targets of those titles now, in its own request, so an App Installer change is in
+ * effect for every Mac from its commit, not from the slice that reaches it. The pass, reaching the computer
+ * later, steps its targets to the state they already have.
+ */
+export function runPendingScopesFor(deps: Pick<Deps, "db" | "clock" | "publicUrl">, computerId: number, titleIds: number[]) {
+  for (const titleId of titleIds) {
+    checkinScopeVisits.run++;
+    runComputerSliceNow(deps, computerId, titleId);
+  }
+}
+
 /** A verifying slice that failed: the scheduler's next pass regroups the computer and steps every target. */
 export function markForScheduledPass(db: Db, computerId: number) {
   markComputersDirty(db, [computerId], FACTS_CHANGED);
@@ -86,8 +139,8 @@ const SLICE_BUDGET_MS = 12;
 const passChain = globalThis as unknown as { __pomonaPasses?: Promise<unknown> };
 
 type PassDeps = Pick<Deps, "db" | "clock" | "log" | "push" | "publicUrl">;
-/** What an admin action touched: its titles (every computer in or targeted by them), its computers, or both. */
-export type ActionScope = { computerIds?: number[]; titleIds?: number[] };
+/** What an admin action on computers touched: its computers, in its titles or all. (A change to App Installers is a pending scope.) */
+export type ActionScope = { computerIds: number[]; titleIds?: number[] };
 export type EnginePassResult = PassResult & { pushed: number; kind: "full" | "incremental" | "scoped"; computersVisited: number };
 
 function serialized(run: () => Promise<EnginePassResult>): Promise<EnginePassResult> {
@@ -97,12 +150,20 @@ function serialized(run: () => Promise<EnginePassResult>): Promise<EnginePassRes
 }
 
 /**
- * Runs a pass now and wakes the Macs with new work: the admin actions that must take effect at once
- * (create, edit, enable, retry, Self Service) pass the titles and computers they touched; no scope is a
- * full pass. Passes run one after another: a second caller waits for the pass in progress, then runs its own.
+ * Runs a pass now over the computers an admin action touched (a retry, a Self Service request) and wakes
+ * those with new work; no scope is a full pass. Passes run one after another: a second caller waits for the
+ * pass in progress, then runs its own.
  */
 export function runEnginePassNow(deps: PassDeps, scope?: ActionScope): Promise<EnginePassResult> {
   return serialized(() => (scope ? runScopedPass(deps, scope) : runFullPass(deps)));
+}
+
+/**
+ * The passes behind App Installer changes (pending-scopes.ts): every pending scope, each resumed from its
+ * cursor. The admin's change calls it after its commit; a scope another caller finished meanwhile is gone.
+ */
+export function runPendingScopes(deps: PassDeps): Promise<EnginePassResult> {
+  return serialized(() => scopePending(deps));
 }
 
 /**
@@ -111,15 +172,27 @@ export function runEnginePassNow(deps: PassDeps, scope?: ActionScope): Promise<E
  * group criteria crossed a threshold, and those with a target due (a retry, a confirmation, an attempt's
  * window ending); every other target would step to the state it already has. It is a full pass when smart
  * group definitions changed, when settings or the catalog asked for one, and on a database's first pass.
+ * A pending scope left behind (the process stopped during its pass) is resumed first.
  */
 export function runScheduledPass(deps: PassDeps): Promise<EnginePassResult> {
   return serialized(async () => {
+    const resumed = pendingScopes(deps.db).length > 0 ? await scopePending(deps) : undefined;
     const now = deps.clock.now();
     const state = readEngineState(deps.db);
     const version = smartGroupsVersion(deps.db);
-    if (state.fullPassRequested || state.groupsVersion !== version || !state.lastPassAt || now < state.lastPassAt) return runFullPass(deps);
-    return runIncrementalPass(deps, state.lastPassAt, version);
+    const pass = state.fullPassRequested || state.groupsVersion !== version || !state.lastPassAt || now < state.lastPassAt ? await runFullPass(deps) : await runIncrementalPass(deps, state.lastPassAt, version);
+    return resumed ? Object.assign(sumResults(resumed, pass), { pushed: resumed.pushed + pass.pushed, kind: pass.kind, computersVisited: resumed.computersVisited + pass.computersVisited }) : pass;
   });
+}
+
+function sumResults(a: PassResult, b: PassResult): PassResult {
+  return {
+    targetsCreated: a.targetsCreated + b.targetsCreated,
+    targetsRemoved: a.targetsRemoved + b.targetsRemoved,
+    statusChanges: a.statusChanges + b.statusChanges,
+    commandsQueued: a.commandsQueued + b.commandsQueued,
+    wake: [...a.wake, ...b.wake],
+  };
 }
 
 async function runFullPass(deps: PassDeps): Promise<EnginePassResult> {
@@ -131,7 +204,7 @@ async function runFullPass(deps: PassDeps): Promise<EnginePassResult> {
   markGroupsCalculated(deps.db, now);
   recordPass(deps.db, now, version);
   timeCriteriaSeenUntil.set(deps.db, now.getTime()); // every computer was just regrouped at `now`
-  return finish(deps, result, "full", ids.length);
+  return finish(result, "full", ids.length);
 }
 
 /**
@@ -167,7 +240,7 @@ async function runIncrementalPass(deps: PassDeps, since: Date, version: string):
   const result = await runSlices(deps, ids, now, { regroup: (id) => regroup.has(id), visit: (id, changed) => dirty.has(id) || due.has(id) || changed.has(id) });
   recordPass(db, now, version);
   if (lookAtTime) timeCriteriaSeenUntil.set(db, now.getTime());
-  return finish(deps, result, "incremental", ids.length);
+  return finish(result, "incremental", ids.length);
 }
 
 /** Computers whose `field` lies in one of `ranges` [from, to) ranges, given as 2 × ranges bounds. */
@@ -195,30 +268,65 @@ function timeCriteriaCandidates(db: Db, compiled: CompiledGroups, since: Date, n
 }
 
 /**
- * An admin action's pass: only its titles (every computer in or already targeted by them) or its computers.
- * Stored membership is current but for the computers marked since the scheduler's last pass and those a
- * time-based criterion moved since: these are regrouped first (DESIGN §3.2: the target smart group is
- * recalculated at the start of a deployment), and their marks stay for the scheduler's pass, which visits
- * every title.
+ * The computers to regroup before an admin action's pass: those marked since the scheduler's last pass and
+ * those a time-based criterion moved since (DESIGN §3.2: the target smart group is recalculated at the start
+ * of a deployment). Their marks stay for the scheduler's pass, which visits every title.
  */
-async function runScopedPass(deps: PassDeps, scope: ActionScope): Promise<EnginePassResult> {
-  const now = deps.clock.now();
+function regroupFirst(deps: PassDeps, now: Date): Set<number> {
   const { db } = deps;
   const since = readEngineState(db).lastPassAt;
   const regroup = new Set(dirtyComputers(db).filter((m) => m.level === FACTS_CHANGED).map((m) => m.id));
   if (since && since <= now) for (const id of timeCriteriaCandidates(db, compileSmartGroups(loadGroupDefinitions(deps)), since, now)) regroup.add(id);
-  let ids = scope.computerIds;
-  if (!ids) {
-    const context = loadPassContext(db, scope.titleIds);
-    const groups = [...new Set(context.deployments.map((d) => d.smartGroupId))];
-    const deploymentIds = context.deployments.map((d) => d.id);
-    const members = chunks(groups).flatMap((part) => db.select({ id: smartGroupMembers.computerId }).from(smartGroupMembers).where(inArray(smartGroupMembers.smartGroupId, part)).all());
-    const targeted = chunks(deploymentIds).flatMap((part) => db.select({ id: deploymentTargets.computerId }).from(deploymentTargets).where(inArray(deploymentTargets.deploymentId, part)).all());
-    ids = [...members, ...targeted].map((r) => r.id).concat([...regroup]);
-  }
-  ids = [...new Set(ids)].sort((a, b) => a - b);
+  return regroup;
+}
+
+/** An admin action's pass over its computers (in its titles, or all). */
+async function runScopedPass(deps: PassDeps, scope: ActionScope): Promise<EnginePassResult> {
+  const now = deps.clock.now();
+  const regroup = regroupFirst(deps, now);
+  const ids = [...new Set(scope.computerIds)].sort((a, b) => a - b);
   const result = await runSlices(deps, ids, now, { regroup: (id) => regroup.has(id), visit: () => true, titleIds: scope.titleIds, keepDirty: true });
-  return finish(deps, result, "scoped", ids.length);
+  return finish(result, "scoped", ids.length);
+}
+
+/** Every pending scope's pass, one title after another (precedence is decided per title). */
+async function scopePending(deps: PassDeps): Promise<EnginePassResult> {
+  let total: SlicesResult = { result: { targetsCreated: 0, targetsRemoved: 0, statusChanges: 0, commandsQueued: 0, wake: [] }, pushed: [] };
+  let visited = 0;
+  for (const scope of pendingScopes(deps.db)) {
+    const { ids, slices } = await runTitleScope(deps, scope);
+    total = { result: sumResults(total.result, slices.result), pushed: [...total.pushed, ...slices.pushed] };
+    visited += ids;
+  }
+  return finish(total, "scoped", visited);
+}
+
+/**
+ * A pending scope's pass: every computer in the title's App Installers' smart groups or already targeted by
+ * them, above the scope's cursor, in ascending id; each slice moves the cursor in its own transaction, and
+ * the last ends the scope.
+ */
+async function runTitleScope(deps: PassDeps, scope: PendingScope): Promise<{ ids: number; slices: SlicesResult }> {
+  const now = deps.clock.now();
+  const { db } = deps;
+  const regroup = regroupFirst(deps, now);
+  const context = loadPassContext(db, [scope.titleId]);
+  const groups = [...new Set(context.deployments.map((d) => d.smartGroupId))];
+  const deploymentIds = context.deployments.map((d) => d.id);
+  const members = chunks(groups).flatMap((part) => db.select({ id: smartGroupMembers.computerId }).from(smartGroupMembers).where(inArray(smartGroupMembers.smartGroupId, part)).all());
+  const targeted = chunks(deploymentIds).flatMap((part) => db.select({ id: deploymentTargets.computerId }).from(deploymentTargets).where(inArray(deploymentTargets.deploymentId, part)).all());
+  const ids = [...new Set([...members, ...targeted].map((r) => r.id).concat([...regroup]))].filter((id) => id > scope.cursor).sort((a, b) => a - b);
+  startScope(db, scope, ids.length);
+  const slices = await runSlices(deps, ids, now, {
+    regroup: (id) => regroup.has(id),
+    visit: () => true,
+    titleIds: [scope.titleId],
+    keepDirty: true,
+    context,
+    afterSlice: (slice) => advanceScope(db, scope, slice[slice.length - 1]!, slice.length),
+  });
+  finishScope(db, scope);
+  return { ids: ids.length, slices };
 }
 
 type SlicePlan = {
@@ -227,22 +335,31 @@ type SlicePlan = {
   /** Step this computer's targets (`changed`: computers whose groups just changed). */
   visit: (id: number, changed: Set<number>) => boolean;
   titleIds?: number[];
+  /** Already loaded for `titleIds`. */
+  context?: PassContext;
   /** A scoped pass leaves the marks for the scheduler's pass, which visits every title. */
   keepDirty?: boolean;
+  /** In each slice's transaction, after its computers were visited. */
+  afterSlice?: (slice: number[]) => void;
 };
+
+/** A pass's outcome, and the pushes of its slices (each slice wakes its Macs once it is committed). */
+type SlicesResult = { result: PassResult; pushed: Promise<number>[] };
 
 /**
  * Runs a pass over `ids` in slices: each slice is one IMMEDIATE transaction sized to about SLICE_BUDGET_MS,
  * and the event loop serves requests between slices. Every engine decision is local to one computer, so
- * slicing changes no outcome.
+ * slicing changes no outcome. A slice's Macs with new work are pushed once it is committed, not after the
+ * last slice: a deployment to 100,000 Macs wakes the first of them seconds earlier.
  */
-async function runSlices(deps: PassDeps, ids: number[], now: Date, plan: SlicePlan): Promise<PassResult> {
+async function runSlices(deps: PassDeps, ids: number[], now: Date, plan: SlicePlan): Promise<SlicesResult> {
   const settings = getSettings(deps);
   const total: PassResult = { targetsCreated: 0, targetsRemoved: 0, statusChanges: 0, commandsQueued: 0, wake: [] };
-  if (ids.length === 0) return total;
+  const pushed: Promise<number>[] = [];
+  if (ids.length === 0) return { result: total, pushed };
   let groups = smartGroupsVersion(deps.db);
   let compiled = compileSmartGroups(loadGroupDefinitions(deps));
-  let context = loadPassContext(deps.db, plan.titleIds);
+  let context = plan.context ?? loadPassContext(deps.db, plan.titleIds);
   let size = PASS_SLICE;
   for (let i = 0; i < ids.length; ) {
     if (i > 0) {
@@ -264,16 +381,20 @@ async function runSlices(deps: PassDeps, ids: number[], now: Date, plan: SlicePl
         // After regrouping (which marks the computers it moved): this slice visits them now.
         if (!plan.keepDirty) clearComputersDirty(deps.db, slice);
         const visit = slice.filter((id) => plan.visit(id, recalculated.changed));
-        if (visit.length === 0) return undefined;
-        const regrouped = new Set(regroup);
-        const membership = recalculated.membership;
-        const rest = visit.filter((id) => !regrouped.has(id));
-        for (const [groupId, members] of storedMembershipFor(deps.db, rest, context.groupIds)) {
-          const set = membership.get(groupId);
-          if (set) for (const id of members) set.add(id);
-          else membership.set(groupId, members);
+        let out: PassResult | undefined;
+        if (visit.length > 0) {
+          const regrouped = new Set(regroup);
+          const membership = recalculated.membership;
+          const rest = visit.filter((id) => !regrouped.has(id));
+          for (const [groupId, members] of storedMembershipFor(deps.db, rest, context.groupIds)) {
+            const set = membership.get(groupId);
+            if (set) for (const id of members) set.add(id);
+            else membership.set(groupId, members);
+          }
+          out = runDeploymentPass(deps, membership, settings, now, { computerIds: visit, context });
         }
-        return runDeploymentPass(deps, membership, settings, now, { computerIds: visit, context });
+        plan.afterSlice?.(slice);
+        return out;
       },
       { behavior: "immediate" },
     );
@@ -285,11 +406,16 @@ async function runSlices(deps: PassDeps, ids: number[], now: Date, plan: SlicePl
     total.statusChanges += pass.statusChanges;
     total.commandsQueued += pass.commandsQueued;
     total.wake.push(...pass.wake);
+    if (pass.wake.length > 0) {
+      const push = pushComputers(deps, pass.wake).then((r) => r.sent);
+      push.catch(() => undefined); // awaited by finish, which rethrows; not an unhandled rejection meanwhile
+      pushed.push(push);
+    }
   }
-  return total;
+  return { result: total, pushed };
 }
 
-async function finish(deps: PassDeps, result: PassResult, kind: EnginePassResult["kind"], computersVisited: number): Promise<EnginePassResult> {
-  const pushed = result.wake.length > 0 ? (await pushComputers(deps, result.wake)).sent : 0;
-  return Object.assign({}, result, { pushed, kind, computersVisited });
+async function finish(slices: SlicesResult, kind: EnginePassResult["kind"], computersVisited: number): Promise<EnginePassResult> {
+  const pushed = (await Promise.all(slices.pushed)).reduce((a, b) => a + b, 0);
+  return Object.assign({}, slices.result, { pushed, kind, computersVisited });
 }
