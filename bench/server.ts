@@ -83,7 +83,19 @@ const checkpoints = startCheckpoints(d.db, { onError: (e) => log.warn("WAL check
 live.deps = d;
 const sql = d.db.$client;
 
-let scoping: Promise<{ pass: EnginePassResult; ms: number; checkinVisits: number }> | undefined;
+let scoping: Promise<{ pass: EnginePassResult; ms: number; checkinVisits: number; stalls: string[] }> | undefined;
+
+/** The event loop's stalls over 100 ms from `t0` on, as "when+how long" in ms: a timer every millisecond sees them. */
+function stallRecorder(t0: number) {
+  const stalls: string[] = [];
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    if (now - last > 100) stalls.push(`${Math.round(last - t0)}+${Math.round(now - last)}`);
+    last = now;
+  }, 1);
+  return { stop: () => (clearInterval(timer), stalls) };
+}
 let ticking: { stop: boolean; durations: number[]; done: Promise<void> } | undefined;
 
 serveIpc({
@@ -101,7 +113,8 @@ serveIpc({
     const { id } = commitDeployment(d, { name: "G3 fan-out", titleId: title.id, smartGroupId: Number(m.groupId), distributionMethod: "install_automatically", updateMethod: "automatic" }, SYSTEM);
     const ms = performance.now() - t0;
     const visitsBefore = checkinScopeVisits.run;
-    scoping = runPendingScopes(d).then((pass) => ({ pass, ms: performance.now() - t0, checkinVisits: checkinScopeVisits.run - visitsBefore }));
+    const stalls = stallRecorder(t0);
+    scoping = runPendingScopes(d).then((pass) => ({ pass, ms: performance.now() - t0, checkinVisits: checkinScopeVisits.run - visitsBefore, stalls: stalls.stop() }));
     scoping.catch(() => undefined); // reported by `scoped`
     // The group's member the pass reaches last: the parent checks it in at once (G3's probe).
     const lastMember = sql
@@ -112,11 +125,11 @@ serveIpc({
   },
   scoped: async (m) => {
     if (!scoping) throw new Error("no deploy to wait for");
-    const { pass, ms, checkinVisits } = await scoping;
+    const { pass, ms, checkinVisits, stalls } = await scoping;
     const id = Number(m.deploymentId);
     const targets = (sql.prepare("select count(*) n from deployment_targets where deployment_id = ?").get(id) as { n: number }).n;
     const commands = (sql.prepare("select count(*) n from commands where deployment_id = ?").get(id) as { n: number }).n;
-    return { ms, targets, commands, pushed: pass.pushed, checkinVisits };
+    return { ms, targets, commands, pushed: pass.pushed, checkinVisits, stalls };
   },
   // One scheduler tick, as a server in service has run before an admin acts (whatever falls due at the
   // snapshot's instant is done before the deploy, not during it).

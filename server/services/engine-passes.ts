@@ -5,7 +5,7 @@
 // inside its own request. Passes are sliced so PUT /mdm is served between slices, and run one at a time.
 import { performance } from "node:perf_hooks";
 
-import { inArray } from "drizzle-orm";
+import type { Statement } from "better-sqlite3";
 
 import { compileSmartGroups, DAY_MS, type CompiledGroups } from "@/server/engine/smart-groups";
 import type { Deps } from "@/server/deps";
@@ -17,15 +17,7 @@ import { pushComputers } from "@/server/services/push";
 import { getSettings } from "@/server/services/settings";
 import { loadGroupDefinitions, markGroupsCalculated, recalculateMembershipFor, smartGroupsVersion, storedMembershipFor } from "@/server/services/smart-groups";
 import { withinTransaction, type Db } from "@/db/client";
-import { computers, deploymentTargets, smartGroupMembers } from "@/db/schema";
-
-const CHUNK = 500;
-
-function chunks<T>(items: T[], size = CHUNK): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
+import { computers } from "@/db/schema";
 
 const titleStatements = new WeakMap<Db, (deploymentId: number) => number | undefined>();
 function titleOfDeployment(db: Db, deploymentId: number): number | undefined {
@@ -301,6 +293,31 @@ async function scopePending(deps: PassDeps): Promise<EnginePassResult> {
   return finish(total, "scoped", visited);
 }
 
+const scopeStatements = new WeakMap<Db, { members: Statement<[string], number>; targeted: Statement<[string], number> }>();
+
+/**
+ * The computers a title's scope visits, above `cursor`, in ascending id: its App Installers' groups' members,
+ * the computers they target, and those to regroup. One synchronous step before the first slice: for 100,000
+ * members, drizzle's row objects and a sort with a comparator held the event loop ~220 ms; plucked ids and a
+ * typed array's numeric sort, ~40 ms.
+ */
+function scopeComputers(db: Db, context: PassContext, regroup: Set<number>, cursor: number): number[] {
+  let q = scopeStatements.get(db);
+  if (!q) {
+    q = {
+      members: db.$client.prepare<[string], number>("select computer_id from smart_group_members where smart_group_id in (select value from json_each(?))").pluck(),
+      targeted: db.$client.prepare<[string], number>("select computer_id from deployment_targets where deployment_id in (select value from json_each(?))").pluck(),
+    };
+    scopeStatements.set(db, q);
+  }
+  const ids = new Set<number>(regroup);
+  for (const id of q.members.all(JSON.stringify([...new Set(context.deployments.map((d) => d.smartGroupId))]))) ids.add(id);
+  for (const id of q.targeted.all(JSON.stringify(context.deployments.map((d) => d.id)))) ids.add(id);
+  const sorted = Float64Array.from(ids).sort();
+  const from = sorted.findIndex((id) => id > cursor);
+  return from < 0 ? [] : Array.from(sorted.subarray(from));
+}
+
 /**
  * A pending scope's pass: every computer in the title's App Installers' smart groups or already targeted by
  * them, above the scope's cursor, in ascending id; each slice moves the cursor in its own transaction, and
@@ -310,12 +327,9 @@ async function runTitleScope(deps: PassDeps, scope: PendingScope): Promise<{ ids
   const now = deps.clock.now();
   const { db } = deps;
   const regroup = regroupFirst(deps, now);
+  await yieldToRequests(); // each of the two steps before the first slice is tens of milliseconds at 100,000 Macs
   const context = loadPassContext(db, [scope.titleId]);
-  const groups = [...new Set(context.deployments.map((d) => d.smartGroupId))];
-  const deploymentIds = context.deployments.map((d) => d.id);
-  const members = chunks(groups).flatMap((part) => db.select({ id: smartGroupMembers.computerId }).from(smartGroupMembers).where(inArray(smartGroupMembers.smartGroupId, part)).all());
-  const targeted = chunks(deploymentIds).flatMap((part) => db.select({ id: deploymentTargets.computerId }).from(deploymentTargets).where(inArray(deploymentTargets.deploymentId, part)).all());
-  const ids = [...new Set([...members, ...targeted].map((r) => r.id).concat([...regroup]))].filter((id) => id > scope.cursor).sort((a, b) => a - b);
+  const ids = scopeComputers(db, context, regroup, scope.cursor);
   startScope(db, scope, ids.length);
   const slices = await runSlices(deps, ids, now, {
     regroup: (id) => regroup.has(id),
