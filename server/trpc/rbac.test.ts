@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "@/server/auth/actor";
 import { enqueueCommand } from "@/server/queue/queue";
 import { syncCatalog } from "@/server/services/catalog";
+import { runPendingScopes } from "@/server/services/engine-passes";
 import { selfServiceSignature } from "@/server/services/self-service-links";
 import { pushCertificate, rsaKeys } from "@/server/services/test-push-certificate";
 import { actingAs, createTestDeps, type TestDeps } from "@/server/testing";
@@ -45,6 +46,7 @@ async function seeded() {
   const titleId = (bundleId: string) => deps.db.select().from(catalogTitles).where(eq(catalogTitles.bundleId, bundleId)).get()!.id;
   const installer = await admin.deployments.create({ name: "Firefox", titleId: titleId("org.mozilla.firefox"), smartGroupId: group.id, distributionMethod: "install_automatically", updateMethod: "automatic" });
   const selfService = await admin.deployments.create({ name: "Discord", titleId: titleId("com.hnc.Discord"), smartGroupId: group.id, distributionMethod: "self_service", updateMethod: "automatic" });
+  await runPendingScopes(deps); // answered at their commits: every target once the passes behind them end
   const enrollmentToken = await admin.enrollment.createToken({ label: "lab" });
   const apiToken = await admin.system.createApiToken({ label: "script", role: "auditor" });
   // Accounts inserted directly: their passwords play no part here, and scrypt at full cost is slow.

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 
 import { HOUR } from "@/server/clock";
 import { syncCatalog } from "@/server/services/catalog";
+import { runPendingScopes } from "@/server/services/engine-passes";
 import { createContextInner } from "@/server/trpc/context";
 import { createCallerFactory } from "@/server/trpc/init";
 import { appRouter } from "@/server/trpc/root";
@@ -45,6 +46,7 @@ describe("deployments.dashboard", () => {
     const whisky = await caller.deployments.create({ name: "Whisky", titleId: titleId("com.isaacmarovitz.Whisky"), smartGroupId: group.id, distributionMethod: "install_automatically", updateMethod: "automatic" });
     deps.clock.advance(HOUR);
     const lm = await caller.deployments.create({ name: "LM Studio", titleId: titleId("ai.elementlabs.lmstudio"), smartGroupId: group.id, distributionMethod: "install_automatically", updateMethod: "automatic" });
+    await runPendingScopes(deps); // the passes behind the two changes (each answered at its commit)
 
     const d = await caller.deployments.dashboard();
     expect(d.computers).toEqual({ total: 4, enrolled: 3, checkedInLast24h: 1 });
@@ -97,9 +99,11 @@ describe("deployments.previewUpdate", () => {
 
 describe("deployments.activity", () => {
   it("lists the installer's events newest first, with the computer's name where there is one", async () => {
-    const { caller, ids, group, titleId } = await setup();
+    const { deps, caller, ids, group, titleId } = await setup();
     const { id } = await caller.deployments.create({ name: "Whisky", titleId: titleId("com.isaacmarovitz.Whisky"), smartGroupId: group.id, distributionMethod: "install_automatically", updateMethod: "automatic" });
+    await runPendingScopes(deps);
     await caller.deployments.setEnabled({ id, enabled: false });
+    await runPendingScopes(deps);
     const activity = await caller.deployments.activity({ id });
     expect(activity[0]).toMatchObject({ type: "deployment.disabled", actor: "admin@example.com", computerId: null, computerName: null });
     expect(activity.at(-1)).toMatchObject({ type: "deployment.created" });

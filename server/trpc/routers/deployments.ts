@@ -23,11 +23,12 @@ import { adminProcedure, readProcedure, router } from "../init";
 const id = z.object({ id: z.number().int().positive() });
 
 export const deploymentsRouter = router({
-  create: adminProcedure.input(ZDeploymentFields).mutation(({ ctx, input }) => createDeployment(ctx.deps, input, ctx.actor)),
-  update: adminProcedure.input(ZUpdateDeploymentInput).mutation(({ ctx, input }) => updateDeployment(ctx.deps, input, ctx.actor)),
+  // A change answers once it is in effect; the page shows the pass behind it.
+  create: adminProcedure.input(ZDeploymentFields).mutation(({ ctx, input }) => createDeployment(ctx.deps, input, ctx.actor, "commit")),
+  update: adminProcedure.input(ZUpdateDeploymentInput).mutation(({ ctx, input }) => updateDeployment(ctx.deps, input, ctx.actor, "commit")),
   setEnabled: adminProcedure
     .input(z.object({ id: z.number().int().positive(), enabled: z.boolean() }))
-    .mutation(({ ctx, input }) => setDeploymentEnabled(ctx.deps, input, ctx.actor)),
+    .mutation(({ ctx, input }) => setDeploymentEnabled(ctx.deps, input, ctx.actor, "commit")),
   retryFailed: adminProcedure
     .input(z.object({ id: z.number().int().positive(), computerIds: z.array(z.number().int().positive()).max(10_000).optional() }))
     .mutation(({ ctx, input }) => retryFailedTargets(ctx.deps, input, ctx.actor)),

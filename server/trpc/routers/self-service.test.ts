@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 
 import { syncCatalog } from "@/server/services/catalog";
+import { runPendingScopes } from "@/server/services/engine-passes";
 import { selfServiceSignature } from "@/server/services/self-service-links";
 import type { Actor } from "@/server/auth/actor";
 import { createContextInner } from "@/server/trpc/context";
@@ -41,6 +42,7 @@ async function setup() {
     updateMethod: "automatic",
     selfService: { category: "Chat", description: "Talk to your team" },
   });
+  await runPendingScopes(deps); // answered at its commit: every target once the pass behind it ends
   return { deps, mac: mac!, other: other!, deploymentId };
 }
 
