@@ -443,6 +443,21 @@ export function installedFact(rows: { shortVersion: string | null; version: stri
 
 export type PassResult = { targetsCreated: number; targetsRemoved: number; statusChanges: number; commandsQueued: number; wake: number[] };
 
+/** A pass that did nothing yet. */
+export function emptyPassResult(): PassResult {
+  return { targetsCreated: 0, targetsRemoved: 0, statusChanges: 0, commandsQueued: 0, wake: [] };
+}
+
+/** Adds `from` into `into`: a pass's slices, or the passes a scheduler tick runs. */
+export function addPassResult(into: PassResult, from: PassResult): PassResult {
+  into.targetsCreated += from.targetsCreated;
+  into.targetsRemoved += from.targetsRemoved;
+  into.statusChanges += from.statusChanges;
+  into.commandsQueued += from.commandsQueued;
+  for (const id of from.wake) into.wake.push(id);
+  return into;
+}
+
 /**
  * What a pass reads once, not per slice: the App Installers (of some titles, or all), their titles, catalog
  * versions and supporting profiles. `stamp` tells a later slice whether an admin changed them meanwhile.
@@ -661,7 +676,7 @@ export function passStatements(db: Db) {
 export function runDeploymentPass(deps: Pick<Deps, "db" | "publicUrl">, membership: Map<number, Set<number>>, settings: Settings, now: Date, scope: PassScope): PassResult {
   const { db } = deps;
   const { computerIds } = scope;
-  const result: PassResult = { targetsCreated: 0, targetsRemoved: 0, statusChanges: 0, commandsQueued: 0, wake: [] };
+  const result = emptyPassResult();
   const wake = new Set<number>();
   if (computerIds.length === 0) return result;
 

@@ -10,7 +10,7 @@ import type { Statement } from "better-sqlite3";
 import { compileSmartGroups, DAY_MS, type CompiledGroups } from "@/server/engine/smart-groups";
 import type { Deps } from "@/server/deps";
 import { yieldToRequests } from "@/server/event-loop";
-import { freshPassContext, loadPassContext, runDeploymentPass, type PassContext, type PassResult } from "@/server/services/deployment-engine";
+import { addPassResult, emptyPassResult, freshPassContext, loadPassContext, runDeploymentPass, type PassContext, type PassResult } from "@/server/services/deployment-engine";
 import { clearComputersDirty, dirtyComputers, dirtyLevelOf, FACTS_CHANGED, markComputersDirty, markRegrouped, readEngineState, recordPass, startFullPass } from "@/server/services/engine-state";
 import { advanceScope, finishScope, pendingScopes, startScope, type PendingScope } from "@/server/services/pending-scopes";
 import { pushComputers } from "@/server/services/push";
@@ -41,7 +41,7 @@ const inlineCache = new WeakMap<Db, { groups: string; compiled: CompiledGroups; 
  */
 export function runVerifyingSliceNow(deps: Pick<Deps, "db" | "clock" | "publicUrl">, computerId: number, deploymentId: number): PassResult {
   const titleId = titleOfDeployment(deps.db, deploymentId);
-  if (titleId === undefined) return { targetsCreated: 0, targetsRemoved: 0, statusChanges: 0, commandsQueued: 0, wake: [] };
+  if (titleId === undefined) return emptyPassResult();
   return runComputerSliceNow(deps, computerId, titleId);
 }
 
@@ -173,18 +173,9 @@ export function runScheduledPass(deps: PassDeps): Promise<EnginePassResult> {
     const state = readEngineState(deps.db);
     const version = smartGroupsVersion(deps.db);
     const pass = state.fullPassRequested || state.groupsVersion !== version || !state.lastPassAt || now < state.lastPassAt ? await runFullPass(deps) : await runIncrementalPass(deps, state.lastPassAt, version);
-    return resumed ? Object.assign(sumResults(resumed, pass), { pushed: resumed.pushed + pass.pushed, kind: pass.kind, computersVisited: resumed.computersVisited + pass.computersVisited }) : pass;
+    if (!resumed) return pass;
+    return Object.assign(addPassResult(addPassResult(emptyPassResult(), resumed), pass), { pushed: resumed.pushed + pass.pushed, kind: pass.kind, computersVisited: resumed.computersVisited + pass.computersVisited });
   });
-}
-
-function sumResults(a: PassResult, b: PassResult): PassResult {
-  return {
-    targetsCreated: a.targetsCreated + b.targetsCreated,
-    targetsRemoved: a.targetsRemoved + b.targetsRemoved,
-    statusChanges: a.statusChanges + b.statusChanges,
-    commandsQueued: a.commandsQueued + b.commandsQueued,
-    wake: [...a.wake, ...b.wake],
-  };
 }
 
 async function runFullPass(deps: PassDeps): Promise<EnginePassResult> {
@@ -283,11 +274,12 @@ async function runScopedPass(deps: PassDeps, scope: ActionScope): Promise<Engine
 
 /** Every pending scope's pass, one title after another (precedence is decided per title). */
 async function scopePending(deps: PassDeps): Promise<EnginePassResult> {
-  let total: SlicesResult = { result: { targetsCreated: 0, targetsRemoved: 0, statusChanges: 0, commandsQueued: 0, wake: [] }, pushed: [] };
+  const total: SlicesResult = { result: emptyPassResult(), pushed: [] };
   let visited = 0;
   for (const scope of pendingScopes(deps.db)) {
     const { ids, slices } = await runTitleScope(deps, scope);
-    total = { result: sumResults(total.result, slices.result), pushed: [...total.pushed, ...slices.pushed] };
+    addPassResult(total.result, slices.result);
+    total.pushed.push(...slices.pushed);
     visited += ids;
   }
   return finish(total, "scoped", visited);
@@ -368,7 +360,7 @@ type SlicesResult = { result: PassResult; pushed: Promise<number>[] };
  */
 async function runSlices(deps: PassDeps, ids: number[], now: Date, plan: SlicePlan): Promise<SlicesResult> {
   const settings = getSettings(deps);
-  const total: PassResult = { targetsCreated: 0, targetsRemoved: 0, statusChanges: 0, commandsQueued: 0, wake: [] };
+  const total = emptyPassResult();
   const pushed: Promise<number>[] = [];
   if (ids.length === 0) return { result: total, pushed };
   let groups = smartGroupsVersion(deps.db);
@@ -415,11 +407,7 @@ async function runSlices(deps: PassDeps, ids: number[], now: Date, plan: SlicePl
     const took = performance.now() - started;
     size = Math.max(10, Math.min(2000, Math.round((slice.length * SLICE_BUDGET_MS) / Math.max(took, 0.5))));
     if (!pass) continue;
-    total.targetsCreated += pass.targetsCreated;
-    total.targetsRemoved += pass.targetsRemoved;
-    total.statusChanges += pass.statusChanges;
-    total.commandsQueued += pass.commandsQueued;
-    total.wake.push(...pass.wake);
+    addPassResult(total, pass);
     if (pass.wake.length > 0) {
       const push = pushComputers(deps, pass.wake).then((r) => r.sent);
       push.catch(() => undefined); // awaited by finish, which rethrows; not an unhandled rejection meanwhile
