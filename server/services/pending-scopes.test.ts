@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { ScriptedMac } from "@/server/mdm/test-helpers";
 import type { PushTarget } from "@/server/push/provider";
 import { syncCatalog } from "@/server/services/catalog";
-import { commitDeployment, createDeployment, getDeployment } from "@/server/services/deployments";
+import { commitDeployment, createDeployment, getDeployment, setDeploymentEnabled } from "@/server/services/deployments";
 import { checkinScopeVisits, PASS_SLICE, runPendingScopes, runScheduledPass } from "@/server/services/engine-passes";
 import { createSmartGroup } from "@/server/services/smart-groups";
 import { actingAs, createTestDeps } from "@/server/testing";
@@ -94,6 +94,25 @@ describe("pending scopes", () => {
     expect(t.commandsOf(id, "SCOPE-C")).toBe(1);
     expect(pendingScopes(t.deps.db)).toEqual([]);
     expect(getDeployment(t.deps, id).scoping).toBeNull();
+  });
+
+  it("enabling is in effect from its commit (DESIGN §3.4 item 10): a Mac checking in before the pass gets its InstalledApplicationList in that session", async () => {
+    const t = await setup();
+    const [a] = t.macs as [ScriptedMac, ScriptedMac, ScriptedMac];
+    const { id } = await createDeployment(t.deps, { ...t.fields, enabled: false }, actingAs("admin"));
+    expect(t.targetsOf(id)).toEqual([]); // a disabled App Installer sends nothing
+    await setDeploymentEnabled(t.deps, { id, enabled: true }, actingAs("admin"), "commit"); // answered at the commit; the pass behind it waits for a turn
+    expect(pendingScopes(t.deps.db).map((p) => p.titleId)).toEqual([t.titleId]);
+
+    const visits = checkinScopeVisits.run;
+    a.received = [];
+    await a.poll();
+    expect(checkinScopeVisits.run - visits).toBe(1); // stepped by its own check-in, not by the pass
+    expect(a.received).toEqual(["InstalledApplicationList", "InstallEnterpriseApplication"]);
+    await runPendingScopes(t.deps);
+    expect(pendingScopes(t.deps.db)).toEqual([]);
+    expect(t.targetsOf(id)).toHaveLength(3);
+    expect(t.commandsOf(id, "SCOPE-A")).toBe(2);
   });
 
   it("a newer change of the same title restarts its scope: the earlier pass's progress and end miss it", () => {
