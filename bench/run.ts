@@ -139,7 +139,11 @@ function enginePhase<T>(phase: "g4" | "g5", db: string, now: Date): Promise<T> {
   });
 }
 
-type Loaded = { load: LoadResult; rss: Rss[]; logs?: unknown; checkpoints?: CheckpointShare; caSignatureChecks?: number; certificateReads?: number };
+/** The device CA's checks on the Macs' certificates (server/mdm/device-auth.ts): run, or answered by a computer's bound identity. */
+type CaChecks = { checked: number; fromBinding: number };
+const caChecksSince = (before: CaChecks, after: CaChecks): CaChecks => ({ checked: after.checked - before.checked, fromBinding: after.fromBinding - before.fromBinding });
+const describeCaChecks = (c: CaChecks) => `the device CA's signature checked on ${fmt(c.checked)} certificates, ${fmt(c.fromBinding)} taken as the CA's from a computer's bound identity (device-auth.ts)`;
+type Loaded = { load: LoadResult; rss: Rss[]; logs?: unknown; checkpoints?: CheckpointShare; caChecks?: CaChecks; certificateReads?: number };
 
 /** The server's writes as its `writeStats` reports them: WAL checkpoints and commit groups (db/commit-group.ts). */
 type WriteStats = CheckpointStats & { commitGroups: CommitGroupStats };
@@ -166,7 +170,7 @@ async function closedLoopOn(script: string, db: string | undefined, fleet: Fleet
   return withServer(script, db, async (s) => {
     const sampler = s.sampleRss(500);
     const before = script === OURS ? await s.request<WriteStats>("writeStats") : undefined;
-    const caChecksBefore = script === OURS ? await s.request<number>("caSignatureChecks") : undefined;
+    const caChecksBefore = script === OURS ? await s.request<CaChecks>("caChecks") : undefined;
     const readsBefore = script === OURS ? await s.request<number>("certificateReads") : undefined;
     const t0 = performance.now();
     const load = await closedLoop({ port: s.port, states: new MacStates(fleet), connections: config.g1.connections, warmupS: config.g1.warmupS, seconds, serverPid: s.pid });
@@ -174,9 +178,9 @@ async function closedLoopOn(script: string, db: string | undefined, fleet: Fleet
     const rss = await sampler.stop();
     const logs = script === OURS ? await s.request("logCounts") : undefined;
     const checkpoints = before && checkpointShare(before, await s.request<WriteStats>("writeStats"), wallMs);
-    const caSignatureChecks = caChecksBefore === undefined ? undefined : (await s.request<number>("caSignatureChecks")) - caChecksBefore;
+    const caChecks = caChecksBefore && caChecksSince(caChecksBefore, await s.request<CaChecks>("caChecks"));
     const certificateReads = readsBefore === undefined ? undefined : (await s.request<number>("certificateReads")) - readsBefore;
-    return { load, rss, logs, checkpoints, caSignatureChecks, certificateReads };
+    return { load, rss, logs, checkpoints, caChecks, certificateReads };
   });
 }
 
@@ -295,8 +299,8 @@ async function main() {
       const cpuNotes = [["Pomona", g1.load.cpu], ["B1", b1.load.cpu], ["B0", b0?.load.cpu]].filter((x): x is [string, CpuPerRequest] => x[1] !== undefined).map(([name, c]) => describeCpu(name, c));
       if (cpuNotes.length) notes.push(`G1 CPU per timed request (from /proc; the server's process includes its thread pool): ${cpuNotes.join("; ")}`);
       if (g1.checkpoints) notes.push(`G1 server: ${describeCheckpoints(g1.checkpoints)}`);
-      if (g1.caSignatureChecks !== undefined)
-        notes.push(`G1 server: the device CA's signature checked on ${fmt(g1.caSignatureChecks)} certificates (each Mac's first request since the server started; later ones are remembered), over the warm-up and the ${fmt(g1.load.requests)} timed requests`);
+      if (g1.caChecks)
+        notes.push(`G1 server: ${describeCaChecks(g1.caChecks)} (a Mac's first request since the server started; later ones are remembered), over the warm-up and the ${fmt(g1.load.requests)} timed requests`);
       if (g1.certificateReads !== undefined)
         notes.push(`G1 server: ${fmt(g1.certificateReads)} signer certificates read (an EC key is built on the verifier's thread, which keeps the last 64) over the warm-up and the timed requests; the other requests found theirs among the last ${fmt(CERT_CACHE_LIMIT)} kept (device-auth.ts)`);
       if (g1.load.errorSamples.length) notes.push(`G1 error samples: ${g1.load.errorSamples.join(" | ")}`);
@@ -320,7 +324,7 @@ async function main() {
         pass: "n/a",
       });
       notes.push(
-        `G1 in-process cost per Idle request, one at a time (each part timed on its own; event loop busy / process CPU incl. the thread pool / wall): verifyMdmSignature alone ${ms(costs.verify.busyMs)} / ${ms(costs.verify.cpuMs)} / ${ms(costs.verify.wallMs)} (each Mac's first request: its P-256 signature and the CA's RSA check on its certificate, both on the thread pool); whole handler ${ms(costs.handler.busyMs)} / ${ms(costs.handler.cpuMs)} / ${ms(costs.handler.wallMs)} (the same Macs again: the CA's check remembered); decodeReport ${fmt(costs.decodeUs)} µs; the same handler with POMONA_DEVICE_AUTH=none ${ms(costs.handlerNoAuth.busyMs)} / ${ms(costs.handlerNoAuth.cpuMs)} / ${ms(costs.handlerNoAuth.wallMs)}`,
+        `G1 in-process cost per Idle request, one at a time (each part timed on its own; event loop busy / process CPU incl. the thread pool / wall): verifyMdmSignature alone ${ms(costs.verify.busyMs)} / ${ms(costs.verify.cpuMs)} / ${ms(costs.verify.wallMs)} (each Mac's first request: its P-256 signature on the verifier's thread, and its certificate found bound to its computer, which answers the CA's check); whole handler ${ms(costs.handler.busyMs)} / ${ms(costs.handler.cpuMs)} / ${ms(costs.handler.wallMs)} (the same Macs again: the CA's check remembered); decodeReport ${fmt(costs.decodeUs)} µs; the same handler with POMONA_DEVICE_AUTH=none ${ms(costs.handlerNoAuth.busyMs)} / ${ms(costs.handlerNoAuth.cpuMs)} / ${ms(costs.handlerNoAuth.wallMs)}`,
       );
     } catch (e) {
       failRow("G1 cost breakdown", "(where the time goes)", e);
@@ -473,6 +477,7 @@ async function main() {
         loaderLoop.enable();
         await s.request("startTicks", { intervalMs: config.g3.tickMs });
         const writesBefore = await s.request<WriteStats>("writeStats");
+        const caChecksBefore = await s.request<CaChecks>("caChecks");
         const cores = coreWindow(s.pid);
         let status = { total: 0, done: 0, byStatus: [] as unknown[] };
         let lastSay = 0;
@@ -498,12 +503,13 @@ async function main() {
         const probed = await probe;
         const coreShares = cores.end();
         const writes = checkpointShare(writesBefore, await s.request<WriteStats>("writeStats"), drainS * 1000);
+        const caChecks = caChecksSince(caChecksBefore, await s.request<CaChecks>("caChecks"));
         status = { ...status, byStatus: (await s.request<typeof status>("deploymentStatus", { deploymentId: deployed.deploymentId })).byStatus };
         const ticks = await s.request<{ ticks: number; maxMs: number; meanMs: number }>("stopTicks");
         const drained: DrainResult = await drain.stop();
         const rss = await s.request<Rss>("rss");
         loaderLoop.disable();
-        return { deployed, fanOut, probed, status, drainS, ticks, drained, eventLoopMaxMs: rss.eventLoopMaxMs, loaderEventLoopMaxMs: loaderLoop.max / 1e6, fanOutEventLoopMaxMs: fanOut.loop.eventLoopMaxMs, writes, cores: coreShares };
+        return { deployed, fanOut, probed, status, drainS, ticks, drained, eventLoopMaxMs: rss.eventLoopMaxMs, loaderEventLoopMaxMs: loaderLoop.max / 1e6, fanOutEventLoopMaxMs: fanOut.loop.eventLoopMaxMs, writes, caChecks, cores: coreShares };
       });
       dropCopy(db);
       results.g3 = out;
@@ -532,7 +538,7 @@ async function main() {
         `G3 fan-out: the App Installer was committed ${ms(out.deployed.ms)} after the deploy began, and was in effect from there: the Mac the pass behind it reaches last (the highest id) checked in ${out.probed ? `${ms(out.probed.afterCommitMs)} after the commit and was sent ${out.probed.commands.join(", ") || "nothing"} (its session ${ms(out.probed.ms)})` : "— (it was in a session already)"}; ${fmt(out.fanOut.checkinVisits)} Macs checking in before the pass reached them were stepped in their own request. The pass wrote ${fmt(out.fanOut.targets)} targets and ${fmt(out.fanOut.commands)} commands in slices between the Macs' requests, the last ${fmt(out.fanOut.ms / 1000, 1)} s after the commit, and pushed ${fmt(out.fanOut.pushed)} Macs slice by slice; the server's event loop stalled over 100 ms ${out.fanOut.stalls.length ? `at (ms after the commit + how long) ${out.fanOut.stalls.join(", ")}` : "never"} during it; the drain is timed from the commit`,
       );
       notes.push(
-        `G3: ${fmt(out.drained.sessions)} wake sessions, ${fmt(out.drained.requests)} requests (${JSON.stringify(out.drained.byRequestType)}), ${out.drained.over1s} over 1 s, ${out.drained.errors} errors; request p50 ${ms(out.drained.latencyMs.p50)} p99 ${ms(out.drained.latencyMs.p99)}; scheduler ticks ${out.ticks.ticks}, mean ${ms(out.ticks.meanMs)}, max ${ms(out.ticks.maxMs)} (run on the event loop; a tick's pass waits for the pass in progress, the first ones for the deploy's); server event-loop delay max from the deploy to the pass's end ${ms(out.fanOutEventLoopMaxMs)} (Macs were being served); event-loop delay max during the drain: server ${ms(out.eventLoopMaxMs)}, load generator ${ms(out.loaderEventLoopMaxMs)} (a request's latency includes both); pushes paced at ${fmt(config.g3.pushesPerSecond)}/s, ${config.g3.sessions} concurrent sessions; load-generator signing ${fmt(out.drained.signMs / 1000, 1)} s of CPU; during the drain, ${describeCheckpoints(out.writes)}${out.cores ? `; during the drain, ${describeCores(out.cores)}` : ""}`,
+        `G3: ${fmt(out.drained.sessions)} wake sessions, ${fmt(out.drained.requests)} requests (${JSON.stringify(out.drained.byRequestType)}), ${out.drained.over1s} over 1 s, ${out.drained.errors} errors; request p50 ${ms(out.drained.latencyMs.p50)} p99 ${ms(out.drained.latencyMs.p99)}; scheduler ticks ${out.ticks.ticks}, mean ${ms(out.ticks.meanMs)}, max ${ms(out.ticks.maxMs)} (run on the event loop; a tick's pass waits for the pass in progress, the first ones for the deploy's); server event-loop delay max from the deploy to the pass's end ${ms(out.fanOutEventLoopMaxMs)} (Macs were being served); event-loop delay max during the drain: server ${ms(out.eventLoopMaxMs)}, load generator ${ms(out.loaderEventLoopMaxMs)} (a request's latency includes both); pushes paced at ${fmt(config.g3.pushesPerSecond)}/s, ${config.g3.sessions} concurrent sessions; load-generator signing ${fmt(out.drained.signMs / 1000, 1)} s of CPU; during the drain, ${describeCaChecks(out.caChecks)}, and ${describeCheckpoints(out.writes)}${out.cores ? `; during the drain, ${describeCores(out.cores)}` : ""}`,
       );
       if (out.drained.errorSamples.length) notes.push(`G3 error samples: ${out.drained.errorSamples.join(" | ")}`);
       if (out.drained.slowSamples.length) notes.push(`G3 requests over 1 s (first ${out.drained.slowSamples.length}; the drain begins with the tick before the deploy): ${out.drained.slowSamples.join(" | ")}`);
@@ -625,14 +631,14 @@ async function main() {
         const token = await s.request<string>("enrollToken");
         say(`G8 enrollment storm: ${fmt(config.g8.enrollments)} new Macs, ${config.g8.concurrency} at a time, budget ${config.g8.budgetS} s…`);
         const before = await s.request<WriteStats>("writeStats");
-        const caChecksBefore = await s.request<number>("caSignatureChecks");
+        const caChecksBefore = await s.request<CaChecks>("caChecks");
         const cores = coreWindow(s.pid);
         const storm: StormResult = await enrollmentStorm({ port: s.port, token, count: config.g8.enrollments, budgetS: config.g8.budgetS, concurrency: config.g8.concurrency, seed: config.seed });
         const coreShares = cores.end();
         const checkpoints = checkpointShare(before, await s.request<WriteStats>("writeStats"), storm.seconds * 1000);
-        const caSignatureChecks = (await s.request<number>("caSignatureChecks")) - caChecksBefore;
+        const caChecks = caChecksSince(caChecksBefore, await s.request<CaChecks>("caChecks"));
         const stored = await s.request<number>("countEnrolled", { udids: storm.udids });
-        return { storm: { ...storm, udids: undefined }, stored, checkpoints, caSignatureChecks, cores: coreShares };
+        return { storm: { ...storm, udids: undefined }, stored, checkpoints, caChecks, cores: coreShares };
       });
       dropCopy(db);
       results.g8 = out;
@@ -649,7 +655,7 @@ async function main() {
       });
       row({ goal: "G8 lost (answered 200, not enrolled) / failed", ours: `${lost} / ${s.failed}`, baseline: "—", ratio: "—", target: "0", pass: judge(lost === 0 && s.failed === 0) });
       notes.push(
-        `G8: ${fmt(s.perSecond, 1)} Macs/s; server step p50: enroll ${ms(s.steps.enrollMs.p50)}, Authenticate ${ms(s.steps.authenticateMs.p50)}, TokenUpdate ${ms(s.steps.tokenUpdateMs.p50)}; client (PKCS#12 open + 2 signatures) ${ms(s.clientMsPerMac)} per Mac on the same cores; the device CA's signature checked on ${fmt(out.caSignatureChecks)} certificates (an identity enrollment issued is known as the CA's); ${describeCheckpoints(out.checkpoints)}${out.cores ? `; during the storm, ${describeCores(out.cores)}` : ""}${s.errorSamples.length ? `; errors: ${s.errorSamples.join(" | ")}` : ""}`,
+        `G8: ${fmt(s.perSecond, 1)} Macs/s; server step p50: enroll ${ms(s.steps.enrollMs.p50)}, Authenticate ${ms(s.steps.authenticateMs.p50)}, TokenUpdate ${ms(s.steps.tokenUpdateMs.p50)}; client (PKCS#12 open + 2 signatures) ${ms(s.clientMsPerMac)} per Mac on the same cores; ${describeCaChecks(out.caChecks)} (an identity enrollment issued is known as the CA's); ${describeCheckpoints(out.checkpoints)}${out.cores ? `; during the storm, ${describeCores(out.cores)}` : ""}${s.errorSamples.length ? `; errors: ${s.errorSamples.join(" | ")}` : ""}`,
       );
     } catch (e) {
       failRow("G8 enrollment storm", target, e);

@@ -15,7 +15,7 @@ import { createDeps, type Deps } from "@/server/deps";
 import { parseEnv } from "@/server/env.js";
 import { noteConnection } from "@/server/event-loop";
 import type { Logger, LogFields } from "@/server/log";
-import { caSignatureChecks, certificateReads } from "@/server/mdm/device-auth";
+import { caSignatureChecks, caSignaturesFromBinding, certificateReads } from "@/server/mdm/device-auth";
 import { handleMdmHttp, isMdmPath } from "@/server/mdm/http";
 import type { PushProvider } from "@/server/push/provider";
 import { runSchedulerTick } from "@/server/scheduler/tick";
@@ -101,7 +101,7 @@ let ticking: { stop: boolean; durations: number[]; done: Promise<void> } | undef
 serveIpc({
   logCounts: () => ({ counts: log.counts, samples: log.samples }),
   writeStats: () => ({ ...checkpoints.stats(), commitGroups: commitGroupStats(d.db) }),
-  caSignatureChecks: () => caSignatureChecks.run,
+  caChecks: () => ({ checked: caSignatureChecks.run, fromBinding: caSignaturesFromBinding.run }),
   certificateReads: () => certificateReads.run,
   // The admin's change as createDeployment makes it, split where it awaits: the commit (from which the App
   // Installer is in effect: a Mac that checks in gets its work in that request) and the pass behind it, which

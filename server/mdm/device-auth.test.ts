@@ -17,7 +17,7 @@ import { events } from "@/db/schema";
 import { derBytes, derChildren, derContent, readDer } from "@/simulator/der";
 import { createMdmSigner } from "@/simulator/signing";
 
-import { CERT_CACHE_LIMIT, caSignatureChecks, certificateReads, forgetCertificateKeys, verifyMdmSignature, verifyMdmSignatureSync } from "./device-auth";
+import { CERT_CACHE_LIMIT, caSignatureChecks, caSignaturesFromBinding, certificateReads, forgetCertificateKeys, verifyMdmSignature, verifyMdmSignatureSync } from "./device-auth";
 import { handleEnrollRequest } from "./enroll";
 import { decodePlist, type PlistValue } from "./plist";
 import { derOf, forgeCertificate, legacyRsaIdentity, openIdentity, rsaKey, SIGNATURE_OIDS, signedData, signLikeAMac, type Identity } from "./test-identity";
@@ -226,6 +226,33 @@ describe.each(["ec", "rsa"] as const)("[MDM][ENROLL] Mdm-Signature by a %s ident
     forgetCertificateKeys();
     await expectOnlyTheCaSignatureRemembered(body, mac, caPem, now);
     expect(await verifyMdmSignature(body, signLikeAMac(body, mac, now), caPem, now)).toMatchObject({ ok: true });
+  });
+
+  it("takes a computer's bound identity as the CA's without checking its signature again, and still checks the rest", async () => {
+    const mac = await identityFromBeforeARestart();
+    const stranger = await identityFromBeforeARestart();
+    const now = deps.clock.now();
+    const sha = certificateSha256(mac.certificateDer);
+    const asked: string[] = [];
+    const bound = (candidate: string) => (asked.push(candidate), candidate === sha);
+    const [checks, fromBinding] = [caSignatureChecks.run, caSignaturesFromBinding.run];
+    expect(await verifyMdmSignature(body, signLikeAMac(body, mac, now), caPem, now, bound)).toMatchObject({ ok: true, certificateSha256: sha });
+    expect([caSignatureChecks.run - checks, caSignaturesFromBinding.run - fromBinding]).toEqual([0, 1]);
+    // Remembered now: the database is not asked again, even once the key is let go.
+    forgetCertificateKeys();
+    expect(await verifyMdmSignature(body, signLikeAMac(body, mac, now), caPem, now, bound)).toMatchObject({ ok: true });
+    expect(asked).toEqual([sha]);
+    // A certificate no computer holds has the CA's signature checked.
+    expect(await verifyMdmSignature(body, signLikeAMac(body, stranger, now), caPem, now, bound)).toMatchObject({ ok: true });
+    expect([caSignatureChecks.run - checks, caSignaturesFromBinding.run - fromBinding]).toEqual([1, 1]);
+    // Whatever the binding says, the body, the validity and the algorithms are the request's own checks.
+    forgetCertificateKeys();
+    const anyBound = () => true;
+    const tampered = Buffer.from(body);
+    tampered[60] = tampered[60]! ^ 0x01;
+    expect(await verifyMdmSignature(tampered, signLikeAMac(body, mac, now), caPem, now, anyBound)).toEqual({ ok: false, reason: "Mdm-Signature does not match the body" });
+    const later = new Date(now.getTime() + 3 * 365 * DAY);
+    expect(await verifyMdmSignature(body, signLikeAMac(body, mac, later), caPem, later, anyBound)).toEqual({ ok: false, reason: "signer certificate expired" });
   });
 
   // The ring does not depend on the key type; a legacy RSA identity takes ~0.2 s to make, 129 of them too long.

@@ -8,6 +8,7 @@ import { markForScheduledPass, pendingTitlesFor, runPendingScopesFor, runVerifyi
 import {
   findComputerByUdid,
   findOtherComputerWithCertificate,
+  isBoundIdentity,
   isPushable,
   recordAuthenticate,
   recordCheckOut,
@@ -45,7 +46,7 @@ export async function handleMdmRequest(deps: Deps, req: MdmRequest): Promise<Mdm
   try {
     let identity: Identity = { certificateSha256: null };
     if (deps.env.POMONA_DEVICE_AUTH !== "none") {
-      const verified = await verifyMdmSignature(req.body, req.signature, deviceCa(deps).certificatePem, deps.clock.now());
+      const verified = await verifyMdmSignature(req.body, req.signature, deviceCa(deps).certificatePem, deps.clock.now(), (sha256) => isBoundIdentity(deps, sha256));
       if (!verified.ok) return refuse(verified.reason);
       identity = { certificateSha256: verified.certificateSha256 };
     }

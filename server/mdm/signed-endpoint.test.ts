@@ -10,11 +10,14 @@ import { appRouter } from "@/server/trpc/root";
 import { createTestDeps, type TestDeps } from "@/server/testing";
 import { computers } from "@/db/schema";
 
+import { issueDeviceIdentity } from "@/server/services/pki";
+
+import { caSignatureChecks, caSignaturesFromBinding, forgetCertificateKeys, forgetIssuedCertificates } from "./device-auth";
 import { CHECKIN_CONTENT_TYPE, handleMdmRequest } from "./endpoint";
 import { handleEnrollRequest } from "./enroll";
 import { encodePlist, type PlistInput } from "./plist";
 import { commandIn, snapshotDb } from "./test-helpers";
-import { identityFromProfile, signLikeAMac, type Identity } from "./test-identity";
+import { identityFromProfile, openIdentity, signLikeAMac, type Identity } from "./test-identity";
 
 const caller = (deps: TestDeps) => createCallerFactory(appRouter)(createContextInner({ deps, actor: TEST_ADMIN }));
 
@@ -68,6 +71,27 @@ describe("PUT /mdm with device identities (Mdm-Signature)", () => {
     const history = await caller(deps).computers.history({ id: computer.id });
     expect(history.commands.map((c) => `${c.requestType}:${c.status}`)).toEqual(["InstalledApplicationList:acknowledged", "DeviceInformation:acknowledged"]);
     expect(history.commands.every((c) => c.sentAt !== null && c.completedAt !== null)).toBe(true);
+  });
+
+  it("after a restart, a Mac's first request takes its bound identity as the CA's instead of checking the CA's signature again", async () => {
+    const issued = await issueDeviceIdentity(deps, { commonName: "Pomona device before a restart" });
+    const identity = openIdentity(issued.pkcs12.toString("base64"), issued.password);
+    const mac = signedMac(deps, identity, "SIGNED-RESTART");
+    const checks = caSignatureChecks.run;
+    expect((await mac.authenticate()).status).toBe(200);
+    expect((await mac.tokenUpdate()).status).toBe(200);
+    expect(caSignatureChecks.run).toBe(checks + 1); // at Authenticate, before the certificate was bound
+
+    forgetCertificateKeys();
+    forgetIssuedCertificates();
+    const fromBinding = caSignaturesFromBinding.run;
+    expect((await mac.idle()).status).toBe(200);
+    expect([caSignatureChecks.run - checks, caSignaturesFromBinding.run - fromBinding]).toEqual([1, 1]);
+    // Another Mac's identity, not bound to any computer, is checked against the CA at its Authenticate.
+    const stranger = await issueDeviceIdentity(deps, { commonName: "Pomona device not bound" });
+    const other = signedMac(deps, openIdentity(stranger.pkcs12.toString("base64"), stranger.password), "SIGNED-UNBOUND");
+    expect((await other.authenticate()).status).toBe(200);
+    expect([caSignatureChecks.run - checks, caSignaturesFromBinding.run - fromBinding]).toEqual([2, 1]);
   });
 
   it("another device's certificate for this UDID gets 400 and changes nothing", async () => {

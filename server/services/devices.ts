@@ -56,6 +56,7 @@ function prepare(db: Db) {
       .from(computers)
       .where(and(eq(computers.identityCertSha256, sql.placeholder("sha")), ne(computers.udid, sql.placeholder("udid"))))
       .prepare(),
+    boundCertificate: db.$client.prepare("select 1 from computers where identity_cert_sha256 = ? limit 1").pluck(),
     touch: db
       .update(computers)
       .set({ lastCheckinAt: sql`${sql.placeholder("now")}`, updatedAt: sql`${sql.placeholder("now")}` })
@@ -112,6 +113,11 @@ export function deviceStatements(db: Db) {
 
 export function findComputerByUdid(deps: Pick<Deps, "db">, udid: string): Computer | undefined {
   return deviceStatements(deps.db).byUdid.get({ udid });
+}
+
+/** Whether this certificate is a computer's identity, bound at its Authenticate (device-auth.ts BoundIdentityCheck). */
+export function isBoundIdentity(deps: Pick<Deps, "db">, certificateSha256: string): boolean {
+  return deviceStatements(deps.db).boundCertificate.get(certificateSha256) !== undefined;
 }
 
 /** The UDID another computer is bound to with this certificate, if any (NanoMDM: no certificate reuse). */

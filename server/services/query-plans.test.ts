@@ -84,6 +84,13 @@ describe("query plans of per-Mac statements", () => {
     const plan = (deps.db.$client.prepare(`explain query plan ${sql}`).all("ab", "U") as { detail: string }[]).map((r) => r.detail).join("\n");
     expect(plan).toContain("SEARCH computers USING INDEX computers_identity_cert_idx (identity_cert_sha256=?)");
   });
+
+  it("PUT /mdm asks whether a certificate is a bound identity through the certificate's index, without reading the row", () => {
+    const deps = createTestDeps();
+    const { source } = deviceStatements(deps.db).boundCertificate;
+    const plan = (deps.db.$client.prepare(`explain query plan ${source}`).all("ab") as { detail: string }[]).map((r) => r.detail).join("\n");
+    expect(plan).toContain("SEARCH computers USING COVERING INDEX computers_identity_cert_idx (identity_cert_sha256=?)");
+  });
 });
 
 describe("query plans of the histories", () => {
