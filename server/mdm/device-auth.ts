@@ -4,10 +4,10 @@
 // The CMS and the signer's certificate are read by a small DER walker (cms.ts) and verified with node:crypto;
 // what depends only on the certificate (chain, validity, key usage) is cached per certificate, so a request
 // from a recently seen Mac costs a hash and one signature verification, and one from another Mac adds its
-// certificate's reading and, the first time the CA sees that certificate, the CA's signature check. The
-// endpoint runs an EC signer's check (every identity Pomona issues), its key's build included, on the
-// verifier's thread (ec-verifier.ts), and the others on libuv's thread pool. Every failure is a one-line
-// reason, never a throw.
+// certificate's reading and, for a certificate neither seen by this process nor bound to a computer, the
+// CA's signature check. The endpoint runs an EC signer's check (every identity Pomona issues), its key's
+// build included, on the verifier's thread (ec-verifier.ts), and the others on libuv's thread pool. Every
+// failure is a one-line reason, never a throw.
 import { createHash, createPublicKey, timingSafeEqual, verify, X509Certificate, type KeyObject } from "node:crypto";
 
 import { certificateSha256 } from "@/server/services/pki";
@@ -315,8 +315,8 @@ type SignerOutcome = EcOutcome;
 /**
  * Verifies `Mdm-Signature` against the body and Pomona's device CA at the instant `now`, and returns the
  * signer certificate (DER) with its SHA-256, the identity bound to the UDID at Authenticate. The two
- * signature checks (the signer's, RSA or ECDSA, over the body; the CA's over a certificate not seen lately)
- * run on the thread pool.
+ * signature checks (the signer's, RSA or ECDSA, over the body; the CA's over a certificate neither seen by
+ * this process nor, by `isBoundIdentity`, bound to a computer) run off the event loop.
  */
 export async function verifyMdmSignature(
   body: Buffer,

@@ -8,9 +8,8 @@ import { createContextInner } from "@/server/trpc/context";
 import { TEST_ADMIN } from "@/server/trpc/test-caller";
 import { appRouter } from "@/server/trpc/root";
 import { createTestDeps, type TestDeps } from "@/server/testing";
-import { computers } from "@/db/schema";
-
 import { issueDeviceIdentity } from "@/server/services/pki";
+import { computers } from "@/db/schema";
 
 import { caSignatureChecks, caSignaturesFromBinding, forgetCertificateKeys, forgetIssuedCertificates } from "./device-auth";
 import { CHECKIN_CONTENT_TYPE, handleMdmRequest } from "./endpoint";
