@@ -7,7 +7,7 @@
 //   is charged for the requests it made wait (coordinated-omission safe) (G2, G9).
 // - WakeDrain: Macs woken by pushes run full sessions, paced (G3).
 import http from "node:http";
-import { performance } from "node:perf_hooks";
+import { constants, performance, PerformanceObserver } from "node:perf_hooks";
 
 import type { MacSpec } from "../simulator/catalog";
 import { arrayAt, booleanAt, decodePlist, dictAt, isPlistDict, stringAt, type PlistInputDict } from "../simulator/plist";
@@ -116,6 +116,37 @@ export type RequestKind = "idle" | "ack" | "ack-signed";
 type Next = { body: Buffer; signature: string; kind: RequestKind };
 
 const COMMAND_UUID = /<key>CommandUUID<\/key>\s*<string>([^<]+)<\/string>/;
+
+/** A garbage collection of the load generator's that held its event loop, by when it began (ms since `performance`'s origin). */
+export type GcPause = { atMs: number; ms: number; kind: string };
+const GC_KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: "young",
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: "mark-compact",
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: "incremental marking",
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: "weak callbacks",
+};
+
+/**
+ * Records this process's collections of at least `minMs` until stopped: a paced phase's slow window is the
+ * server's or the load generator's, and a collection of the generator's holds every send due meanwhile.
+ */
+export function observeGcPauses(minMs: number): { stop(): GcPause[] } {
+  const pauses: GcPause[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if (entry.duration < minMs) continue;
+      const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+      pauses.push({ atMs: entry.startTime, ms: entry.duration, kind: (kind !== undefined && GC_KINDS[kind]) || "other" });
+    }
+  });
+  observer.observe({ entryTypes: ["gc"] });
+  return {
+    stop: () => {
+      observer.disconnect();
+      return pauses;
+    },
+  };
+}
 
 export class MacStates {
   private next: (Next | undefined)[];

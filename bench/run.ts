@@ -30,7 +30,7 @@ import type { G4Result, G5Result } from "./engine";
 import { enrollmentStorm, type StormResult } from "./enroll";
 import { encodeBody, loadFleet, signFor, type Fleet } from "./fleet";
 import { childNodeArgs, POMONA_NODE_FLAGS, startServer, type Rss, type ServerHandle } from "./ipc";
-import { closedLoop, MacStates, openLoop, WakeDrain, type DrainResult, type LoadResult, type OpenLoopResult } from "./load";
+import { closedLoop, MacStates, observeGcPauses, openLoop, WakeDrain, type DrainResult, type LoadResult, type OpenLoopResult } from "./load";
 import { describeProbe, probeMachine } from "./machine";
 import { measureParsing, type ParseRow } from "./parse";
 import { progressCounter } from "./progress";
@@ -672,12 +672,17 @@ async function main() {
       say(`G9 soak at ${fmt(rate)} req/s for ${config.g9.seconds} s (windows of ${windowS} s) after a ${config.g9.warmupS} s warm-up at the same rate (not counted)…`);
       const out = await withServer(OURS, db, async (s) => {
         const wal: number[] = [];
-        const rssSamples: { at: number; rss: number; eventLoopMaxMs: number }[] = [];
+        const rssSamples: { at: number; rss: number; eventLoopMaxMs: number; generatorMs: number }[] = [];
         const states = new MacStates(fleet);
         // A soak looks for drift (leaks, WAL, tail latency) on a warm server: a cold one's first minute
         // (caches filling, JIT, the heap growing to its working size) is not drift.
         await openLoop({ port: s.port, states, rate, seconds: config.g9.warmupS, maxInFlight: config.g9.maxInFlight, graceS: 5, windowS: config.g9.warmupS });
         await s.request<Rss>("rss"); // resets the event-loop delay
+        // As G2: each second's longest event-loop delay of the server and of the load generator, and the
+        // generator's long collections, so that a slow window says whose stall it was.
+        const generatorLoop = monitorEventLoopDelay({ resolution: 5 });
+        generatorLoop.enable();
+        const gc = observeGcPauses(50);
         const start = performance.now();
         const load: OpenLoopResult = await openLoop({
           port: s.port,
@@ -689,13 +694,17 @@ async function main() {
           windowS,
           onSecond: () => {
             wal.push(walBytes(db));
+            const generatorMs = generatorLoop.max / 1e6;
+            generatorLoop.reset();
             s.request<Rss>("rss", {}, 30_000).then(
-              (r) => rssSamples.push({ at: (performance.now() - start) / 1000, rss: r.rss, eventLoopMaxMs: r.eventLoopMaxMs }),
+              (r) => rssSamples.push({ at: (performance.now() - start) / 1000, rss: r.rss, eventLoopMaxMs: r.eventLoopMaxMs, generatorMs }),
               () => {},
             );
           },
         });
-        return { load, wal, rssSamples };
+        generatorLoop.disable();
+        const gcPauses = gc.stop().map((p) => ({ atS: (p.atMs - start) / 1000, ms: p.ms, kind: p.kind }));
+        return { load, wal, rssSamples, gcPauses };
       });
       dropCopy(db);
       const inWindow = (from: number, to: number) => out.rssSamples.filter((x) => x.at >= from && x.at < to).map((x) => x.rss);
@@ -715,9 +724,16 @@ async function main() {
         eventLoopMaxMs: maxOf(out.rssSamples.map((x) => x.eventLoopMaxMs)),
       };
     };
+    /** The seconds (from the soak's start) whose longest event-loop delay, the server's or the generator's, passed 100 ms. */
+    const stallsOf = (o: { rssSamples: { at: number; eventLoopMaxMs: number; generatorMs: number }[] }) => {
+      const slow = o.rssSamples.filter((x) => x.eventLoopMaxMs > 100 || x.generatorMs > 100);
+      return slow.length ? slow.map((x) => `${fmt(x.at)} s: server ${ms(x.eventLoopMaxMs)}, generator ${ms(x.generatorMs)}`).join("; ") : "none";
+    };
+    const pausesOf = (o: { gcPauses: { atS: number; ms: number; kind: string }[] }) =>
+      o.gcPauses.length ? o.gcPauses.map((p) => `${ms(p.ms)} ${p.kind} at ${fmt(p.atS)} s`).join(", ") : "none";
     type Soak = Awaited<ReturnType<typeof soak>>;
     const describe = (o: Soak) =>
-      `${fmt(o.load.requests)} of ${fmt(o.load.intended)} answered (${fmt(o.load.rps)} req/s), ${fmt(o.load.incomplete)} unanswered or never sent (in-flight cap ${config.g9.maxInFlight}); window p99s ${o.load.windows.map((x) => ms(x.p99)).join(", ")}; RSS ${mib(o.firstRss)} → ${mib(o.lastRss)}; WAL max ${fmt(o.walMax / 1e6, 1)} MB; server event-loop delay max ${ms(o.eventLoopMaxMs)}`;
+      `${fmt(o.load.requests)} of ${fmt(o.load.intended)} answered (${fmt(o.load.rps)} req/s), ${fmt(o.load.incomplete)} unanswered or never sent (in-flight cap ${config.g9.maxInFlight}); window p99s ${o.load.windows.map((x) => ms(x.p99)).join(", ")}; RSS ${mib(o.firstRss)} → ${mib(o.lastRss)}; WAL max ${fmt(o.walMax / 1e6, 1)} MB; server event-loop delay max ${ms(o.eventLoopMaxMs)}; seconds with an event-loop delay over 100 ms (a request's latency includes both): ${stallsOf(o)}; the load generator's collections of 50 ms or more: ${pausesOf(o)}`;
     try {
       const out = await soak(config.g9.rate, "g9-ours");
       const w = out.load.windows;
