@@ -77,6 +77,13 @@ function prepare(db: Db) {
     appsOf: db.$client.prepare(
       "select id, bundle_id bundleId, name, version, short_version shortVersion, bundle_size bundleSize, installing from installed_apps where computer_id = ?",
     ),
+    // An answer limited to some bundle ids (a verifying InstalledApplicationList: one id, every Mac of a
+    // deploy) replaces only those: read just their rows, through installed_apps_computer_idx, not the ~30
+    // of the Mac's whole list (4 % of G3's drain on the event loop, most of it rows this answer never touches).
+    appsOfBundles: db.$client.prepare(
+      `select id, bundle_id bundleId, name, version, short_version shortVersion, bundle_size bundleSize, installing from installed_apps
+         where computer_id = ? and bundle_id in (select value from json_each(?))`,
+    ),
     deleteAppRow: db.$client.prepare("delete from installed_apps where id = ?"),
     // Scheduled inventory (queueDueInventory): the Macs checked longest ago, by the expression of the index
     // computers_inventory_checked_idx (written the same, or SQLite does not use it), with whether a request is open.
@@ -336,8 +343,8 @@ export function applyInstalledApplicationList(db: Db, computerId: number, apps: 
   let changes = 0;
   // The stored rows this answer replaces, by content (a list may hold the same app twice).
   const stored = new Map<string, number[]>();
-  for (const row of s.appsOf.all(computerId) as AppRow[]) {
-    if (identifiers && (row.bundleId === null || !identifiers.has(row.bundleId))) continue;
+  const rows = (identifiers ? s.appsOfBundles.all(computerId, JSON.stringify([...identifiers])) : s.appsOf.all(computerId)) as AppRow[];
+  for (const row of rows) {
     const key = appKey(row);
     const ids = stored.get(key);
     if (ids) ids.push(row.id);

@@ -128,6 +128,9 @@ describe("applyInstalledApplicationList", () => {
     expect(t.content()).toHaveLength(3);
     t.apply([], ["us.zoom.xos"]); // asked for and not in the answer: uninstalled
     expect(t.content().map((r) => r.name)).toEqual(["Helper Script", "Safari"]);
+    // An app the Mac answered with beside the one asked for replaces its stored row too, not a second one.
+    t.apply([{ ...safari, ShortVersion: "18.2" }], ["us.zoom.xos"]);
+    expect(t.content().map((r) => `${r.name} ${r.shortVersion ?? ""}`)).toEqual(["Helper Script ", "Safari 18.2"]);
   });
 });
 

@@ -85,6 +85,13 @@ describe("query plans of per-Mac statements", () => {
     expect(plan).toContain("SEARCH computers USING INDEX computers_identity_cert_idx (identity_cert_sha256=?)");
   });
 
+  it("an InstalledApplicationList answer limited to some bundle ids reads only their rows, through the computer's apps index", () => {
+    const deps = createTestDeps();
+    const { source } = deviceStatements(deps.db).appsOfBundles;
+    const plan = (deps.db.$client.prepare(`explain query plan ${source}`).all(1, '["a"]') as { detail: string }[]).map((r) => r.detail).join("\n");
+    expect(plan).toContain("SEARCH installed_apps USING INDEX installed_apps_computer_idx (computer_id=? AND bundle_id=?)");
+  });
+
   it("PUT /mdm asks whether a certificate is a bound identity through the certificate's index, without reading the row", () => {
     const deps = createTestDeps();
     const { source } = deviceStatements(deps.db).boundCertificate;
