@@ -43,6 +43,9 @@ export type InstalledApplicationAnswer = { Identifier?: string; Name?: string; V
 /** When a Mac's inventory was last received or asked for (schema.ts computers_inventory_checked_idx). */
 const CHECKED = 'max(coalesce("last_inventory_at", 0), coalesce("inventory_requested_at", 0))';
 
+/** An installed app as applyInstalledApplicationList compares it (AppRow). */
+const APP_COLUMNS = "id, bundle_id bundleId, name, version, short_version shortVersion, bundle_size bundleSize, installing";
+
 const statementCache = new WeakMap<Db, ReturnType<typeof prepare>>();
 function prepare(db: Db) {
   return {
@@ -74,16 +77,11 @@ function prepare(db: Db) {
          device_information_at = @now, updated_at = @now
        where id = @id`,
     ),
-    appsOf: db.$client.prepare(
-      "select id, bundle_id bundleId, name, version, short_version shortVersion, bundle_size bundleSize, installing from installed_apps where computer_id = ?",
-    ),
+    appsOf: db.$client.prepare(`select ${APP_COLUMNS} from installed_apps where computer_id = ?`),
     // An answer limited to some bundle ids (a verifying InstalledApplicationList: one id, every Mac of a
     // deploy) replaces only those: read just their rows, through installed_apps_computer_idx, not the ~30
     // of the Mac's whole list (4 % of G3's drain on the event loop, most of it rows this answer never touches).
-    appsOfBundles: db.$client.prepare(
-      `select id, bundle_id bundleId, name, version, short_version shortVersion, bundle_size bundleSize, installing from installed_apps
-         where computer_id = ? and bundle_id in (select value from json_each(?))`,
-    ),
+    appsOfBundles: db.$client.prepare(`select ${APP_COLUMNS} from installed_apps where computer_id = ? and bundle_id in (select value from json_each(?))`),
     deleteAppRow: db.$client.prepare("delete from installed_apps where id = ?"),
     // Scheduled inventory (queueDueInventory): the Macs checked longest ago, by the expression of the index
     // computers_inventory_checked_idx (written the same, or SQLite does not use it), with whether a request is open.
